@@ -1,0 +1,65 @@
+# Assure: `make run` serves the demo portal; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := portal
+
+.PHONY: run test lint format install install-test browser migration clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[serve]'
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+instance/secret_key:
+	@mkdir -p instance
+	@$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+
+# Serves on plain HTTP on loopback, so the session cookie may not be marked Secure here.
+run: install instance/secret_key
+	@export SECRET_KEY=$$(cat instance/secret_key) SESSION_COOKIE_SECURE=false; \
+	$(BIN)/flask db upgrade && \
+	$(BIN)/flask demo --if-empty && \
+	echo && echo "Assure is running at http://127.0.0.1:$(PORT)  (Ctrl+C to stop)" && echo && \
+	exec $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
+
+# Debian's Chromium for the browser tests; never a browser download of the test tool's own.
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "Installing Chromium from Debian's packages for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null || \
+		echo "Chromium could not be installed: the browser tests will be skipped"; }
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: install-test browser lint
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+		echo "Running the suite again on PostgreSQL"; \
+		$(BIN)/pytest -m "not browser"; \
+	fi
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerate a migration after changing evidence/models.py: make migration m="what changed"
+migration: install
+	rm -f instance/migration-check.sqlite
+	SECRET_KEY=migration DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-check.sqlite $(BIN)/flask db upgrade
+	SECRET_KEY=migration DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-check.sqlite $(BIN)/flask db migrate -m "$(m)"
+	rm -f instance/migration-check.sqlite
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

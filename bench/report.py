@@ -1,0 +1,284 @@
+"""The benchmark's table, in markdown: printed, and written to bench/results/ for the README."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bench.exports_bench import ExportResult
+from bench.load import LoadResult
+from bench.pages import PageResult
+from bench.portfolio import Portfolio
+
+TARGET_N = 20_000
+PAGE_P95_MS = 150.0
+EXPORT_RATIO = 1.5
+PACK_SECONDS = 2.0
+
+
+@dataclass
+class DatabaseRun:
+    kind: str  # sqlite or postgres
+    label: str  # "SQLite 3.40.1", "PostgreSQL 15.4"
+    skipped: str = ""  # why this database was not measured
+    small: Portfolio | None = None
+    small_pages: list[PageResult] = field(default_factory=list)
+    large: Portfolio | None = None
+    pages: list[PageResult] = field(default_factory=list)
+    exports: list[ExportResult] = field(default_factory=list)
+    load: LoadResult | None = None
+    load_note: str = ""
+
+
+@dataclass
+class Settings:
+    n: int
+    compare_n: int
+    repeats: int
+    export_repeats: int
+    quick: bool
+    load_seconds: float
+    clients: int
+    workers: int
+    started: str
+    seconds: float = 0.0
+    code: str = ""  # the commit measured
+    load_after: str = ""  # the machine's load average when the run ended
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def _s(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.4f}" if value < 0.1 else f"{value:,.2f}"
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("| " + " | ".join("---:" if i in right else "---" for i in range(len(header))) + " |")
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _state(result) -> str:
+    return "missing" if result.state == "missing" else result.state
+
+
+# --- sections ------------------------------------------------------------------------
+
+
+def machine_section(machine: dict[str, str], runs: list[DatabaseRun]) -> list[str]:
+    rows = [[k, v] for k, v in machine.items()]
+    labels = [r.label + (f" (not measured: {r.skipped})" if r.skipped else "") for r in runs]
+    rows.append(["Databases", "; ".join(labels)])
+    return ["## Machine", "", *_table(["", ""], rows)]
+
+
+def portfolio_section(run: DatabaseRun) -> list[str]:
+    large, small = run.large, run.small
+    keys = list(large.counts)
+    rows = [[k, _n(small.counts[k]), _n(large.counts[k])] for k in keys]
+    rows.append(["build time (s), of which sign-off snapshots", f"{small.seconds:.1f} ({small.snapshot_seconds:.1f})",
+                 f"{large.seconds:.1f} ({large.snapshot_seconds:.1f})"])  # fmt: skip
+    return [
+        f"### Portfolio ({run.label})",
+        "",
+        *_table(["", f"N = {_n(small.n)}", f"N = {_n(large.n)}"], rows, right={1, 2}),
+    ]
+
+
+def pages_section(run: DatabaseRun, settings: Settings) -> list[str]:
+    small = {p.name: p for p in run.small_pages}
+    rows = []
+    for page in run.pages:
+        other = small.get(page.name)
+        counts = "–"
+        if page.queries is not None and other is not None and other.queries is not None:
+            counts = "equal" if page.queries == other.queries else "DIFFERS"
+        rows.append(
+            [
+                page.name,
+                f"`{page.path}`",
+                _state(page),
+                str(page.timed) if page.timed else "–",
+                _ms(page.median_ms),
+                _ms(page.p95_ms),
+                "–" if other is None or other.queries is None else str(other.queries),
+                "–" if page.queries is None else str(page.queries),
+                counts,
+            ]
+        )
+    header = ["Page", "Address", "State", "Requests", "Median ms", "p95 ms"]
+    header += [f"SQL at {_n(settings.compare_n)}", f"SQL at {_n(settings.n)}", "Counts"]
+    return [
+        f"### Pages ({run.label}): server time per request (in-process), SQL statements per request",
+        "",
+        *_table(header, rows, right={3, 4, 5, 6, 7}),
+    ]
+
+
+EXPORT_HEADER = ["Export", "Round", "State", "Read round s", "Time s", "Peak MiB", "Size KiB", "Floor s", "Ratio"]
+
+
+def exports_section(run: DatabaseRun, settings: Settings) -> list[str]:
+    rows = []
+    for e in run.exports:
+        rows.append(
+            [
+                e.name,
+                e.round_label,
+                _state(e),
+                _s(e.view_seconds),
+                _s(e.seconds),
+                _ms(e.peak_mib),
+                "–" if e.size_kib is None else f"{e.size_kib:,.0f}",
+                _s(e.floor_seconds),
+                "–" if e.ratio is None else f"{e.ratio:.2f}×",
+            ]
+        )
+    return [
+        f"### Exports ({run.label}, N = {_n(settings.n)}): median of up to {settings.export_repeats} runs, "
+        "peak memory from a separate run under tracemalloc",
+        "",
+        *_table(EXPORT_HEADER, rows, right={3, 4, 5, 6, 7, 8}),
+        "Read round: building the `RoundView` (live from the database for the open round, from the sign-off "
+        "snapshot for a signed-off one); not part of the export's time. Floor: the same cell values through "
+        "openpyxl's write-only mode with no styling, or the same strings written to a plain zip.",
+        "",
+    ]
+
+
+def load_section(run: DatabaseRun) -> list[str]:
+    load = run.load
+    title = f"### Under load ({run.label})"
+    if load is None:
+        return [title, "", run.load_note or "not run", ""]
+    if load.state != "ok":
+        return [title, "", f"Could not run: {load.state}", "", "```", load.server_log, "```", ""]
+    rows = []
+    for page in load.pages:
+        rows.append([page.name, f"`{page.path}`", _n(page.requests), f"{load.rate(page):.1f}", _ms(load.median(page)),
+                     _ms(load.p95(page)), str(page.errors)])  # fmt: skip
+    rows.append(["All", "", _n(load.total_requests), f"{load.rate():.1f}", _ms(load.median()), _ms(load.p95()),
+                 str(load.total_errors)])  # fmt: skip
+    lines = [
+        f"{title}: gunicorn, {load.workers} workers, {load.clients} signed-in clients sending requests for "
+        f"{load.planned:.0f} s (the last answer came at {load.seconds:.1f} s)",
+        "",
+        *_table(["Page", "Address", "Requests", "Req/s", "Median ms", "p95 ms", "Errors"], rows, right={2, 3, 4, 5, 6}),
+    ]
+    if load.sign_in_errors:
+        lines += [f"{load.sign_in_errors} clients could not sign in.", ""]
+    if load.error_samples:
+        lines += ["Errors seen: " + "; ".join(load.error_samples), ""]
+    return lines
+
+
+# --- targets -------------------------------------------------------------------------
+
+
+def targets(run: DatabaseRun, settings: Settings) -> list[tuple[str, str]]:
+    """(target, verdict) for one database."""
+    out = []
+    for page in run.pages:
+        name = f"{page.name}: p95 ≤ {PAGE_P95_MS:.0f} ms"
+        if not page.ok:
+            out.append((name, _state(page)))
+        elif page.p95_ms <= PAGE_P95_MS:
+            out.append((name, f"met ({page.p95_ms:.0f} ms)"))
+        else:
+            out.append((name, f"MISSED ({page.p95_ms:.0f} ms, {page.p95_ms / PAGE_P95_MS:.1f}× the target)"))
+
+    small = {p.name: p for p in run.small_pages}
+    differing = [
+        f"{p.name} {small[p.name].queries} vs {p.queries}"
+        for p in run.pages
+        if p.queries is not None and small.get(p.name) and small[p.name].queries not in (None, p.queries)
+    ]
+    counted = [p for p in run.pages if p.queries is not None]
+    name = f"SQL statements per page equal at N = {_n(settings.compare_n)} and {_n(settings.n)}"
+    if differing:
+        out.append((name, "MISSED: " + "; ".join(differing)))
+    else:
+        out.append((name, f"met ({len(counted)} pages counted)" if counted else "no page to count"))
+
+    for e in run.exports:
+        name = f"{e.name} ({e.round_label} round) ≤ {EXPORT_RATIO}× its floor"
+        if not e.ok or e.ratio is None:
+            out.append((name, _state(e)))
+        else:
+            verdict = "met" if e.ratio <= EXPORT_RATIO else "MISSED"
+            out.append((name, f"{verdict} ({e.ratio:.2f}×: {_s(e.seconds)} s vs {_s(e.floor_seconds)} s)"))
+    for e in run.exports:
+        if e.name != "Markdown pack":
+            continue
+        name = f"Markdown pack ({e.round_label} round) ≤ {PACK_SECONDS:.0f} s"
+        if not e.ok or e.seconds is None:
+            out.append((name, _state(e)))
+        else:
+            out.append((name, f"{'met' if e.seconds <= PACK_SECONDS else 'MISSED'} ({e.seconds:.2f} s)"))
+
+    name = "No errors under load"
+    if run.load is None:
+        out.append((name, run.load_note or "not run"))
+    elif run.load.state != "ok":
+        out.append((name, f"MISSED: {run.load.state}"))
+    elif run.load.total_errors:
+        out.append((name, f"MISSED ({run.load.total_errors} errors in {_n(run.load.total_requests)} requests)"))
+    else:
+        out.append((name, f"met (0 errors in {_n(run.load.total_requests)} requests)"))
+    return out
+
+
+def targets_section(runs: list[DatabaseRun], settings: Settings) -> list[str]:
+    measured = [r for r in runs if not r.skipped]
+    per_run = [dict(targets(r, settings)) for r in measured]
+    names: list[str] = []
+    for verdicts in per_run:
+        names += [n for n in verdicts if n not in names]
+    rows = [[n, *(v.get(n, "–") for v in per_run)] for n in names]
+    lines = ["## Targets", ""]
+    if settings.n != TARGET_N:
+        lines += [f"The targets are set for N = {_n(TARGET_N)}; this run used N = {_n(settings.n)}, so they are "
+                  "indicative only.", ""]  # fmt: skip
+    return lines + _table(["Target", *(r.label for r in measured)], rows)
+
+
+def missed(runs: list[DatabaseRun], settings: Settings) -> list[str]:
+    return [
+        f"{r.label}: {name}: {verdict}"
+        for r in runs
+        if not r.skipped
+        for name, verdict in targets(r, settings)
+        if not verdict.startswith("met")
+    ]
+
+
+def render(machine: dict[str, str], runs: list[DatabaseRun], settings: Settings) -> str:
+    mode = "quick mode" if settings.quick else "full run"
+    lines = [
+        "# Assure benchmark",
+        "",
+        f"{settings.started}, {mode}: N = {_n(settings.n)} accepted evidence items (query counts compared at "
+        f"N = {_n(settings.compare_n)}), {settings.repeats} timed requests per page, took {settings.seconds:.0f} s.",
+        f"Code: {settings.code}." if settings.code else "",
+        "",
+        *machine_section({**machine, "Load average at end": settings.load_after}, runs),
+    ]
+    for run in runs:
+        lines += [f"## {run.label}", ""]
+        if run.skipped:
+            lines += [f"Not measured: {run.skipped}", ""]
+            continue
+        lines += portfolio_section(run)
+        lines += pages_section(run, settings)
+        lines += exports_section(run, settings)
+        lines += load_section(run)
+    lines += targets_section(runs, settings)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,1 @@
+"""The evidence domain: items, mappings, rounds, imports and checks, free of request handling."""

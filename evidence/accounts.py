@@ -1,0 +1,132 @@
+"""Accounts: creating users, and signing in with throttling and an audit record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+
+from evidence import audit
+from evidence.db import db
+from evidence.models import AuditEvent, User, utcnow
+from evidence.vocab import Role
+
+MIN_PASSWORD_LENGTH = 10
+# After this many failures within the window, further attempts are refused until it passes.
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+SIGN_IN = "sign_in"
+SIGN_IN_FAILED = "sign_in_failed"
+
+
+class AccountError(ValueError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def create_user(email: str, name: str, role: str, password: str) -> User:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError(f"'{email}' is not an email address")
+    if role not in set(Role):
+        raise AccountError(f"unknown role '{role}'; choose one of {', '.join(Role)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise AccountError(f"a user with email {email} already exists")
+    user = User(email=email, name=name.strip() or email, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    audit.record("create", user, summary=f"User {email} created with role {role}")
+    db.session.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+    throttled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def _recent_failures(*conditions) -> int:
+    since = utcnow() - THROTTLE_WINDOW
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == SIGN_IN_FAILED, AuditEvent.at >= since, or_(*conditions)
+        )
+    )
+
+
+def is_throttled(email: str, remote_addr: str | None) -> bool:
+    email = normalise_email(email)
+    if _recent_failures(AuditEvent.summary == email) >= MAX_FAILURES_PER_ACCOUNT:
+        return True
+    return bool(remote_addr) and _recent_failures(AuditEvent.remote_addr == remote_addr) >= MAX_FAILURES_PER_ADDRESS
+
+
+def authenticate(email: str, password: str, remote_addr: str | None = None) -> SignInResult:
+    """Check a sign-in; every attempt, refused or not, lands in the audit trail."""
+    email = normalise_email(email)
+    if is_throttled(email, remote_addr):
+        audit.record(SIGN_IN_FAILED, entity_type="app_user", summary=email, remote_addr=remote_addr)
+        db.session.commit()
+        return SignInResult(None, throttled=True)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.active or not user.check_password(password):
+        # The summary holds the address tried, which is what the per-account throttle counts.
+        audit.record(
+            SIGN_IN_FAILED,
+            entity_type="app_user",
+            entity_id=user.id if user else None,
+            summary=email,
+            remote_addr=remote_addr,
+        )
+        db.session.commit()
+        return SignInResult(None)
+    audit.record(SIGN_IN, user, user=user, summary=email, remote_addr=remote_addr)
+    db.session.commit()
+    return SignInResult(user)
+
+
+def change_role(user: User, role: str, by: User) -> None:
+    if role not in set(Role):
+        raise AccountError(f"unknown role '{role}'")
+    if user.id == by.id and role != Role.ADMIN:
+        raise AccountError("you cannot remove your own administrator role")
+    before = audit.snapshot(user, ["role"])
+    user.role = role
+    audit.record(
+        "update",
+        user,
+        user=by,
+        summary=f"Role of {user.email} set to {Role(role).label}",
+        before=before,
+        after=audit.snapshot(user, ["role"]),
+    )
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, by: User) -> None:
+    if user.id == by.id and not active:
+        raise AccountError("you cannot disable your own account")
+    before = audit.snapshot(user, ["active"])
+    user.active = active
+    audit.record(
+        "update",
+        user,
+        user=by,
+        summary=f"{user.email} {'enabled' if active else 'disabled'}",
+        before=before,
+        after=audit.snapshot(user, ["active"]),
+    )
+    db.session.commit()

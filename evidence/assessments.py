@@ -1,0 +1,700 @@
+"""A quality statement's self-assessment within a round: saving it safely, and the evidence behind it.
+
+Saving checks, in order: the round is still open; nobody else has saved since the
+form was loaded (optimistic locking on ``Assessment.version``); the score, the
+category scores and the override reason make sense; every ``[E-12]`` cited names
+accepted evidence. Any failure changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from evidence import audit
+from evidence.actions import actions_for, open_by_statement, overdue_by_statement
+from evidence.citations import cited_references
+from evidence.db import db
+from evidence.framework_sync import categories as framework_categories
+from evidence.mappings import MappingError, add_mapping
+from evidence.models import (
+    Assessment,
+    AuditEvent,
+    EvidenceCategory,
+    EvidenceItem,
+    Mapping,
+    QualityStatement,
+    Round,
+    User,
+    today,
+)
+from evidence.rollup import round_result
+from evidence.round_view import RoundView, round_view
+from evidence.rounds import RoundFrozenError, ensure_open
+from evidence.vocab import Stance, Status
+from quality_statements import scoring
+
+__all__ = [
+    "AssessmentError",
+    "CitationError",
+    "ConflictError",
+    "RoundFrozenError",
+    "ValidationError",
+    "save_assessment",
+]
+
+TEXT_FIELDS = ("rationale", "key_findings", "strengths", "areas_for_improvement")
+TEXT_LABELS = {
+    "rationale": "Rationale",
+    "key_findings": "Key findings",
+    "strengths": "Strengths",
+    "areas_for_improvement": "Areas for improvement",
+}
+AUDITED_FIELDS = ["score", *TEXT_FIELDS, "category_scores", "override_reason"]
+TEXT_MAX = 20_000
+_LARGEST_ID = 2**31 - 1
+
+
+class AssessmentError(ValueError):
+    """The save was refused; nothing was changed."""
+
+
+class ValidationError(AssessmentError):
+    """Field → messages, so a form can show each message beside its field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class CitationError(AssessmentError):
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems  # (reference, what is wrong with it)
+        listed = "; ".join(f"{ref} {why}" for ref, why in problems)
+        super().__init__(f"Not saved: these citations cannot be used: {listed}.")
+
+    @property
+    def references(self) -> list[str]:
+        return [ref for ref, _ in self.problems]
+
+
+@dataclass(frozen=True)
+class SavedVersion:
+    """Another person's saved assessment, as plain values that outlive the failed transaction."""
+
+    version: int
+    score: int | None
+    rationale: str
+    key_findings: str
+    strengths: str
+    areas_for_improvement: str
+    override_reason: str | None
+    category_scores: dict[str, int]
+    updated_by: str | None
+    updated_at: Any
+
+    @classmethod
+    def of(cls, assessment: Assessment) -> SavedVersion:
+        return cls(
+            version=assessment.version,
+            score=assessment.score,
+            rationale=assessment.rationale or "",
+            key_findings=assessment.key_findings or "",
+            strengths=assessment.strengths or "",
+            areas_for_improvement=assessment.areas_for_improvement or "",
+            override_reason=assessment.override_reason,
+            category_scores=dict(assessment.category_scores or {}),
+            updated_by=assessment.updated_by.name if assessment.updated_by else None,
+            updated_at=assessment.updated_at,
+        )
+
+
+class ConflictError(AssessmentError):
+    """Somebody else saved this assessment after the form was loaded."""
+
+    def __init__(self, theirs: SavedVersion | None):
+        who = (theirs.updated_by if theirs else None) or "Someone else"
+        super().__init__(
+            f"Not saved: {who} saved this assessment after you opened it. "
+            "Their version is shown beside yours; your text is still in the form."
+        )
+        self.theirs = theirs
+
+
+# --- Reading ------------------------------------------------------------------------
+
+
+def find_assessment(round_: Round | None, statement: QualityStatement) -> Assessment | None:
+    if round_ is None:
+        return None
+    return db.session.scalar(
+        select(Assessment)
+        .where(Assessment.round_id == round_.id, Assessment.statement_id == statement.id)
+        .options(selectinload(Assessment.updated_by))
+    )
+
+
+def statement_by_key(key: str) -> QualityStatement | None:
+    return db.session.scalar(
+        select(QualityStatement).where(QualityStatement.key == key).options(selectinload(QualityStatement.theme))
+    )
+
+
+def suggested_score(category_scores: dict[str, int | None] | None) -> int | None:
+    """The score CQC's earlier method suggests from the categories that have been scored."""
+    scored = {k: v for k, v in (category_scores or {}).items() if v}
+    return scoring.suggest_from_categories(scored) if scored else None
+
+
+# --- Citations ----------------------------------------------------------------------
+
+
+def citation_problems(*texts: str | None) -> list[tuple[str, str]]:
+    """(reference, why) for each cited reference that is unknown or not accepted."""
+    references = cited_references(*texts)
+    ids = {ref: int(ref[2:]) for ref in references}
+    lookup = [i for i in ids.values() if i <= _LARGEST_ID]
+    statuses = {}
+    if lookup:
+        statuses = dict(
+            db.session.execute(select(EvidenceItem.id, EvidenceItem.status).where(EvidenceItem.id.in_(lookup))).all()
+        )
+    problems = []
+    for ref, item_id in ids.items():
+        status = statuses.get(item_id)
+        if status is None:
+            problems.append((ref, "does not exist"))
+        elif status != Status.ACCEPTED:
+            problems.append((ref, f"is {Status(status).label.lower()}, not accepted"))
+    return problems
+
+
+# --- Saving -------------------------------------------------------------------------
+
+
+def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    try:
+        values["score"] = scoring.validate_score(data.get("score"))
+    except ValueError:
+        errors["score"] = "Choose a score of 1, 2, 3 or 4, or leave it not scored."
+    for name in TEXT_FIELDS:
+        text = (data.get(name) or "").replace("\r\n", "\n")
+        if len(text) > TEXT_MAX:
+            errors[name] = f"{TEXT_LABELS[name]} can be at most {TEXT_MAX:,} characters."
+        values[name] = text.strip()
+    known = set(categories)
+    category_scores: dict[str, int] = {}
+    for key, value in (data.get("category_scores") or {}).items():
+        if key not in known:
+            errors["category_scores"] = f"There is no evidence category '{key}'."
+            continue
+        if value is None or value == "":
+            continue
+        try:
+            category_scores[key] = scoring.validate_score(value)
+        except ValueError:
+            errors["category_scores"] = "Category scores must be 1, 2, 3 or 4."
+    values["category_scores"] = {k: category_scores[k] for k in sorted(category_scores)} or None
+    reason = (data.get("override_reason") or "").strip()
+    suggestion = suggested_score(category_scores)
+    departs = suggestion is not None and values.get("score") is not None and values["score"] != suggestion
+    if "score" not in errors and departs and not reason:
+        errors["override_reason"] = (
+            f"The category scores suggest {suggestion}; you chose {values['score']}. "
+            "Say why you are departing from the suggestion."
+        )
+    values["override_reason"] = reason or None
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _conflict(round_: Round, statement: QualityStatement) -> ConflictError:
+    db.session.rollback()
+    current = find_assessment(round_, statement)
+    return ConflictError(SavedVersion.of(current) if current else None)
+
+
+def save_assessment(
+    round_: Round,
+    statement: QualityStatement,
+    data: dict[str, Any],
+    expected_version: int | None,
+    user: User | None,
+) -> Assessment:
+    """Create or update the assessment of ``statement`` in ``round_``.
+
+    ``expected_version`` is the version the editor started from (0 when there was
+    no assessment yet). Raises RoundFrozenError, ConflictError, ValidationError or
+    CitationError, each leaving the database as it was.
+    """
+    ensure_open(round_)
+    existing = find_assessment(round_, statement)
+    current_version = existing.version if existing else 0
+    if int(expected_version or 0) != current_version:
+        raise ConflictError(SavedVersion.of(existing) if existing else None)
+    category_keys = db.session.scalars(select(EvidenceCategory.key)).all()
+    values = _clean(data, category_keys)
+    problems = citation_problems(*(values[name] for name in TEXT_FIELDS))
+    if problems:
+        raise CitationError(problems)
+
+    before = audit.snapshot(existing, AUDITED_FIELDS) if existing else None
+    if existing is not None and not audit.changed(before, values):
+        return existing  # nothing to save; the version stays as it was
+    user_id = user.id if user is not None else None
+    with db.session.no_autoflush:  # one INSERT or UPDATE, so the version moves by exactly one
+        if existing is None:
+            assessment = Assessment(round_id=round_.id, statement_id=statement.id, updated_by_id=user_id, **values)
+            db.session.add(assessment)
+        else:
+            assessment = existing
+            for name, value in values.items():
+                setattr(assessment, name, value)
+            assessment.updated_by_id = user_id
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError) as error:  # another save won the race
+        raise _conflict(round_, statement) from error
+    after = audit.snapshot(assessment, AUDITED_FIELDS)
+    if existing is None:
+        summary = f"Assessment of {statement.name} written in “{round_.name}”"
+    elif before["score"] != after["score"]:
+        summary = f"Score changed from {before['score'] or 'not scored'} to {after['score'] or 'not scored'}"
+    else:
+        summary = f"Assessment of {statement.name} edited"
+    audit.record("update" if existing else "create", assessment, user=user, summary=summary, before=before, after=after)
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as error:
+        raise _conflict(round_, statement) from error
+    return assessment
+
+
+# --- The evidence behind a statement ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    mapping_id: int | None  # None when read from a signed-off round's snapshot
+    item_id: int
+    title: str
+    kind: str
+    category_key: str
+    stance: str
+    note: str
+    review_by: date | None
+    stale: bool
+
+    @property
+    def reference(self) -> str:
+        return f"E-{self.item_id}"
+
+
+# A statement can gather thousands of mappings; its page lists the newest few per stance.
+LISTED_PER_STANCE = 10
+
+
+@dataclass
+class StanceGroup:
+    """The evidence of one stance under one category: every item counted, the newest listed."""
+
+    stance: str
+    rows: list[EvidenceRow] = field(default_factory=list)
+    count: int = 0
+    stale: int = 0
+
+    @property
+    def label(self) -> str:
+        return Stance(self.stance).label
+
+    @property
+    def unlisted(self) -> int:
+        return self.count - len(self.rows)
+
+    def add(self, row: EvidenceRow, limit: int) -> None:
+        self.count += 1
+        self.stale += row.stale
+        if len(self.rows) < limit:
+            self.rows.append(row)
+
+
+@dataclass
+class CategoryGroup:
+    key: str
+    name: str
+    stances: list[StanceGroup]
+
+    @property
+    def total(self) -> int:
+        return sum(g.count for g in self.stances)
+
+    @property
+    def stale(self) -> int:
+        return sum(g.stale for g in self.stances)
+
+    def count(self, stance: str) -> int:
+        return next((g.count for g in self.stances if g.stance == stance), 0)
+
+
+STANCE_ORDER = (Stance.STRENGTH, Stance.SHORTFALL, Stance.CONTEXT)
+
+
+def group_evidence(
+    rows: Iterable[EvidenceRow], categories: Iterable[tuple[str, str]], limit: int = LISTED_PER_STANCE
+) -> list[CategoryGroup]:
+    """Rows by evidence category (framework order), then stance (strengths, shortfalls, context)."""
+    groups = {key: CategoryGroup(key, name, [StanceGroup(s) for s in STANCE_ORDER]) for key, name in categories}
+    for row in rows:
+        group = groups.get(row.category_key)
+        if group is None:
+            continue
+        stance = row.stance if row.stance in STANCE_ORDER else Stance.CONTEXT
+        next(g for g in group.stances if g.stance == stance).add(row, limit)
+    return list(groups.values())
+
+
+def live_evidence_rows(statement: QualityStatement, on: date | None = None) -> list[EvidenceRow]:
+    """Accepted evidence mapped to the statement now, newest first, in one query."""
+    on = on or today()
+    rows = db.session.execute(
+        select(
+            Mapping.id,
+            EvidenceItem.id,
+            EvidenceItem.title,
+            EvidenceItem.kind,
+            EvidenceCategory.key,
+            Mapping.stance,
+            Mapping.note,
+            EvidenceItem.review_by,
+        )
+        .join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
+        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
+        .where(Mapping.statement_id == statement.id, EvidenceItem.status == Status.ACCEPTED)
+        .order_by(EvidenceItem.id.desc())
+    )
+    return [
+        EvidenceRow(m_id, i_id, title, kind, c_key, stance, note or "", review_by, bool(review_by and review_by < on))
+        for m_id, i_id, title, kind, c_key, stance, note, review_by in rows
+    ]
+
+
+def live_evidence_groups(
+    statement: QualityStatement,
+    categories: Iterable[tuple[str, str]],
+    limit: int = LISTED_PER_STANCE,
+    on: date | None = None,
+) -> list[CategoryGroup]:
+    """The statement's accepted evidence by category and stance: counts from one aggregate query,
+    and only the newest ``limit`` rows of each stance fetched (a window function), however many there are."""
+    on = on or today()
+    is_stale = case((EvidenceItem.review_by < on, 1), else_=0)
+    mapped = (
+        select(Mapping)
+        .join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
+        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
+        .where(Mapping.statement_id == statement.id, EvidenceItem.status == Status.ACCEPTED)
+    )
+    counts = db.session.execute(
+        mapped.with_only_columns(
+            EvidenceCategory.key, Mapping.stance, func.count(Mapping.id), func.sum(is_stale)
+        ).group_by(EvidenceCategory.key, Mapping.stance)
+    ).all()
+    rank = func.row_number().over(partition_by=(Mapping.category_id, Mapping.stance), order_by=EvidenceItem.id.desc())
+    ranked = mapped.with_only_columns(
+        Mapping.id.label("mapping_id"),
+        EvidenceItem.id.label("item_id"),
+        EvidenceItem.title,
+        EvidenceItem.kind,
+        EvidenceCategory.key.label("category_key"),
+        Mapping.stance,
+        Mapping.note,
+        EvidenceItem.review_by,
+        rank.label("rank"),
+    ).subquery()
+    rows = db.session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.item_id.desc()))
+    groups = group_evidence(
+        (
+            EvidenceRow(
+                r.mapping_id,
+                r.item_id,
+                r.title,
+                r.kind,
+                r.category_key,
+                r.stance,
+                r.note or "",
+                r.review_by,
+                bool(r.review_by and r.review_by < on),
+            )
+            for r in rows
+        ),
+        categories,
+        limit,
+    )
+    by_key = {g.key: g for g in groups}
+    for category_key, stance, n, stale in counts:
+        group = by_key.get(category_key)
+        stance_group = next((g for g in group.stances if g.stance == stance), None) if group else None
+        if stance_group is not None:
+            stance_group.count, stance_group.stale = n, int(stale or 0)
+    return groups
+
+
+def frozen_evidence_rows(view: RoundView, statement_key: str) -> list[EvidenceRow]:
+    """The statement's evidence as it stood when the round was signed off."""
+    rows = []
+    for m in sorted(view.mappings_for(statement_key), key=lambda m: -m.item_id):
+        item = view.items.get(m.item_id)
+        if item is None:
+            continue
+        rows.append(
+            EvidenceRow(
+                None,
+                item.id,
+                item.title,
+                item.kind,
+                m.category_key,
+                m.stance,
+                m.note,
+                item.review_by,
+                item.is_stale(view.as_of),
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class EvidenceCount:
+    items: int = 0
+    stale: int = 0
+
+
+def evidence_counts(on: date | None = None) -> dict[str, EvidenceCount]:
+    """Statement key → distinct accepted items mapped to it, and how many of them are stale (one query)."""
+    on = on or today()
+    stale_item = case((EvidenceItem.review_by < on, Mapping.item_id), else_=None)
+    rows = db.session.execute(
+        select(QualityStatement.key, func.count(distinct(Mapping.item_id)), func.count(distinct(stale_item)))
+        .join(Mapping, Mapping.statement_id == QualityStatement.id)
+        .join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
+        .where(EvidenceItem.status == Status.ACCEPTED)
+        .group_by(QualityStatement.key)
+    )
+    return {key: EvidenceCount(total, stale) for key, total, stale in rows}
+
+
+def map_reference(
+    statement: QualityStatement,
+    reference: str,
+    category_key: str,
+    stance: str,
+    note: str,
+    user: User | None,
+) -> Mapping:
+    """Map an accepted item, named by its reference (E-12), to the statement. Raises MappingError."""
+    reference = (reference or "").strip().upper()
+    item_id = EvidenceItem.id_from_reference(reference)
+    if item_id is None:
+        raise MappingError("Write the evidence reference as E- and its number, for example E-12.")
+    item = db.session.get(EvidenceItem, item_id) if item_id <= _LARGEST_ID else None
+    if item is None:
+        raise MappingError(f"There is no evidence item {reference}.")
+    if item.status != Status.ACCEPTED:
+        raise MappingError(
+            f"{reference} is {Status(item.status).label.lower()}; only accepted evidence can be mapped here."
+        )
+    category = db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == category_key))
+    if category is None:
+        raise MappingError(f"There is no evidence category '{category_key}'.")
+    return add_mapping(item, statement, category, stance, note, user=user)
+
+
+def statement_history(assessment_ids: Iterable[int], action_ids: Iterable[int]) -> list[AuditEvent]:
+    """The audit trail of a statement's assessments and actions, newest first."""
+    assessment_ids, action_ids = list(assessment_ids), list(action_ids)
+    conditions = []
+    if assessment_ids:
+        conditions.append(and_(AuditEvent.entity_type == "assessment", AuditEvent.entity_id.in_(assessment_ids)))
+    if action_ids:
+        conditions.append(and_(AuditEvent.entity_type == "action", AuditEvent.entity_id.in_(action_ids)))
+    if not conditions:
+        return []
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(or_(*conditions))
+        .options(selectinload(AuditEvent.user))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    ).all()
+
+
+# --- A statement's page ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssessmentDisplay:
+    """What the statement page shows of an assessment, live or from a signed-off round's snapshot."""
+
+    score: int | None
+    rationale: str
+    key_findings: str
+    strengths: str
+    areas_for_improvement: str
+    category_scores: dict[str, int]
+    override_reason: str | None
+    updated_by: str | None
+    updated_at: Any
+    version: int
+
+    @property
+    def label(self) -> str:
+        return scoring.label_for(self.score)
+
+    @property
+    def suggested(self) -> int | None:
+        return suggested_score(self.category_scores)
+
+    def text(self, name: str) -> str:
+        return getattr(self, name)
+
+
+@dataclass
+class StatementPage:
+    statement: QualityStatement
+    round: Round | None
+    frozen: bool  # read from the round's sign-off snapshot
+    as_of: date
+    categories: list[tuple[str, str]]
+    assessment: AssessmentDisplay | None
+    evidence: list[CategoryGroup]
+    actions: list[Any]  # Action rows, or ActionView from a snapshot
+    history: list[AuditEvent]
+
+    @property
+    def editable(self) -> bool:
+        return self.round is not None and not self.round.signed_off
+
+    @property
+    def evidence_total(self) -> int:
+        return sum(g.total for g in self.evidence)
+
+    @property
+    def evidence_stale(self) -> int:
+        return sum(g.stale for g in self.evidence)
+
+    def overdue(self, action: Any) -> bool:
+        return action.status != "done" and action.due_date is not None and action.due_date < self.as_of
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for a in self.actions if self.overdue(a))
+
+    @property
+    def version(self) -> int:
+        return self.assessment.version if self.assessment else 0
+
+
+def _display(row: Assessment | None, frozen_text: Any | None = None) -> AssessmentDisplay | None:
+    source = frozen_text or row
+    if source is None:
+        return None
+    return AssessmentDisplay(
+        score=source.score,
+        rationale=source.rationale or "",
+        key_findings=source.key_findings or "",
+        strengths=source.strengths or "",
+        areas_for_improvement=source.areas_for_improvement or "",
+        category_scores=dict((row.category_scores if row else None) or {}),
+        override_reason=row.override_reason if row else None,
+        updated_by=row.updated_by.name if row and row.updated_by else None,
+        updated_at=source.updated_at,
+        version=row.version if row else 0,
+    )
+
+
+def statement_page(statement: QualityStatement, round_: Round | None) -> StatementPage:
+    """Everything the statement page shows for one round (the evidence as it stood, once signed off)."""
+    row = find_assessment(round_, statement)
+    db_actions = actions_for(statement, round_)
+    history = statement_history([row.id] if row else [], [a.id for a in db_actions])
+    if round_ is not None and round_.signed_off:
+        view = round_view(round_)
+        return StatementPage(
+            statement=statement,
+            round=round_,
+            frozen=True,
+            as_of=view.as_of,
+            categories=list(view.categories),
+            assessment=_display(row, view.assessments.get(statement.key)),
+            evidence=group_evidence(frozen_evidence_rows(view, statement.key), view.categories),
+            actions=view.actions_for(statement.key),
+            history=history,
+        )
+    cats = [(c.key, c.name) for c in framework_categories()]
+    return StatementPage(
+        statement=statement,
+        round=round_,
+        frozen=False,
+        as_of=today(),
+        categories=cats,
+        assessment=_display(row),
+        evidence=live_evidence_groups(statement, cats),
+        actions=db_actions,
+        history=history,
+    )
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    key: str
+    name: str
+    score: int | None
+    evidence: EvidenceCount
+    open_actions: int
+    overdue_actions: int
+
+    @property
+    def label(self) -> str:
+        return scoring.label_for(self.score)
+
+
+@dataclass(frozen=True)
+class ThemeRows:
+    key: str
+    name: str
+    statements: list[StatementRow]
+    result: scoring.RollUp
+
+
+def statements_overview(round_: Round | None) -> list[ThemeRows]:
+    """Every statement by theme with its score in the round, evidence counts and actions (a few queries)."""
+    result = round_result(round_)
+    counts = evidence_counts()
+    open_actions, overdue = open_by_statement(round_), overdue_by_statement(round_)
+    return [
+        ThemeRows(
+            t.theme.key,
+            t.theme.name,
+            [
+                StatementRow(
+                    s.key,
+                    s.name,
+                    result.scores.get(s.key),
+                    counts.get(s.key, EvidenceCount()),
+                    open_actions.get(s.key, 0),
+                    overdue.get(s.key, 0),
+                )
+                for s in t.statements
+            ],
+            t.result,
+        )
+        for t in result.themes
+    ]

@@ -1,0 +1,501 @@
+"""What every importer shares: columns, row validation, the plan shown as a preview, and writing it.
+
+An importer declares its columns and turns validated rows into a ``Plan``: one
+``PlannedRow`` per spreadsheet row saying what will be created, updated or left
+alone, plus every ``RowError`` found. The preview is that plan; confirming
+builds the plan again from the stored file (never trusting the preview) and
+writes all of it in one transaction, or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from calendar import monthrange
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from evidence import personal_data
+from evidence.db import db
+from evidence.imports import cells
+from evidence.imports.cells import CellError
+from evidence.imports.reading import ImportRefused, Table
+from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, today, utcnow
+from evidence.vocab import Kind, Stance, Status
+from quality_statements import load_default_framework
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+ACTION_LABELS = {CREATE: "Create", UPDATE: "Update", UNCHANGED: "Unchanged"}
+
+
+def normalise_heading(text: str) -> str:
+    """Headings match loosely: any case, spacing, a trailing * or a bracketed note such as "(%)"."""
+    text = re.sub(r"\([^)]*\)", " ", str(text))
+    text = text.replace("’", "'").replace("*", " ").replace(":", " ").replace("_", " ")
+    return " ".join(text.lower().split())
+
+
+# --- Looking up the framework --------------------------------------------------------------------------------------
+
+
+class Lookups:
+    """Quality statements and evidence categories by key, name or known variant (loaded once per import)."""
+
+    def __init__(self) -> None:
+        self.framework = load_default_framework()
+        self._statements: dict[str, QualityStatement] = {}
+        self._statements_by_key: dict[str, QualityStatement] = {}
+        for statement in db.session.scalars(select(QualityStatement)):
+            self._statements_by_key[statement.key] = statement
+            self._statements[cells.normalise(statement.key)] = statement
+            self._statements[cells.normalise(statement.name)] = statement
+        self._categories: dict[str, EvidenceCategory] = {}
+        self._categories_by_key: dict[str, EvidenceCategory] = {}
+        for category in db.session.scalars(select(EvidenceCategory)):
+            self._categories_by_key[category.key] = category
+            self._categories[cells.normalise(category.key)] = category
+            self._categories[cells.normalise(category.name)] = category
+
+    def statement(self, name_or_key: str) -> QualityStatement | None:
+        found = self._statements.get(cells.normalise(name_or_key))
+        if found is None:
+            spec = self.framework.find_statement(name_or_key)
+            found = self._statements_by_key.get(spec.key) if spec else None
+        return found
+
+    def category(self, name_or_key: str) -> EvidenceCategory | None:
+        found = self._categories.get(cells.normalise(name_or_key))
+        if found is None:
+            spec = self.framework.find_category(name_or_key)
+            found = self._categories_by_key.get(spec.key) if spec else None
+        return found
+
+
+# --- Columns -------------------------------------------------------------------------------------------------------
+
+Parser = Callable[[Any, Lookups], Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import: its heading, whether it must be filled, how it is read and explained."""
+
+    name: str
+    type_label: str
+    help: str
+    example: Any = None
+    required: bool = False
+    parse: Parser | None = None  # None: one line of text
+    aliases: tuple[str, ...] = ()
+    max_length: int | None = None
+    width: int = 18
+    number_format: str | None = None  # for the template's example cell
+    options: tuple[str, ...] = ()  # short lists offered as a drop-down in the template
+
+    def read(self, raw: Any, lookups: Lookups) -> Any:
+        if self.parse is None:
+            return cells.text(raw, self.max_length)
+        return self.parse(raw, lookups)
+
+    @property
+    def example_text(self) -> str:
+        """The example as written in a CSV file or read on the page."""
+        example = self.example
+        if example is None or example == "":
+            return ""
+        if self.number_format == "0%" and isinstance(example, float):
+            return f"{cells.as_text(example * 100)}%"
+        if isinstance(example, date):
+            return example.strftime("%d/%m/%Y")
+        return cells.as_text(example)
+
+    @property
+    def spellings(self) -> set[str]:
+        return {normalise_heading(self.name), *(normalise_heading(a) for a in self.aliases)}
+
+
+def text_column(name: str, help: str, example: Any = None, *, max_length: int, multiline=False, **kw) -> Column:
+    parse = (lambda raw, _: cells.text(raw, max_length, multiline=True)) if multiline else None
+    return Column(name, "Text", help, example, parse=parse, max_length=max_length, **kw)
+
+
+def statements_parse(raw: Any, lookups: Lookups) -> list[QualityStatement]:
+    found: list[QualityStatement] = []
+    for part in re.split(r"[;\n]", cells.as_text(raw) if not isinstance(raw, str) else raw):
+        if not part.strip():
+            continue
+        statement = lookups.statement(part)
+        if statement is None:
+            raise CellError(f"Unknown quality statement “{part.strip()}”")
+        if statement not in found:
+            found.append(statement)
+    return found
+
+
+def category_parse(raw: Any, lookups: Lookups) -> EvidenceCategory:
+    category = lookups.category(cells.as_text(raw))
+    if category is None:
+        raise CellError("Unknown evidence category")
+    return category
+
+
+STANCES = cells.choices_of(Stance)
+
+
+def mapping_columns(statement_example: str, category_example: str, stance_example: str) -> tuple[Column, ...]:
+    return (
+        Column(
+            "Quality statement",
+            "Quality statement",
+            "The quality statement this evidences, by name (e.g. Safeguarding) or key (safeguarding). "
+            "Separate several with a semicolon. Leave blank to map it later.",
+            statement_example,
+            parse=statements_parse,
+            aliases=("Quality statements", "Statement", "Statements"),
+            width=34,
+        ),
+        Column(
+            "Evidence category",
+            "Evidence category",
+            "Needed with a quality statement: People's experience, Feedback from staff and leaders, "
+            "Feedback from partners or Processes.",
+            category_example,
+            parse=category_parse,
+            aliases=("Category",),
+            width=26,
+        ),
+        Column(
+            "Stance",
+            "Choice",
+            "Strength, shortfall or context (context when blank).",
+            stance_example,
+            parse=lambda raw, _: cells.choice(raw, STANCES, "stance"),
+            options=tuple(Stance),
+            width=12,
+        ),
+    )
+
+
+# --- Results of validation ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    letter: str
+    value: str
+    reason: str
+
+    def describe(self) -> str:
+        where = f"row {self.row}, column {self.letter} ({self.column})" if self.letter else f"row {self.row}"
+        shown = f" “{self.value}”" if self.value else ""
+        return f"{where}{shown}: {self.reason}"
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    values: dict[str, Any]
+    raw: dict[str, Any]
+    positions: dict[str, int]  # column name -> position in the file (0-based)
+
+
+@dataclass
+class PlannedRow:
+    row: int
+    action: str
+    cells: list[str]
+    changes: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    payload: Any = None
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+
+@dataclass
+class Plan:
+    """What an import would do. Shown as the preview; written only when free of errors."""
+
+    importer: Importer
+    filename: str
+    rows: list[PlannedRow]
+    errors: list[RowError]
+    notices: list[str]
+    extra: dict[str, Any] = field(default_factory=dict)
+    total_rows: int = 0  # data rows read from the file, with or without problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {action: self.count(action) for action in (CREATE, UPDATE, UNCHANGED)}
+
+    @property
+    def changing(self) -> bool:
+        return any(r.action != UNCHANGED for r in self.rows)
+
+    @property
+    def personal_data_rows(self) -> list[PlannedRow]:
+        return [r for r in self.rows if r.findings]
+
+    @property
+    def summary(self) -> str:
+        return self.importer.summarise(self)
+
+    @property
+    def error_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    references: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+# --- The importer -----------------------------------------------------------------------------------------------------
+
+
+class Importer:
+    """Base class: subclasses set the class attributes and implement ``plan_rows`` and ``write``."""
+
+    key: str = ""
+    label: str = ""  # "Survey findings"
+    item_label: str = ""  # "survey finding"
+    intro: str = ""
+    columns: tuple[Column, ...] = ()
+    preview_headings: tuple[str, ...] = ()
+    matching_rule: str = ""
+    notes: tuple[str, ...] = ()
+
+    # -- columns
+
+    @property
+    def required_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def match_header(self, header: list[str], header_row: int) -> tuple[dict[str, int], list[str]]:
+        """Column name -> position in the file; refuses a header missing required columns."""
+        positions: dict[str, int] = {}
+        unknown: list[str] = []
+        for position, heading in enumerate(header):
+            if not heading:
+                continue
+            wanted = normalise_heading(heading)
+            column = next((c for c in self.columns if wanted in c.spellings), None)
+            if column is None:
+                unknown.append(heading)
+            elif column.name in positions:
+                raise ImportRefused(
+                    f"The header row (row {header_row}) has the column “{column.name}” twice "
+                    f"(columns {get_column_letter(positions[column.name] + 1)} and {get_column_letter(position + 1)})."
+                )
+            else:
+                positions[column.name] = position
+        missing = [c.name for c in self.required_columns if c.name not in positions]
+        if missing:
+            found = ", ".join(h for h in header if h) or "nothing"
+            raise ImportRefused(
+                f"This does not look like a {self.label.lower()} file: the header row (row {header_row}) is missing "
+                f"the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}. It has: {found}. "
+                "Download the template to see the headings."
+            )
+        notices = []
+        if unknown:
+            notices.append(f"Columns not used by this import were ignored: {', '.join(unknown)}.")
+        return positions, notices
+
+    def looks_like_header(self, values: list[Any]) -> bool:
+        """A row with at least two of this import's headings (or its one required heading)."""
+        spellings = set().union(*(c.spellings for c in self.columns))
+        known = sum(1 for v in values if not cells.is_blank(v) and normalise_heading(str(v)) in spellings)
+        return known >= min(2, len(self.required_columns) or 1)
+
+    def check_header(self, table: Table) -> None:
+        self.match_header(table.header, table.header_row)
+        if not table.rows:
+            raise ImportRefused("The file has a header row but no rows of data under it.")
+
+    # -- validation
+
+    def parse_rows(self, table: Table, lookups: Lookups) -> tuple[list[ParsedRow], list[RowError], list[str]]:
+        positions, notices = self.match_header(table.header, table.header_row)
+        parsed: list[ParsedRow] = []
+        errors: list[RowError] = []
+        for number, values in table.rows:
+            row_values: dict[str, Any] = {}
+            raw_values: dict[str, Any] = {}
+            for column in self.columns:
+                position = positions.get(column.name)
+                raw = values[position] if position is not None else None
+                raw_values[column.name] = raw
+                if cells.is_blank(raw):
+                    row_values[column.name] = None
+                    if column.required:
+                        errors.append(self.error(number, column.name, raw, "Missing value", positions))
+                    continue
+                try:
+                    row_values[column.name] = column.read(raw, lookups)
+                except CellError as exc:
+                    row_values[column.name] = None
+                    errors.append(self.error(number, column.name, raw, exc.reason, positions))
+            parsed.append(ParsedRow(number, row_values, raw_values, positions))
+        return parsed, errors, notices
+
+    def error(
+        self, row: ParsedRow | int, column: str, raw: Any, reason: str, positions: dict[str, int] | None = None
+    ) -> RowError:
+        """A problem in one cell, named by the row and column letter the spreadsheet shows."""
+        if isinstance(row, ParsedRow):
+            row, positions = row.row, row.positions
+        position = (positions or {}).get(column)
+        letter = get_column_letter(position + 1) if position is not None else ""
+        value = cells.as_text(raw)
+        if len(value) > 80:
+            value = value[:77] + "…"
+        return RowError(row, column, letter, value, reason)
+
+    def mapping_errors(self, parsed: ParsedRow) -> list[RowError]:
+        """A quality statement needs a category, and a category or stance needs a statement."""
+        values, raw, errors = parsed.values, parsed.raw, []
+        has_statement = not cells.is_blank(raw.get("Quality statement"))
+        if has_statement and cells.is_blank(raw.get("Evidence category")):
+            errors.append(
+                self.error(parsed, "Evidence category", None, "Missing value: needed with a quality statement")
+            )
+        if not has_statement:
+            for name in ("Evidence category", "Stance"):
+                if not cells.is_blank(raw.get(name)) and values.get(name) is not None:
+                    errors.append(self.error(parsed, name, raw.get(name), "Needs a quality statement in the same row"))
+        return errors
+
+    @staticmethod
+    def mappings_of(values: dict[str, Any]) -> list[tuple[QualityStatement, EvidenceCategory, str]]:
+        statements = values.get("Quality statement") or []
+        category = values.get("Evidence category")
+        if not statements or category is None:
+            return []
+        stance = values.get("Stance") or Stance.CONTEXT
+        return [(statement, category, stance) for statement in statements]
+
+    def plan(self, table: Table, filename: str) -> Plan:
+        lookups = Lookups()
+        parsed, errors, notices = self.parse_rows(table, lookups)
+        rows, more_errors, more_notices, extra = self.plan_rows(parsed, errors)
+        errors = sorted(errors + more_errors, key=lambda e: (e.row, self._order(e.column)))
+        return Plan(self, filename, rows, errors, table.notices + notices + more_notices, extra, len(table.rows))
+
+    def _order(self, column_name: str) -> int:
+        names = [c.name for c in self.columns]
+        return names.index(column_name) if column_name in names else len(names)
+
+    def plan_rows(
+        self, parsed: list[ParsedRow], errors: list[RowError]
+    ) -> tuple[list[PlannedRow], list[RowError], list[str], dict[str, Any]]:
+        """Planned rows, further errors, notices and anything else ``write`` needs (``Plan.extra``)."""
+        raise NotImplementedError
+
+    def write(self, plan: Plan, user: User | None, confirmed_personal_data: bool) -> ImportResult:
+        raise NotImplementedError
+
+    def summarise(self, plan: Plan) -> str:
+        counts = plan.counts
+        return (
+            f"{counts[CREATE]} to create, {counts[UPDATE]} to update, {counts[UNCHANGED]} already up to date "
+            f"({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
+        )
+
+
+# --- Helpers for writing evidence items -------------------------------------------------------------------------------
+
+
+def natural_key(kind: str, *parts: str) -> str:
+    joined = "|".join(cells.normalise(p) for p in parts)
+    return f"import:{kind}:{hashlib.sha1(joined.encode('utf-8')).hexdigest()}"
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def default_review_by(kind: str) -> date:
+    return add_months(today(), Kind(kind).review_months)
+
+
+def new_item(kind: str, user: User | None, key: str, **fields) -> EvidenceItem:
+    """An accepted evidence item, as a curator's import creates it."""
+    user_id = user.id if user is not None else None
+    return EvidenceItem(
+        kind=kind,
+        status=Status.ACCEPTED,
+        natural_key=key,
+        owner_id=user_id,
+        submitted_by_id=user_id,
+        reviewed_by_id=user_id,
+        reviewed_at=utcnow(),
+        review_by=default_review_by(kind),
+        suggested_statements=[],
+        **fields,
+    )
+
+
+def mapping_changes(
+    item: EvidenceItem | None, wanted: list[tuple[QualityStatement, EvidenceCategory, str]]
+) -> tuple[list[tuple[QualityStatement, EvidenceCategory, str]], list[tuple[Mapping, str]], list[str]]:
+    """Mappings to add and stances to change so that ``item`` has every mapping wanted (none are removed)."""
+    existing = {(m.statement_id, m.category_id): m for m in (item.mappings if item is not None else [])}
+    to_add, to_change, descriptions = [], [], []
+    for statement, category, stance in wanted:
+        mapping = existing.get((statement.id, category.id))
+        if mapping is None:
+            to_add.append((statement, category, stance))
+            descriptions.append(f"map to {statement.name} · {category.name} ({Stance(stance).label.lower()})")
+        elif mapping.stance != stance:
+            to_change.append((mapping, stance))
+            descriptions.append(
+                f"{statement.name} · {category.name}: {Stance(mapping.stance).label.lower()} → "
+                f"{Stance(stance).label.lower()}"
+            )
+    return to_add, to_change, descriptions
+
+
+def describe_mappings(wanted: Iterable[tuple[QualityStatement, EvidenceCategory, str]]) -> str:
+    return "; ".join(f"{s.name} · {c.name} ({Stance(st).label.lower()})" for s, c, st in wanted)
+
+
+def scan(fields: dict[str, str | None]) -> list[str]:
+    return [finding.describe() for finding in personal_data.scan_fields(fields)]
+
+
+def show(value: Any) -> str:
+    """A value as the preview shows it in a list of changes."""
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, float):
+        return cells.as_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"

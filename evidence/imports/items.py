@@ -1,0 +1,240 @@
+"""Importers whose rows are evidence items, one item per row, matched again by a natural key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from evidence import audit
+from evidence.db import db
+from evidence.imports.base import (
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    Importer,
+    ImportResult,
+    ParsedRow,
+    Plan,
+    PlannedRow,
+    RowError,
+    describe_mappings,
+    mapping_changes,
+    new_item,
+    scan,
+    show,
+)
+from evidence.models import EvidenceItem, Mapping, User
+
+CHUNK = 500
+
+
+class ItemImporter(Importer):
+    """One spreadsheet row is one evidence item of ``kind``; importing it again finds the same item."""
+
+    kind: str = ""
+    # item attribute -> its label in the preview's list of changes
+    field_labels: dict[str, str] = {}
+    # the column blamed when two rows describe the same item
+    identity_column: str = ""
+    identity_description: str = ""
+
+    # -- to implement
+
+    def identity(self, values: dict[str, Any]) -> str:
+        """The item's natural key, from the columns that identify it."""
+        raise NotImplementedError
+
+    def fields(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Item attributes from a row; None means "not given" (an update leaves it alone)."""
+        raise NotImplementedError
+
+    def defaults(self, values: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+        """Values for a new item where the row left an optional cell blank."""
+        return {}
+
+    def row_checks(self, parsed: ParsedRow) -> list[RowError]:
+        return []
+
+    def display(self, values: dict[str, Any], fields: dict[str, Any]) -> list[str]:
+        raise NotImplementedError
+
+    def scanned_text(self, fields: dict[str, Any]) -> dict[str, str | None]:
+        raise NotImplementedError
+
+    # -- planning
+
+    def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
+        errors = list(errors)
+        new_errors: list[RowError] = []
+        for row in parsed:
+            new_errors += self.mapping_errors(row) + self.row_checks(row)
+        bad_rows = {e.row for e in errors + new_errors}
+        keys: dict[str, int] = {}
+        good: list[tuple[ParsedRow, str]] = []
+        for row in parsed:
+            if row.row in bad_rows:
+                continue
+            key = self.identity(row.values)
+            if key in keys:
+                new_errors.append(
+                    self.error(
+                        row,
+                        self.identity_column,
+                        row.raw.get(self.identity_column),
+                        f"Repeats row {keys[key]}: the same {self.identity_description}",
+                    )
+                )
+                continue
+            keys[key] = row.row
+            good.append((row, key))
+        existing = self._existing(list(keys))
+        planned: list[PlannedRow] = []
+        for row, key in good:
+            planned.append(self._plan_row(row, key, existing.get(key)))
+        return planned, new_errors, [], {}
+
+    def _existing(self, keys: list[str]) -> dict[str, EvidenceItem]:
+        found: dict[str, EvidenceItem] = {}
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            query = (
+                select(EvidenceItem)
+                .where(EvidenceItem.natural_key.in_(chunk))
+                .options(selectinload(EvidenceItem.mappings).selectinload(Mapping.statement))
+                .options(selectinload(EvidenceItem.mappings).selectinload(Mapping.category))
+            )
+            for item in db.session.scalars(query):
+                found[item.natural_key] = item
+        return found
+
+    def _plan_row(self, row: ParsedRow, key: str, item: EvidenceItem | None) -> PlannedRow:
+        fields = self.fields(row.values)
+        wanted = self.mappings_of(row.values)
+        if item is None:
+            values = {**fields, **{k: v for k, v in self.defaults(row.values, fields).items() if fields.get(k) is None}}
+            values = {k: v for k, v in values.items() if v is not None}
+            changes = ["map to " + describe_mappings(wanted)] if wanted else []
+            return PlannedRow(
+                row.row,
+                CREATE,
+                ["New", *self.display(row.values, values)],
+                changes=changes,
+                findings=scan(self.scanned_text(values)),
+                payload={"key": key, "fields": values, "wanted": wanted},
+            )
+        changed = {name: value for name, value in fields.items() if value is not None and getattr(item, name) != value}
+        to_add, to_change, mapping_notes = mapping_changes(item, wanted)
+        descriptions = [
+            f"{self.field_labels.get(name, name)}: {show(getattr(item, name))} → {show(value)}"
+            for name, value in changed.items()
+        ] + mapping_notes
+        action = UPDATE if descriptions else UNCHANGED
+        shown = {name: getattr(item, name) for name in fields} | changed
+        return PlannedRow(
+            row.row,
+            action,
+            [item.reference, *self.display(row.values, shown)],
+            changes=descriptions,
+            findings=scan(self.scanned_text(changed)) if action == UPDATE else [],
+            payload={"item": item, "changed": changed, "add": to_add, "restance": to_change},
+        )
+
+    # -- writing
+
+    def write(self, plan: Plan, user: User | None, confirmed_personal_data: bool) -> ImportResult:
+        result = ImportResult(kind=self.key)
+        created: list[tuple[EvidenceItem, PlannedRow]] = []
+        updated: list[tuple[EvidenceItem, PlannedRow, dict[str, Any], list[Mapping]]] = []
+        for planned in plan.rows:
+            payload = planned.payload
+            if planned.action == CREATE:
+                item = new_item(self.kind, user, payload["key"], **payload["fields"])
+                item.personal_data = bool(planned.findings)
+                for statement, category, stance in payload["wanted"]:
+                    item.mappings.append(
+                        Mapping(
+                            statement=statement,
+                            category=category,
+                            stance=stance,
+                            note="",
+                            created_by_id=user.id if user else None,
+                        )
+                    )
+                db.session.add(item)
+                created.append((item, planned))
+            elif planned.action == UPDATE:
+                item = payload["item"]
+                before = audit.snapshot(item, list(payload["changed"])) if payload["changed"] else {}
+                for name, value in payload["changed"].items():
+                    setattr(item, name, value)
+                if planned.findings:
+                    item.personal_data = True
+                for mapping, stance in payload["restance"]:
+                    mapping.stance = stance
+                added = []
+                for statement, category, stance in payload["add"]:
+                    mapping = Mapping(
+                        item=item,
+                        statement=statement,
+                        category=category,
+                        stance=stance,
+                        note="",
+                        created_by_id=user.id if user else None,
+                    )
+                    db.session.add(mapping)
+                    added.append(mapping)
+                updated.append((item, planned, before, added))
+            else:
+                result.unchanged += 1
+        db.session.flush()
+        source = f"import of {plan.filename}"
+        for item, planned in created:
+            note = self._personal_note(planned)
+            audit.record(
+                "import",
+                item,
+                entity_id=item.id,
+                user=user,
+                summary=f"Created and accepted by the {source}, row {planned.row}{note}",
+                after=audit.snapshot(item, ["kind", "title", "status", *self.field_labels]),
+            )
+            for mapping in item.mappings:
+                self._record_mapping(mapping, item, user)
+            result.created += 1
+            result.references.append(item.reference)
+        for item, planned, before, added in updated:
+            audit.record(
+                "update",
+                item,
+                entity_id=item.id,
+                user=user,
+                summary=f"Updated by the {source}, row {planned.row}: {'; '.join(planned.changes)}"
+                + self._personal_note(planned),
+                before=before or None,
+                after=audit.snapshot(item, list(before)) if before else None,
+            )
+            for mapping in added:
+                self._record_mapping(mapping, item, user)
+            result.updated += 1
+            result.references.append(item.reference)
+        return result
+
+    @staticmethod
+    def _personal_note(planned: PlannedRow) -> str:
+        if not planned.findings:
+            return ""
+        return ". Possible personal data confirmed by the importer: " + "; ".join(planned.findings)
+
+    @staticmethod
+    def _record_mapping(mapping: Mapping, item: EvidenceItem, user: User | None) -> None:
+        audit.record(
+            "create",
+            mapping,
+            entity_id=mapping.id,
+            user=user,
+            summary=f"Mapped {item.reference} to {mapping.statement.name} · {mapping.category.name} "
+            f"({mapping.stance}) by import",
+            after=audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"]),
+        )

@@ -1,0 +1,483 @@
+"""Importing metric points: (metric, period, value) rows, adding to each metric's series.
+
+A row names a metric already in the library by its reference (E-12) or by its
+name; a name not yet known creates a new metric, described by the optional
+unit, direction, target and comparator columns. A metric holds one value per
+period: the same value again changes nothing, a different value updates it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from evidence import audit
+from evidence.db import db
+from evidence.imports import cells
+from evidence.imports.base import (
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    Column,
+    Importer,
+    ImportResult,
+    ParsedRow,
+    Plan,
+    PlannedRow,
+    RowError,
+    describe_mappings,
+    mapping_columns,
+    natural_key,
+    new_item,
+    scan,
+    text_column,
+)
+from evidence.models import EvidenceItem, Mapping, MetricPoint, User
+from evidence.vocab import Direction, Kind, Status
+
+CHUNK = 500
+DIRECTIONS = cells.choices_of(
+    Direction, {"higher is better": "higher", "lower is better": "lower", "up": "higher", "down": "lower"}
+)
+# Columns that describe a metric rather than one of its points: used when the metric is new.
+DESCRIBING = {
+    "Unit": "unit",
+    "Direction": "direction",
+    "Target": "target",
+    "Comparator": "comparator_label",
+    "Comparator value": "comparator_value",
+    "Source": "source",
+    "Summary": "summary",
+}
+
+
+def _metric(raw: Any, _lookups) -> str:
+    return cells.text(raw, 300)
+
+
+def _point_period(period: cells.Period) -> cells.Period:
+    """A metric point is a month, quarter or year; a single date counts as its month."""
+    if period.start == period.end:
+        return cells.month_period(period.start.year, period.start.month)
+    return period
+
+
+class MetricImporter(Importer):
+    key = "metric"
+    label = "Metric points"
+    item_label = "metric point"
+    intro = (
+        "One row per value: which metric, the period it measures and the value. Points are added to a metric "
+        "already in the library, or a new metric is created the first time its name appears."
+    )
+    matching_rule = (
+        "A metric is found by its reference (E-12) or by its name (ignoring case). A metric holds one value per "
+        "period: importing the same value again changes nothing, and a different value for a period already held "
+        "updates it (the preview shows it as an update). Unit, direction, target, comparator, source, summary and "
+        "the mapping columns describe a new metric; for a metric that already exists they are not used — change "
+        "those on the metric's own page."
+    )
+    notes = (
+        "Values are plain numbers in the metric's unit: 1,234.5 is understood, and 61% (or a cell formatted as a "
+        "percentage in Excel) gives 61.",
+        f"Periods: {cells.PERIOD_FORMS}. A date counts as its month.",
+    )
+    columns = (
+        Column(
+            "Metric",
+            "Reference or name",
+            "The metric's reference in the library (E-12), or its name. A new name creates a new metric.",
+            "Older people at home 91 days after reablement",
+            required=True,
+            parse=_metric,
+            aliases=("Metric name", "Metric reference", "Reference", "Name"),
+            width=40,
+        ),
+        Column(
+            "Period",
+            "Period",
+            f"The month, quarter or year measured: {cells.PERIOD_FORMS}.",
+            "2026 Q3",
+            required=True,
+            parse=lambda raw, _: cells.period(raw),
+            aliases=("Month", "Quarter"),
+            width=12,
+        ),
+        Column(
+            "Value",
+            "Number",
+            "The value for that period, in the metric's unit.",
+            84.5,
+            required=True,
+            parse=lambda raw, _: cells.number(raw),
+            width=10,
+        ),
+        text_column("Unit", "For a new metric: the unit, e.g. %, people, days.", "%", max_length=40, width=10),
+        Column(
+            "Direction",
+            "Choice",
+            "For a new metric: higher or lower (which is better).",
+            "higher",
+            parse=lambda raw, _: cells.choice(raw, DIRECTIONS, "direction"),
+            options=tuple(Direction),
+            width=11,
+        ),
+        Column(
+            "Target",
+            "Number",
+            "For a new metric: the local target.",
+            85,
+            parse=lambda raw, _: cells.number(raw),
+            width=10,
+        ),
+        text_column(
+            "Comparator",
+            "For a new metric: what it is compared with, e.g. England average.",
+            "England average",
+            max_length=100,
+            aliases=("Comparator label",),
+            width=18,
+        ),
+        Column(
+            "Comparator value",
+            "Number",
+            "For a new metric: the comparator's value.",
+            83.8,
+            parse=lambda raw, _: cells.number(raw),
+            width=12,
+        ),
+        text_column(
+            "Source", "For a new metric: where the figures come from.", "ASCOF 2D, SALT return", max_length=300
+        ),
+        text_column(
+            "Summary",
+            "For a new metric: what it measures (markdown allowed).",
+            "",
+            max_length=10000,
+            multiline=True,
+            width=30,
+        ),
+        *mapping_columns("Safe pathways, systems and transitions", "Processes", "Context"),
+    )
+    preview_headings = ("Evidence", "Metric", "Period", "Value")
+
+    # -- planning
+
+    def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
+        new_errors: list[RowError] = []
+        for row in parsed:
+            new_errors += self.mapping_errors(row)
+        bad_rows = {e.row for e in errors + new_errors}
+        good = [row for row in parsed if row.row not in bad_rows]
+
+        by_id, by_key, by_title = self._existing(good)
+        targets: dict[int, tuple[str, Any]] = {}  # row -> ("item", item) | ("new", key)
+        for row in good:
+            name = row.values["Metric"]
+            item_id = EvidenceItem.id_from_reference(name)
+            if item_id is not None:
+                item = by_id.get(item_id)
+                if item is None:
+                    new_errors.append(self.error(row, "Metric", name, "Unknown metric reference"))
+                elif item.kind != Kind.METRIC:
+                    new_errors.append(
+                        self.error(
+                            row, "Metric", name, f"{item.reference} is a {item.kind_label.lower()}, not a metric"
+                        )
+                    )
+                else:
+                    targets[row.row] = ("item", item)
+                continue
+            key = natural_key("metric", name)
+            item = by_key.get(key)
+            if item is None:
+                same_name = by_title.get(cells.normalise(name), [])
+                if len(same_name) > 1:
+                    refs = ", ".join(i.reference for i in same_name)
+                    new_errors.append(
+                        self.error(
+                            row,
+                            "Metric",
+                            name,
+                            f"{len(same_name)} metrics have this name ({refs}): use a reference",
+                        )
+                    )
+                    continue
+                item = same_name[0] if same_name else None
+            targets[row.row] = ("item", item) if item is not None else ("new", key)
+
+        new_metrics, notices = self._describe_new_metrics(good, targets, new_errors)
+        bad_rows = {e.row for e in errors + new_errors}
+
+        planned: list[PlannedRow] = []
+        seen: dict[tuple, int] = {}
+        announced: set[str] = set()
+        for row in good:
+            if row.row in bad_rows or row.row not in targets:
+                continue
+            how, target = targets[row.row]
+            period = _point_period(row.values["Period"])
+            identity = (how, target.id if how == "item" else target, period.start)
+            if identity in seen:
+                new_errors.append(
+                    self.error(
+                        row,
+                        "Period",
+                        row.raw["Period"],
+                        f"Repeats row {seen[identity]}: the same metric and period ({period.label})",
+                    )
+                )
+                continue
+            seen[identity] = row.row
+            value = row.values["Value"]
+            if how == "item":
+                point = next((p for p in target.points if p.period == period.start), None)
+                reference, name, unit = target.reference, target.title, target.unit or ""
+            else:
+                point, spec = None, new_metrics[target]
+                reference, name, unit = "New", spec["title"], spec.get("unit") or ""
+            changes, findings = [], []
+            if how == "new" and target not in announced:
+                announced.add(target)
+                changes.append(self._describe_spec(new_metrics[target]))
+                findings = scan(
+                    {
+                        "Metric": name,
+                        "Source": new_metrics[target].get("source"),
+                        "Summary": new_metrics[target].get("summary"),
+                    }
+                )
+            if point is None:
+                action = CREATE
+                changes.insert(0, f"add {period.label}: {self._value(value, unit)}")
+            elif abs(point.value - value) > 1e-9:
+                action = UPDATE
+                changes.insert(0, f"{period.label}: {self._value(point.value, unit)} → {self._value(value, unit)}")
+            else:
+                action = UNCHANGED
+            planned.append(
+                PlannedRow(
+                    row.row,
+                    action,
+                    [reference, name, period.label, self._value(value, unit)],
+                    changes=changes,
+                    findings=findings,
+                    payload={"how": how, "target": target, "period": period, "value": value, "point": point},
+                )
+            )
+        return planned, new_errors, notices, {"new_metrics": new_metrics}
+
+    def _existing(self, rows: list[ParsedRow]):
+        ids = sorted({i for r in rows if (i := EvidenceItem.id_from_reference(r.values["Metric"])) is not None})
+        names = sorted(
+            {
+                cells.normalise(r.values["Metric"])
+                for r in rows
+                if EvidenceItem.id_from_reference(r.values["Metric"]) is None
+            }
+        )
+        keys = [natural_key("metric", name) for name in names]
+        by_id: dict[int, EvidenceItem] = {}
+        by_key: dict[str, EvidenceItem] = {}
+        by_title: dict[str, list[EvidenceItem]] = defaultdict(list)
+        load_points = (selectinload(EvidenceItem.points), selectinload(EvidenceItem.mappings))
+        for start in range(0, len(ids), CHUNK):
+            query = select(EvidenceItem).where(EvidenceItem.id.in_(ids[start : start + CHUNK])).options(*load_points)
+            for item in db.session.scalars(query):
+                by_id[item.id] = item
+        for start in range(0, max(len(names), 1), CHUNK):
+            chunk_names, chunk_keys = names[start : start + CHUNK], keys[start : start + CHUNK]
+            if not chunk_names:
+                break
+            query = (
+                select(EvidenceItem)
+                .where(
+                    EvidenceItem.kind == Kind.METRIC,
+                    or_(
+                        EvidenceItem.natural_key.in_(chunk_keys),
+                        (func.lower(EvidenceItem.title).in_(chunk_names) & (EvidenceItem.status != Status.ARCHIVED)),
+                    ),
+                )
+                .options(*load_points)
+            )
+            for item in db.session.scalars(query):
+                if item.natural_key in chunk_keys:
+                    by_key[item.natural_key] = item
+                if item.status != Status.ARCHIVED and cells.normalise(item.title) in chunk_names:
+                    by_title[cells.normalise(item.title)].append(item)
+        return by_id, by_key, by_title
+
+    def _describe_new_metrics(self, rows, targets, errors: list[RowError]):
+        """The description of each new metric, gathered from its rows; rows that disagree are errors."""
+        specs: dict[str, dict[str, Any]] = {}
+        sources: dict[tuple[str, str], int] = {}
+        ignored: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            if row.row not in targets:
+                continue
+            how, target = targets[row.row]
+            if how == "item":
+                given = [c for c, attr in DESCRIBING.items() if row.values.get(c) not in (None, "")]
+                differing = [c for c in given if getattr(target, DESCRIBING[c]) != row.values[c]]
+                held = {(m.statement_id, m.category_id, m.stance) for m in target.mappings}
+                unmapped = [m for m in self.mappings_of(row.values) if (m[0].id, m[1].id, m[2]) not in held]
+                if differing or unmapped:
+                    ignored[target.reference].append(row.row)
+                continue
+            spec = specs.setdefault(target, {"title": row.values["Metric"], "row": row.row, "wanted": []})
+            for column, attr in DESCRIBING.items():
+                value = row.values.get(column)
+                if value in (None, ""):
+                    continue
+                if attr in spec and spec[attr] != value:
+                    errors.append(
+                        self.error(
+                            row,
+                            column,
+                            row.raw[column],
+                            f"Differs from row {sources[(target, attr)]} for the same new metric",
+                        )
+                    )
+                    continue
+                spec[attr] = value
+                sources.setdefault((target, attr), row.row)
+            for mapping in self.mappings_of(row.values):
+                if all((m[0].id, m[1].id) != (mapping[0].id, mapping[1].id) for m in spec["wanted"]):
+                    spec["wanted"].append(mapping)
+        notices = [
+            f"{reference} already exists, so the unit, direction, target, comparator, source, summary and mapping "
+            f"cells in row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} were not used. "
+            "Change them on the metric's page."
+            for reference, numbers in ignored.items()
+        ]
+        return specs, notices
+
+    @staticmethod
+    def _value(value: float | None, unit: str) -> str:
+        if value is None:
+            return ""
+        text = cells.as_text(float(value))
+        if not unit:
+            return text
+        return f"{text}%" if unit == "%" else f"{text} {unit}"
+
+    def _describe_spec(self, spec: dict[str, Any]) -> str:
+        parts = [f"new metric “{spec['title']}”"]
+        if spec.get("unit"):
+            parts.append(f"unit {spec['unit']}")
+        if spec.get("direction"):
+            parts.append(Direction(spec["direction"]).label.lower())
+        if spec.get("target") is not None:
+            parts.append(f"target {cells.as_text(spec['target'])}")
+        if spec.get("comparator_label") or spec.get("comparator_value") is not None:
+            parts.append(
+                f"{spec.get('comparator_label') or 'comparator'} {cells.as_text(spec.get('comparator_value'))}".strip()
+            )
+        if spec["wanted"]:
+            parts.append("mapped to " + describe_mappings(spec["wanted"]))
+        return ", ".join(parts)
+
+    def summarise(self, plan: Plan) -> str:
+        counts = plan.counts
+        new = len(plan.extra.get("new_metrics", {}))
+        lead = f"{new} new metric{'s' if new != 1 else ''}; " if new else ""
+        return (
+            f"{lead}{counts[CREATE]} point{'s' if counts[CREATE] != 1 else ''} to add, {counts[UPDATE]} to update, "
+            f"{counts[UNCHANGED]} already up to date ({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
+        )
+
+    # -- writing
+
+    def write(self, plan: Plan, user: User | None, confirmed_personal_data: bool) -> ImportResult:
+        result = ImportResult(kind=self.key)
+        specs = plan.extra.get("new_metrics", {})
+        flagged = {r.payload["target"] for r in plan.rows if r.findings and r.payload["how"] == "new"}
+        created: dict[str, EvidenceItem] = {}
+        for key, spec in specs.items():
+            fields = {attr: spec[attr] for attr in DESCRIBING.values() if attr in spec}
+            fields.setdefault("summary", "")
+            fields.setdefault("source", "")
+            item = new_item(Kind.METRIC, user, key, title=spec["title"][:300], **fields)
+            item.personal_data = key in flagged
+            for statement, category, stance in spec["wanted"]:
+                item.mappings.append(
+                    Mapping(
+                        statement=statement,
+                        category=category,
+                        stance=stance,
+                        note="",
+                        created_by_id=user.id if user else None,
+                    )
+                )
+            db.session.add(item)
+            created[key] = item
+
+        notes: dict[EvidenceItem, list[str]] = defaultdict(list)
+        periods: dict[EvidenceItem, list[cells.Period]] = defaultdict(list)
+        for planned in plan.rows:
+            payload = planned.payload
+            item = payload["target"] if payload["how"] == "item" else created[payload["target"]]
+            period, value = payload["period"], payload["value"]
+            if planned.action == CREATE:
+                db.session.add(MetricPoint(item=item, period=period.start, label=period.label, value=value))
+                notes[item].append(f"added {period.label} = {cells.as_text(value)}")
+                periods[item].append(period)
+                result.created += 1
+            elif planned.action == UPDATE:
+                point = payload["point"]
+                notes[item].append(f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}")
+                point.value, point.label = value, period.label
+                periods[item].append(period)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+
+        for item, item_periods in periods.items():
+            start = min(p.start for p in item_periods)
+            end = max(p.end for p in item_periods)
+            if item.period_start is None or start < item.period_start:
+                item.period_start = start
+            if item.period_end is None or end > item.period_end:
+                item.period_end = end
+        db.session.flush()
+
+        source = f"import of {plan.filename}"
+        for key, item in created.items():
+            spec = specs[key]
+            summary = f"Created and accepted by the {source}, row {spec['row']}"
+            if item.personal_data:
+                summary += ". Possible personal data confirmed by the importer"
+            audit.record(
+                "import",
+                item,
+                entity_id=item.id,
+                user=user,
+                summary=summary,
+                after=audit.snapshot(item, ["kind", "title", "status", *DESCRIBING.values()]),
+            )
+            for mapping in item.mappings:
+                audit.record(
+                    "create",
+                    mapping,
+                    entity_id=mapping.id,
+                    user=user,
+                    summary=f"Mapped {item.reference} to {mapping.statement.name} · {mapping.category.name} "
+                    f"({mapping.stance}) by import",
+                    after=audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"]),
+                )
+            result.references.append(item.reference)
+        for item, item_notes in notes.items():
+            shown = item_notes if len(item_notes) <= 24 else [*item_notes[:24], f"and {len(item_notes) - 24} more"]
+            audit.record(
+                "points",
+                item,
+                entity_id=item.id,
+                user=user,
+                summary=f"Metric points from the {source}: {'; '.join(shown)}",
+            )
+            if item.reference not in result.references:
+                result.references.append(item.reference)
+        return result

@@ -1,0 +1,378 @@
+"""Opening an uploaded spreadsheet safely and reading it into rows.
+
+Nothing here trusts the file name: a workbook must really be a zip holding
+``xl/workbook.xml``, a CSV must really be text. Sizes are checked before any
+parsing (a small file that unpacks to gigabytes is refused), and reading stops
+early on sheets padded with endless empty rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from evidence.imports.cells import PercentValue, is_blank
+
+FORMATS = ("xlsx", "csv")
+HeaderTest = Callable[[list[Any]], bool]
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class ImportRefused(ValueError):
+    """The file cannot be imported at all; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_uncompressed_bytes: int = 50 * 1024 * 1024
+    max_ratio: int = 100  # uncompressed size over compressed size of any sizeable zip member
+    ratio_applies_above: int = 1024 * 1024  # small members may compress well without harm
+    max_zip_members: int = 2000
+    max_data_rows: int = 5000
+    max_empty_run: int = 1000  # consecutive empty rows after which the rest of a sheet is not read
+    max_sheet_rows: int = 100_000  # rows read in all, empty or not
+    max_columns: int = 60
+    header_search_rows: int = 10
+
+
+LIMITS = Limits()
+
+
+@dataclass
+class Table:
+    """The header row and data rows of a sheet, numbered as the spreadsheet shows them."""
+
+    format: str
+    header: list[str]
+    header_row: int
+    rows: list[tuple[int, list[Any]]]
+    sheet_name: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+def file_format(filename: str) -> str:
+    """The format a file name claims: "xlsx" or "csv"; anything else is refused."""
+    name = (filename or "").strip().lower()
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    if extension in FORMATS:
+        return extension
+    if extension in ("xls", "xlsm", "xlsb", "ods"):
+        raise ImportRefused(
+            f"A .{extension} file cannot be imported. Open it in Excel and save it as an Excel workbook (.xlsx)."
+        )
+    raise ImportRefused("Only Excel workbooks (.xlsx) and CSV files (.csv) can be imported.")
+
+
+def _looks_like_text(data: bytes) -> bool:
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the end of the sample is still text
+        return exc.start >= len(sample) - 3
+    return True
+
+
+def check_file(filename: str, data: bytes, limits: Limits = LIMITS) -> str:
+    """Check that the content is what the name claims; returns the format."""
+    fmt = file_format(filename)
+    if not data:
+        raise ImportRefused("The file is empty.")
+    if len(data) > limits.max_file_bytes:
+        raise ImportRefused(
+            f"The file is {_megabytes(len(data))}; imports can be at most {_megabytes(limits.max_file_bytes)}."
+        )
+    if fmt == "xlsx":
+        _check_workbook(data, limits)
+    else:
+        _decode_csv(data)
+    return fmt
+
+
+def _check_workbook(data: bytes, limits: Limits) -> None:
+    if data.startswith(OLE2_MAGIC):
+        raise ImportRefused(
+            "This file is named .xlsx but is an old-style Excel 97-2003 file or a password-protected workbook. "
+            "Remove any password and save it as an Excel workbook (.xlsx)."
+        )
+    if not data.startswith(b"PK"):
+        if _looks_like_text(data):
+            raise ImportRefused(
+                "This file is named .xlsx but holds plain text, not an Excel workbook. "
+                "If it is a CSV file, name it .csv and upload it again."
+            )
+        raise ImportRefused("This file is named .xlsx but is not an Excel workbook.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ImportRefused("This file is named .xlsx but is not a readable Excel workbook.") from None
+    with archive:
+        members = archive.infolist()
+        names = {info.filename for info in members}
+        if "xl/workbook.xml" not in names:
+            if "word/document.xml" in names:
+                raise ImportRefused("This file is a Word document renamed .xlsx, not an Excel workbook.")
+            raise ImportRefused("This file is a zip archive named .xlsx, but it holds no Excel workbook.")
+        if len(members) > limits.max_zip_members:
+            raise ImportRefused("The workbook holds too many parts to be a spreadsheet; it was refused.")
+        if any(info.flag_bits & 0x1 for info in members):
+            raise ImportRefused("The workbook is encrypted. Remove the password and upload it again.")
+        total = sum(info.file_size for info in members)
+        if total > limits.max_uncompressed_bytes:
+            raise ImportRefused(
+                f"The workbook unpacks to {_megabytes(total)}, more than the "
+                f"{_megabytes(limits.max_uncompressed_bytes)} allowed. It was refused: it may be a zip bomb, "
+                "or simply too big; split it into smaller files."
+            )
+        for info in members:
+            if info.file_size > limits.ratio_applies_above and info.file_size > limits.max_ratio * max(
+                info.compress_size, 1
+            ):
+                raise ImportRefused(
+                    f"Part of the workbook ({info.filename}) is compressed more than {limits.max_ratio} to 1, "
+                    "which real spreadsheets are not. It was refused as a possible zip bomb."
+                )
+        for info in members:
+            if info.filename.endswith((".xml", ".rels")):
+                try:
+                    with archive.open(info) as part:
+                        head = part.read(4096)
+                except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+                    raise ImportRefused("The workbook is damaged and cannot be read.") from None
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise ImportRefused("The workbook contains XML declarations that spreadsheets never need.")
+
+
+def _decode_csv(data: bytes) -> str:
+    if data.startswith(b"PK\x03\x04") or data.startswith(OLE2_MAGIC):
+        raise ImportRefused(
+            "This file is named .csv but is an Excel workbook. Name it .xlsx, or save it from Excel as CSV UTF-8."
+        )
+    if b"\x00" in data:
+        raise ImportRefused("This file is named .csv but is not a text file.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRefused(
+            "This CSV file is not UTF-8 text. In Excel choose File > Save As > “CSV UTF-8 (Comma delimited)” "
+            "and upload that file."
+        ) from None
+
+
+# --- Reading rows ----------------------------------------------------------------------------------------------
+
+
+def read_table(
+    data: bytes,
+    fmt: str,
+    limits: Limits = LIMITS,
+    header_test: HeaderTest | None = None,
+    sheet: str | None = None,
+) -> Table:
+    """Read one sheet (or the CSV file): its header row and its data rows.
+
+    The sheet is the one named ``sheet`` (any case) when the workbook has it, else the first sheet; a workbook
+    of several sheets without one of that name is refused, naming its sheets.
+
+    The header row is the first row, among the first few, that ``header_test`` accepts (for example, one with
+    at least two known headings), so that a title above the table is passed over; failing that, the first
+    row with anything in it.
+    """
+    holder = _SheetName()
+    if fmt == "xlsx":
+        _check_workbook(data, limits)
+        rows = _workbook_rows(data, limits, holder, sheet)
+    else:
+        rows = _csv_rows(_decode_csv(data), limits)
+    try:
+        table = _collect(fmt, rows, limits, header_test)
+    finally:
+        rows.close()  # closes the workbook even when reading stopped early
+    if fmt == "xlsx":
+        table.sheet_name = holder.value
+        table.notices[:0] = holder.notices
+    return table
+
+
+class _SheetName:
+    def __init__(self) -> None:
+        self.value: str | None = None
+        self.notices: list[str] = []
+
+
+def _sheet_key(name: str) -> str:
+    return " ".join(str(name).lower().split())
+
+
+def _choose_sheet(workbook, wanted: str | None, holder: _SheetName | None):
+    """The sheet named ``wanted`` when there is one, else the first (the only one, when a name was wanted)."""
+    sheets = workbook.worksheets
+    if not wanted:
+        return sheets[0]
+    found = next((s for s in sheets if _sheet_key(s.title) == _sheet_key(wanted)), None)
+    if found is None and len(sheets) == 1:
+        return sheets[0]
+    if found is None:
+        names = ", ".join(f"“{s.title}”" for s in sheets)
+        raise ImportRefused(
+            f"The workbook has no sheet named “{wanted}”, so it is not clear which sheet to read. "
+            f"Its sheets are {names}. Upload the workbook as it was exported, or name the sheet “{wanted}”."
+        )
+    if len(sheets) > 1 and holder is not None:
+        holder.notices.append(f"Only the sheet “{found.title}” was read; the workbook's other sheets were not.")
+    return found
+
+
+def _workbook_rows(data: bytes, limits: Limits, holder: _SheetName | None = None, wanted: str | None = None):
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds of error on a damaged file
+        raise ImportRefused("The workbook could not be opened. Open it in Excel, save it again and retry.") from None
+    try:
+        if not workbook.worksheets:
+            raise ImportRefused("The workbook has no worksheet.")
+        sheet = _choose_sheet(workbook, wanted, holder)
+        if holder is not None:
+            holder.value = sheet.title
+        # The stored dimensions are only a hint (often wrong); read what is really there.
+        sheet.reset_dimensions()
+        try:
+            for number, cells in enumerate(sheet.iter_rows(min_row=1, max_col=limits.max_columns), start=1):
+                yield number, [_cell_value(cell) for cell in cells]
+        except ImportRefused:
+            raise
+        except Exception:
+            raise ImportRefused(f"The sheet “{sheet.title}” of the workbook is damaged and cannot be read.") from None
+    finally:
+        workbook.close()
+
+
+def _cell_value(cell) -> Any:
+    value = cell.value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number_format = getattr(cell, "number_format", None) or ""
+        if "%" in number_format:
+            return PercentValue(value)
+    return value
+
+
+def _csv_rows(text: str, limits: Limits):
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count) if first_line else ","
+    if first_line.count(delimiter) == 0:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for number, record in enumerate(reader, start=1):
+            yield number, record[: limits.max_columns]
+    except csv.Error as exc:
+        raise ImportRefused(f"The CSV file cannot be read near row {reader.line_num}: {exc}.") from None
+
+
+class _Collector:
+    """Finds the header row, then gathers data rows within the limits."""
+
+    def __init__(self, limits: Limits, header_test: HeaderTest | None):
+        self.limits = limits
+        self.header_test = header_test
+        self.header: list[str] | None = None
+        self.header_row = 0
+        self.rows: list[tuple[int, list[Any]]] = []
+        self.notices: list[str] = []
+        self.empty_run = 0
+        self.stray_columns = False
+        self.waiting: list[tuple[int, list[Any]]] = []  # rows read before the header was settled
+
+    def take(self, number: int, values: list[Any]) -> bool:
+        """Take one row; False when reading should stop."""
+        if number > self.limits.max_sheet_rows:
+            raise ImportRefused(
+                f"The sheet runs past row {self.limits.max_sheet_rows:,}, which is more than an import can read. "
+                "Delete the rows you do not need, or split the file."
+            )
+        if self.header is not None:
+            return self._data(number, values)
+        blank = all(is_blank(v) for v in values)
+        if not blank and (self.header_test is None or self.header_test(values)):
+            self._set_header(number, values)
+            return True
+        if not blank:
+            self.waiting.append((number, values))
+        if number >= self.limits.header_search_rows:
+            return self.settle()
+        return True
+
+    def settle(self) -> bool:
+        """No row looked like the header: take the first row with anything in it, and read on from there."""
+        if self.header is not None or not self.waiting:
+            return self.header is not None
+        (number, values), rest = self.waiting[0], self.waiting[1:]
+        self.waiting = []
+        self._set_header(number, values)
+        return all(self._data(n, v) for n, v in rest)
+
+    def _set_header(self, number: int, values: list[Any]) -> None:
+        self.header, self.header_row, self.waiting = _header(values), number, []
+
+    def _data(self, number: int, values: list[Any]) -> bool:
+        limits, header = self.limits, self.header
+        if all(is_blank(v) for v in values):
+            self.empty_run += 1
+            if self.empty_run >= limits.max_empty_run:
+                self.notices.append(
+                    f"Reading stopped at row {number}: after {limits.max_empty_run:,} empty rows in a row the rest "
+                    "of the sheet is treated as empty. Anything further down was not read."
+                )
+                return False
+            return True
+        self.empty_run = 0
+        if len(self.rows) >= limits.max_data_rows:
+            raise ImportRefused(
+                f"The file has more than {limits.max_data_rows:,} rows of data. Split it into smaller files."
+            )
+        if any(not is_blank(v) for v in values[len(header) :]):
+            self.stray_columns = True
+        self.rows.append((number, list(values[: len(header)]) + [None] * (len(header) - len(values))))
+        return True
+
+
+def _collect(fmt: str, rows, limits: Limits, header_test: HeaderTest | None = None) -> Table:
+    collector = _Collector(limits, header_test)
+    for number, values in rows:
+        if not collector.take(number, values):
+            break
+    else:
+        collector.settle()
+    if collector.header is None:
+        raise ImportRefused(
+            f"No header row was found: the first {limits.header_search_rows} rows of the sheet are empty."
+        )
+    if collector.stray_columns:
+        collector.notices.append("Some rows have values in columns without a heading; those values were ignored.")
+    return Table(
+        format=fmt,
+        header=collector.header,
+        header_row=collector.header_row,
+        rows=collector.rows,
+        notices=collector.notices,
+    )
+
+
+def _header(values: list[Any]) -> list[str]:
+    header = [("" if is_blank(v) else " ".join(str(v).split())) for v in values]
+    while header and not header[-1]:
+        header.pop()
+    return header

@@ -1,0 +1,253 @@
+"""The import as a person goes through it: upload, preview, confirm.
+
+Between the preview and the confirmation the uploaded file waits on disk under
+its SHA-256 (``<upload dir>/imports/<sha256>``). Confirming reads that file and
+validates it again from scratch, then writes every row in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from evidence import audit
+from evidence.db import db
+from evidence.imports.base import CREATE, UNCHANGED, UPDATE, Importer, ImportResult, Plan
+from evidence.imports.metrics import MetricImporter
+from evidence.imports.quotes import QuoteImporter
+from evidence.imports.reading import LIMITS, ImportRefused, Limits, Table, check_file, read_table
+from evidence.imports.register import RegisterImporter
+from evidence.imports.survey import SurveyImporter
+from evidence.models import User
+
+# The kinds of import, in the order the import page lists them. Another kind is one more Importer here.
+IMPORTERS: dict[str, Importer] = {
+    i.key: i for i in (SurveyImporter(), MetricImporter(), QuoteImporter(), RegisterImporter())
+}
+
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
+KEEP_UPLOADS_SECONDS = 2 * 24 * 3600
+
+
+class UploadMissing(LookupError):
+    """No waiting upload with that digest (never uploaded, already imported, or cleared away)."""
+
+
+class ImportNotReady(ValueError):
+    """The plan cannot be written as it stands; ``plan`` says why, row by row."""
+
+    def __init__(self, message: str, plan: Plan):
+        self.plan = plan
+        super().__init__(message)
+
+
+class ImportConflict(RuntimeError):
+    """Someone else changed the same evidence while the import was being written; nothing was written."""
+
+
+def get_importer(kind: str) -> Importer | None:
+    return IMPORTERS.get(kind)
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    digest: str
+    filename: str
+    format: str
+    data: bytes
+
+
+def _folder(upload_dir: str | os.PathLike) -> Path:
+    return Path(upload_dir) / "imports"
+
+
+def _clean_name(filename: str) -> str:
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:200] or "upload"
+
+
+def accept_upload(upload_dir: str | os.PathLike, importer: Importer, filename: str, data: bytes) -> StoredUpload:
+    """Check the file is what it claims and has the right header, then keep it for the preview."""
+    fmt = check_file(filename, data, _limits(importer))
+    importer.check_header(_read(importer, data, fmt))
+    digest = hashlib.sha256(data).hexdigest()
+    folder = _folder(upload_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    _sweep(folder)
+    target = folder / digest
+    if not target.exists():
+        partial = folder / f".{digest}.{os.getpid()}.part"
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    stored = StoredUpload(digest, _clean_name(filename), fmt, data)
+    (folder / f"{digest}.json").write_text(
+        json.dumps({"filename": stored.filename, "format": fmt, "kind": importer.key}), encoding="utf-8"
+    )
+    return stored
+
+
+def load_upload(upload_dir: str | os.PathLike, digest: str) -> StoredUpload:
+    if not isinstance(digest, str) or not DIGEST.match(digest):
+        raise UploadMissing(digest)
+    folder = _folder(upload_dir)
+    try:
+        data = (folder / digest).read_bytes()
+        meta = json.loads((folder / f"{digest}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise UploadMissing(digest) from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise UploadMissing(digest)
+    return StoredUpload(digest, meta.get("filename") or "upload", meta.get("format") or "xlsx", data)
+
+
+def discard_upload(upload_dir: str | os.PathLike, digest: str) -> None:
+    if DIGEST.match(digest or ""):
+        for path in (_folder(upload_dir) / digest, _folder(upload_dir) / f"{digest}.json"):
+            path.unlink(missing_ok=True)
+
+
+def _sweep(folder: Path) -> None:
+    """Remove uploads nobody confirmed within a couple of days."""
+    cutoff = time.time() - KEEP_UPLOADS_SECONDS
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue
+
+
+def plan_file(importer: Importer, filename: str, data: bytes, fmt: str | None = None) -> Plan:
+    """Validate a file and plan its import, writing nothing."""
+    fmt = fmt or check_file(filename, data, _limits(importer))
+    table = _read(importer, data, fmt)
+    importer.check_header(table)
+    return importer.plan(table, filename)
+
+
+def _limits(importer: Importer) -> Limits:
+    """The reading limits, which an importer of whole exported sheets may raise (``limits``)."""
+    return getattr(importer, "limits", None) or LIMITS
+
+
+def _read(importer: Importer, data: bytes, fmt: str) -> Table:
+    """The importer's sheet of a workbook (its ``sheet`` by name, else the first) or the CSV file."""
+    return read_table(
+        data,
+        fmt,
+        _limits(importer),
+        header_test=importer.looks_like_header,
+        sheet=getattr(importer, "sheet", None),
+    )
+
+
+def preview_upload(upload_dir: str | os.PathLike, importer: Importer, digest: str) -> Plan:
+    stored = load_upload(upload_dir, digest)
+    return plan_file(importer, stored.filename, stored.data, stored.format)
+
+
+def confirm_upload(
+    upload_dir: str | os.PathLike,
+    importer: Importer,
+    digest: str,
+    user: User | None,
+    confirm_personal_data: bool = False,
+) -> ImportResult:
+    """Validate the kept file again and, when it is free of errors, import all of it (or nothing)."""
+    plan = preview_upload(upload_dir, importer, digest)
+    result = write_plan(plan, user, confirm_personal_data)
+    discard_upload(upload_dir, digest)
+    return result
+
+
+def import_file(
+    importer: Importer, filename: str, data: bytes, user: User | None, confirm_personal_data: bool = False
+) -> ImportResult:
+    """Validate and import a file in one step (for scripts and tests): all rows or none."""
+    return write_plan(plan_file(importer, filename, data), user, confirm_personal_data)
+
+
+def write_plan(plan: Plan, user: User | None, confirm_personal_data: bool = False) -> ImportResult:
+    if plan.errors:
+        problems = len(plan.errors)
+        raise ImportNotReady(
+            f"The file has {problems} problem{'s' if problems != 1 else ''} in {plan.error_rows} "
+            f"row{'s' if plan.error_rows != 1 else ''}. Nothing was imported.",
+            plan,
+        )
+    if not plan.rows:
+        raise ImportNotReady("The file has no rows to import. Nothing was imported.", plan)
+    if plan.personal_data_rows and not confirm_personal_data:
+        raise ImportNotReady(
+            "Some rows contain what looks like personal data. Check them and confirm before importing. "
+            "Nothing was imported.",
+            plan,
+        )
+    importer = plan.importer
+    try:
+        result = importer.write(plan, user, confirm_personal_data)
+        result.message = result.message or (
+            f"Imported {importer.label.lower()} from {plan.filename}: {result.created} created, "
+            f"{result.updated} updated, {result.unchanged} already up to date."
+        )
+        if importer.key == "metric" and plan.extra.get("new_metrics"):
+            count = len(plan.extra["new_metrics"])
+            result.message = (
+                f"Imported metric points from {plan.filename}: {count} new metric{'s' if count != 1 else ''}, "
+                f"{result.created} points added, {result.updated} updated, {result.unchanged} already up to date."
+            )
+        if not result.created and not result.updated:
+            result.message = f"Nothing changed: every row of {plan.filename} is already in the portfolio."
+        audit.record(
+            "import",
+            entity_type="import",
+            user=user,
+            summary=result.message,
+            after={
+                "kind": importer.key,
+                "file": plan.filename,
+                CREATE: result.created,
+                UPDATE: result.updated,
+                UNCHANGED: result.unchanged,
+                "references": result.references[:200],
+            },
+        )
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise ImportConflict(
+            "Someone changed the same evidence while this import was being written, so nothing was imported. "
+            "Upload the file again to see the latest preview."
+        ) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
+
+
+__all__ = [
+    "IMPORTERS",
+    "ImportConflict",
+    "ImportNotReady",
+    "ImportRefused",
+    "StoredUpload",
+    "UploadMissing",
+    "accept_upload",
+    "confirm_upload",
+    "discard_upload",
+    "get_importer",
+    "import_file",
+    "load_upload",
+    "plan_file",
+    "preview_upload",
+    "write_plan",
+]

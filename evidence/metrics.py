@@ -1,0 +1,128 @@
+"""Metric points: periods as people write them ("2026-09", "2026 Q3"), and adding points over time."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from evidence import audit
+from evidence.db import db
+from evidence.models import EvidenceItem, MetricPoint, User
+from evidence.vocab import Kind
+
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+MONTH_NAMES = [date(2000, m, 1).strftime("%B").lower() for m in range(1, 13)]
+PERIOD_HINT = "a month like 2026-09 or Sep 2026, or a quarter like 2026 Q3"
+
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})\s*[- ]?\s*Q([1-4])$|^Q([1-4])\s*[- ]?\s*(\d{4})$", re.IGNORECASE)
+_NAMED_MONTH = re.compile(r"^([A-Za-z]+)\.?\s+(\d{4})$")
+
+
+class MetricError(ValueError):
+    """A point that cannot be taken; ``field`` says which input was wrong ("period" or "value")."""
+
+    def __init__(self, message: str, field: str = "period"):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first day of the month or quarter
+    label: str  # as shown: "Sep 2026" or "2026 Q3"
+
+
+def parse_period(text: str | None) -> Period:
+    """A month ("2026-09", "Sep 2026", "September 2026") or a quarter ("2026 Q3", "Q3 2026")."""
+    raw = (text or "").strip()
+    if not raw:
+        raise MetricError(f"enter a period: {PERIOD_HINT}")
+    if match := _ISO_MONTH.match(raw):
+        year, month = int(match.group(1)), int(match.group(2))
+        if 1 <= month <= 12:
+            return _month(year, month)
+    elif match := _QUARTER.match(raw):
+        year = int(match.group(1) or match.group(4))
+        quarter = int(match.group(2) or match.group(3))
+        return Period(date(year, 3 * quarter - 2, 1), f"{year} Q{quarter}")
+    elif match := _NAMED_MONTH.match(raw):
+        name, year = match.group(1).lower(), int(match.group(2))
+        if name in MONTH_NAMES:
+            return _month(year, MONTH_NAMES.index(name) + 1)
+        if name[:3] in MONTHS and len(name) in (3, 4):  # "Sep", "Sept"
+            return _month(year, MONTHS.index(name[:3]) + 1)
+    raise MetricError(f"“{raw}” is not a period the portal understands: use {PERIOD_HINT}")
+
+
+def _month(year: int, month: int) -> Period:
+    if not 1900 <= year <= 2200:
+        raise MetricError(f"{year} is not a plausible year")
+    start = date(year, month, 1)
+    return Period(start, start.strftime("%b %Y"))
+
+
+def point_for(item: EvidenceItem, period: date) -> MetricPoint | None:
+    return db.session.scalar(db.select(MetricPoint).where(MetricPoint.item_id == item.id, MetricPoint.period == period))
+
+
+def add_point(
+    item: EvidenceItem,
+    period_text: str,
+    value: float,
+    user: User | None = None,
+    *,
+    replace: bool = False,
+) -> MetricPoint:
+    """Add one (period, value) to a metric. A period that already has a value is refused
+    unless ``replace`` is set, in which case the value is updated and the change audited."""
+    if item.kind != Kind.METRIC:
+        raise MetricError(f"{item.reference} is not a metric, so it has no points")
+    period = parse_period(period_text)
+    if value is None:
+        raise MetricError("enter a value", field="value")
+    value = float(value)
+    if item.unit and item.unit.strip() == "%" and not 0 <= value <= 100:
+        raise MetricError(f"{value:g} is not a percentage between 0 and 100", field="value")
+    existing = point_for(item, period.start)
+    if existing is not None:
+        if not replace:
+            raise MetricError(f"{existing.label} already has a value ({existing.value:g}); tick “Replace” to change it")
+        before = {"period": existing.label, "value": existing.value}
+        existing.value = value
+        existing.label = period.label
+        audit.record(
+            "update_point",
+            item,
+            user=user,
+            summary=f"Changed the value for {period.label}",
+            before=before,
+            after={"period": period.label, "value": value},
+        )
+        db.session.commit()
+        return existing
+    point = MetricPoint(item=item, period=period.start, label=period.label, value=value)
+    db.session.add(point)
+    audit.record(
+        "add_point",
+        item,
+        user=user,
+        summary=f"Added {period.label}: {value:g}",
+        after={"period": period.label, "value": value},
+    )
+    db.session.commit()
+    return point
+
+
+def remove_point(point: MetricPoint, user: User | None = None) -> None:
+    item = point.item
+    audit.record(
+        "remove_point",
+        item,
+        user=user,
+        summary=f"Removed {point.label}",
+        before={"period": point.label, "value": point.value},
+    )
+    db.session.delete(point)
+    db.session.commit()

@@ -1,0 +1,393 @@
+"""The data model: framework, accounts, evidence, rounds and the audit trail.
+
+Vocabulary columns hold the values of the enums in ``evidence.vocab`` as
+plain strings, which keeps them readable in exports and in SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from evidence.db import db
+from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
+
+REFERENCE_PATTERN = re.compile(r"^E-(\d+)$")
+
+# werkzeug's scrypt by default; the test suite swaps in a cheap method to stay fast.
+PASSWORD_METHOD = "scrypt"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+# --- Framework -----------------------------------------------------------------
+
+
+class Setting(db.Model):
+    """Small key/value facts about the installation (authority name, framework version)."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Theme(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+    statements: Mapped[list[QualityStatement]] = relationship(
+        back_populates="theme", order_by="QualityStatement.position"
+    )
+
+
+class QualityStatement(db.Model):
+    __tablename__ = "quality_statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("theme.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    we_statement: Mapped[str] = mapped_column(Text)
+    i_statements: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    theme: Mapped[Theme] = relationship(back_populates="statements")
+
+
+class EvidenceCategory(db.Model):
+    __tablename__ = "evidence_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+# --- Accounts ------------------------------------------------------------------
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+# --- Evidence ------------------------------------------------------------------
+
+
+class EvidenceItem(db.Model):
+    """One piece of evidence. Kind-specific fields are nullable columns on the one table,
+    so that search, filters and the register export need no joins."""
+
+    __tablename__ = "evidence_item"
+    __table_args__ = (
+        Index("ix_evidence_item_status_kind", "status", "kind"),
+        Index("ix_evidence_item_review_by", "review_by"),
+        # The library lists accepted items newest first, and the dashboard counts the stale ones.
+        Index("ix_evidence_item_status_id", "status", "id"),
+        Index("ix_evidence_item_status_review_by", "status", "review_by"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(300), default="")
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    review_by: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=Status.SUBMITTED)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when a reviewer accepted text that looked like personal data, having confirmed it.
+    personal_data: Mapped[bool] = mapped_column(default=False)
+    # Statement keys the submitter thinks this evidences; the quality lead maps for real.
+    suggested_statements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Identity of an imported row, so importing the same file twice changes nothing.
+    natural_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # survey finding
+    survey_name: Mapped[str | None] = mapped_column(String(200))
+    question: Mapped[str | None] = mapped_column(Text)
+    respondents: Mapped[int | None] = mapped_column(Integer)
+    result_percent: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[str | None] = mapped_column(String(200))
+    # metric
+    unit: Mapped[str | None] = mapped_column(String(40))
+    direction: Mapped[str | None] = mapped_column(String(8))
+    target: Mapped[float | None] = mapped_column(Float)
+    comparator_label: Mapped[str | None] = mapped_column(String(100))
+    comparator_value: Mapped[float | None] = mapped_column(Float)
+    # quote
+    quote_text: Mapped[str | None] = mapped_column(Text)
+    speaker_role: Mapped[str | None] = mapped_column(String(100))
+    voice: Mapped[str | None] = mapped_column(String(16))
+    quote_tone: Mapped[str | None] = mapped_column(String(16))
+    # document / process
+    link_url: Mapped[str | None] = mapped_column(String(500))
+    evidences: Mapped[str | None] = mapped_column(Text)
+    # partner feedback
+    partner_organisation: Mapped[str | None] = mapped_column(String(200))
+    feedback_method: Mapped[str | None] = mapped_column(String(200))
+    # case audit
+    cases_reviewed: Mapped[int | None] = mapped_column(Integer)
+    audit_outcome: Mapped[str | None] = mapped_column(Text)
+    # observation
+    setting: Mapped[str | None] = mapped_column(String(200))
+    observer_role: Mapped[str | None] = mapped_column(String(100))
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    mappings: Mapped[list[Mapping]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="Mapping.id"
+    )
+    points: Mapped[list[MetricPoint]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="MetricPoint.period"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def reference(self) -> str:
+        return f"E-{self.id}"
+
+    @staticmethod
+    def id_from_reference(reference: str) -> int | None:
+        match = REFERENCE_PATTERN.match(reference.strip().upper())
+        return int(match.group(1)) if match else None
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+    def is_stale(self, on: date | None = None) -> bool:
+        return self.review_by is not None and self.review_by < (on or today())
+
+    @property
+    def stale(self) -> bool:
+        return self.is_stale()
+
+    @property
+    def period_label(self) -> str:
+        start, end = self.period_start, self.period_end
+        if not start:
+            return ""
+        if not end or end == start:
+            return start.isoformat()
+        return f"{start.isoformat()} to {end.isoformat()}"
+
+    @property
+    def latest_point(self) -> MetricPoint | None:
+        return self.points[-1] if self.points else None
+
+    def searchable_text(self) -> str:
+        return " ".join(filter(None, [self.title, self.summary, self.source, self.quote_text]))
+
+
+class MetricPoint(db.Model):
+    __tablename__ = "metric_point"
+    __table_args__ = (UniqueConstraint("item_id", "period", name="uq_metric_point_item_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    period: Mapped[date] = mapped_column(Date)  # first day of the month or quarter measured
+    label: Mapped[str] = mapped_column(String(40))  # as people say it: "2026 Q3", "Sep 2026"
+    value: Mapped[float] = mapped_column(Float)
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="points")
+
+
+class Attachment(db.Model):
+    """A file stored outside the static folder under its content hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="attachments")
+
+
+class Mapping(db.Model):
+    """Evidence item → quality statement, under an evidence category, with a stance."""
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "statement_id", "category_id", name="uq_mapping_item_statement_category"),
+        Index("ix_mapping_statement_category", "statement_id", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("quality_statement.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("evidence_category.id"))
+    stance: Mapped[str] = mapped_column(String(16), default=Stance.CONTEXT)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="mappings")
+    statement: Mapped[QualityStatement] = relationship()
+    category: Mapped[EvidenceCategory] = relationship()
+
+    @property
+    def stance_label(self) -> str:
+        return Stance(self.stance).label
+
+
+# --- Self-assessment -----------------------------------------------------------
+
+
+class Round(db.Model):
+    """A self-assessment round. Signing off freezes it and keeps a snapshot of its evidence."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # The accepted evidence and mappings as they stood at sign-off (plain JSON).
+    # Deferred: a large portfolio's snapshot runs to megabytes, and most pages that list
+    # rounds never read it (see evidence.round_view for the cached reader).
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
+    assessments: Mapped[list[Assessment]] = relationship(back_populates="round", cascade="all, delete-orphan")
+
+    @property
+    def signed_off(self) -> bool:
+        return self.status == RoundStatus.SIGNED_OFF
+
+    @property
+    def status_label(self) -> str:
+        return RoundStatus(self.status).label
+
+
+class Assessment(db.Model):
+    """One quality statement's self-assessment within a round."""
+
+    __table_args__ = (UniqueConstraint("round_id", "statement_id", name="uq_assessment_round_statement"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("quality_statement.id"))
+    score: Mapped[int | None] = mapped_column(Integer)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    key_findings: Mapped[str] = mapped_column(Text, default="")
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    areas_for_improvement: Mapped[str] = mapped_column(Text, default="")
+    # Optional aid: a 1-4 score per evidence category key, and why the lead departed from its suggestion.
+    category_scores: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # Optimistic locking: a save based on an older version is refused, never silently applied.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    round: Mapped[Round] = relationship(back_populates="assessments")
+    statement: Mapped[QualityStatement] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Action(db.Model):
+    """An improvement action against a quality statement."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("quality_statement.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=ActionStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    statement: Mapped[QualityStatement] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return ActionStatus(self.status).label
+
+    def is_overdue(self, on: date | None = None) -> bool:
+        return self.status != ActionStatus.DONE and self.due_date is not None and self.due_date < (on or today())
+
+
+# --- Audit trail ---------------------------------------------------------------
+
+
+class AuditEvent(db.Model):
+    """Append-only record of a change: who, when, what, before and after."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,356 @@
+"""A round as plain data: what exports, comparisons and sign-off snapshots read.
+
+An open round is read live from the database; a signed-off round is read from
+the snapshot taken when it was signed off, so later edits to evidence never
+change it. Both give the same ``RoundView``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from evidence.citations import cited_references
+from evidence.db import db
+from evidence.framework_sync import AUTHORITY_NAME, FRAMEWORK_VERSION, categories, get_setting, statements_by_theme
+from evidence.gaps import Gap, ScoredText, find_gaps
+from evidence.models import Action, Assessment, EvidenceItem, Mapping, Round, utcnow
+from evidence.summary import Summary
+from evidence.vocab import Kind, Status
+from quality_statements import scoring
+
+SNAPSHOT_FORMAT = 1
+
+# Kind-specific columns carried into the view (and so into exports and snapshots).
+DETAIL_FIELDS = (
+    "survey_name", "question", "respondents", "result_percent", "population",
+    "unit", "direction", "target", "comparator_label", "comparator_value",
+    "quote_text", "speaker_role", "voice", "quote_tone",
+    "link_url", "evidences", "partner_organisation", "feedback_method",
+    "cases_reviewed", "audit_outcome", "setting", "observer_role",
+)  # fmt: skip
+
+
+@dataclass
+class PointView:
+    period: date
+    label: str
+    value: float
+
+
+@dataclass
+class ItemView:
+    id: int
+    kind: str
+    title: str
+    summary: str
+    source: str
+    period_start: date | None
+    period_end: date | None
+    review_by: date | None
+    details: dict[str, Any]
+    points: list[PointView] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return f"E-{self.id}"
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+    def is_stale(self, on: date) -> bool:
+        return self.review_by is not None and self.review_by < on
+
+    @property
+    def period_label(self) -> str:
+        if not self.period_start:
+            return ""
+        if not self.period_end or self.period_end == self.period_start:
+            return self.period_start.isoformat()
+        return f"{self.period_start.isoformat()} to {self.period_end.isoformat()}"
+
+    @property
+    def latest_point(self) -> PointView | None:
+        return self.points[-1] if self.points else None
+
+
+@dataclass
+class MappingView:
+    item_id: int
+    statement_key: str
+    category_key: str
+    stance: str
+    note: str
+
+
+@dataclass
+class AssessmentView:
+    statement_key: str
+    score: int | None
+    rationale: str
+    key_findings: str
+    strengths: str
+    areas_for_improvement: str
+    updated_at: datetime | None = None
+
+    @property
+    def citations(self) -> list[str]:
+        return cited_references(self.rationale, self.key_findings, self.strengths, self.areas_for_improvement)
+
+
+@dataclass
+class ActionView:
+    statement_key: str
+    description: str
+    owner: str
+    due_date: date | None
+    status: str
+
+
+@dataclass
+class StatementView:
+    key: str
+    name: str
+    theme_key: str
+    theme_name: str
+    we_statement: str
+    i_statements: list[str]
+
+
+@dataclass
+class RoundView:
+    round_id: int
+    name: str
+    status: str
+    created_at: datetime
+    signed_off_at: datetime | None
+    signed_off_by: str | None
+    authority: str
+    framework_version: str
+    as_of: date  # the day staleness is judged on: sign-off day, or today for an open round
+    themes: list[tuple[str, str]]
+    categories: list[tuple[str, str]]
+    statements: list[StatementView]
+    items: dict[int, ItemView]
+    mappings: list[MappingView]
+    assessments: dict[str, AssessmentView]
+    actions: list[ActionView]
+    _by_statement: dict[str, list[MappingView]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def signed_off(self) -> bool:
+        return self.signed_off_at is not None
+
+    def statement(self, key: str) -> StatementView:
+        return next(s for s in self.statements if s.key == key)
+
+    def statements_in(self, theme_key: str) -> list[StatementView]:
+        return [s for s in self.statements if s.theme_key == theme_key]
+
+    def mappings_for(self, statement_key: str) -> list[MappingView]:
+        if self._by_statement is None:  # built once: exports ask for every statement in turn
+            self._by_statement = {}
+            for m in self.mappings:
+                self._by_statement.setdefault(m.statement_key, []).append(m)
+        return self._by_statement.get(statement_key, [])
+
+    def actions_for(self, statement_key: str) -> list[ActionView]:
+        return [a for a in self.actions if a.statement_key == statement_key]
+
+    def scores(self) -> dict[str, int | None]:
+        return {s.key: (self.assessments[s.key].score if s.key in self.assessments else None) for s in self.statements}
+
+    def rollup(self) -> scoring.FrameworkRollUp:
+        grouped = {t_key: [s.key for s in self.statements_in(t_key)] for t_key, _ in self.themes}
+        return scoring.roll_up_framework(grouped, self.scores())
+
+    def summary(self) -> Summary:
+        summary = Summary()
+        for m in self.mappings:
+            summary[(m.statement_key, m.category_key)].add(m.stance, self.items[m.item_id].is_stale(self.as_of))
+        return summary
+
+    def gaps(self) -> list[Gap]:
+        assessments = {k: ScoredText(a.score, tuple(a.citations)) for k, a in self.assessments.items()}
+        return find_gaps([(s.key, s.name) for s in self.statements], self.categories, self.summary(), assessments)
+
+    # --- serialising for the sign-off snapshot -------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _plain(asdict(self))
+        del data["_by_statement"]
+        data["items"] = list(data["items"].values())
+        data["assessments"] = list(data["assessments"].values())
+        data["format"] = SNAPSHOT_FORMAT
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RoundView:
+        items = {}
+        for raw in data["items"]:
+            raw = dict(raw)
+            raw["points"] = [PointView(_date(p["period"]), p["label"], p["value"]) for p in raw["points"]]
+            for key in ("period_start", "period_end", "review_by"):
+                raw[key] = _date(raw[key])
+            items[raw["id"]] = ItemView(**raw)
+        return cls(
+            round_id=data["round_id"],
+            name=data["name"],
+            status=data["status"],
+            created_at=_datetime(data["created_at"]),
+            signed_off_at=_datetime(data["signed_off_at"]),
+            signed_off_by=data["signed_off_by"],
+            authority=data["authority"],
+            framework_version=data["framework_version"],
+            as_of=_date(data["as_of"]),
+            themes=[tuple(t) for t in data["themes"]],
+            categories=[tuple(c) for c in data["categories"]],
+            statements=[StatementView(**s) for s in data["statements"]],
+            items=items,
+            mappings=[MappingView(**m) for m in data["mappings"]],
+            assessments={
+                a["statement_key"]: AssessmentView(**{**a, "updated_at": _datetime(a["updated_at"])})
+                for a in data["assessments"]
+            },
+            actions=[ActionView(**{**a, "due_date": _date(a["due_date"])}) for a in data["actions"]],
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _item_view(item: EvidenceItem) -> ItemView:
+    return ItemView(
+        id=item.id,
+        kind=item.kind,
+        title=item.title,
+        summary=item.summary or "",
+        source=item.source or "",
+        period_start=item.period_start,
+        period_end=item.period_end,
+        review_by=item.review_by,
+        details={name: getattr(item, name) for name in DETAIL_FIELDS if getattr(item, name) is not None},
+        points=[PointView(p.period, p.label, p.value) for p in item.points],
+        attachments=[a.original_name for a in item.attachments],
+    )
+
+
+def live_view(round_: Round) -> RoundView:
+    """Read an open round from the database: accepted evidence and its mappings as they stand now."""
+    grouped = statements_by_theme()
+    items = db.session.scalars(
+        select(EvidenceItem)
+        .where(EvidenceItem.status == Status.ACCEPTED)
+        .options(
+            selectinload(EvidenceItem.points),
+            selectinload(EvidenceItem.attachments),
+            selectinload(EvidenceItem.mappings).joinedload(Mapping.statement),
+            selectinload(EvidenceItem.mappings).joinedload(Mapping.category),
+        )
+        .order_by(EvidenceItem.id)
+    ).all()
+    assessments = db.session.scalars(
+        select(Assessment).where(Assessment.round_id == round_.id).options(selectinload(Assessment.statement))
+    ).all()
+    actions = db.session.scalars(
+        select(Action).options(selectinload(Action.statement)).order_by(Action.due_date, Action.id)
+    ).all()
+    return RoundView(
+        round_id=round_.id,
+        name=round_.name,
+        status=round_.status,
+        created_at=round_.created_at,
+        signed_off_at=round_.signed_off_at,
+        signed_off_by=round_.signed_off_by.name if round_.signed_off_by else None,
+        authority=get_setting(AUTHORITY_NAME, ""),
+        framework_version=get_setting(FRAMEWORK_VERSION, ""),
+        as_of=(round_.signed_off_at or utcnow()).date(),
+        themes=[(t.key, t.name) for t, _ in grouped],
+        categories=[(c.key, c.name) for c in categories()],
+        statements=[
+            StatementView(s.key, s.name, t.key, t.name, s.we_statement, list(s.i_statements or []))
+            for t, ss in grouped
+            for s in ss
+        ],
+        items={item.id: _item_view(item) for item in items},
+        mappings=[
+            MappingView(m.item_id, m.statement.key, m.category.key, m.stance, m.note or "")
+            for item in items
+            for m in item.mappings
+        ],
+        assessments={
+            a.statement.key: AssessmentView(
+                a.statement.key,
+                a.score,
+                a.rationale or "",
+                a.key_findings or "",
+                a.strengths or "",
+                a.areas_for_improvement or "",
+                a.updated_at,
+            )
+            for a in assessments
+        },
+        actions=[
+            ActionView(a.statement.key, a.description, a.owner, a.due_date, a.status)
+            for a in actions
+            if a.round_id in (None, round_.id)
+        ],
+    )
+
+
+# A signed-off round never changes, so its parsed snapshot can be kept and shared:
+# parsing a large portfolio's snapshot costs far more than any page that shows it.
+_FROZEN_CACHE_SIZE = 4
+_frozen: OrderedDict[tuple[int, datetime | None], RoundView] = OrderedDict()
+_frozen_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget parsed snapshots (for a process that swaps databases, such as the test suite)."""
+    with _frozen_lock:
+        _frozen.clear()
+
+
+def round_view(round_: Round) -> RoundView:
+    """The round as it stands: its frozen snapshot once signed off, else live.
+
+    The view of a signed-off round is shared between callers: treat it as read-only.
+    """
+    if not round_.signed_off:
+        return live_view(round_)
+    key = (round_.id, round_.signed_off_at)
+    with _frozen_lock:
+        if key in _frozen:
+            _frozen.move_to_end(key)
+            return _frozen[key]
+    if not round_.snapshot:  # signed off before snapshots existed: show it live rather than nothing
+        return live_view(round_)
+    view = RoundView.from_dict(round_.snapshot)
+    with _frozen_lock:
+        _frozen[key] = view
+        while len(_frozen) > _FROZEN_CACHE_SIZE:
+            _frozen.popitem(last=False)
+    return view

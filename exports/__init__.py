@@ -1,0 +1,1 @@
+"""Inspection-ready packs: domain objects in, bytes out."""

@@ -1,0 +1,86 @@
+"""What to look at before a pack leaves the building: the personal-data guard and the gaps check.
+
+Pure over a ``RoundView``: every written field of every item, mapping note,
+assessment and action in the round goes through ``evidence.personal_data``;
+``view.gaps()`` says where the self-assessment is thin. A person reads the
+result and decides whether to go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from evidence.gaps import Gap
+from evidence.personal_data import ITEM_TEXT_FIELDS, Finding, scan_fields
+from evidence.round_view import RoundView
+
+ASSESSMENT_FIELDS = {
+    "rationale": "Rationale",
+    "key_findings": "Key findings",
+    "strengths": "Strengths",
+    "areas_for_improvement": "Areas for improvement",
+}
+
+
+@dataclass(frozen=True)
+class PersonalDataHit:
+    """Text in one place of the round that looks like it identifies somebody."""
+
+    where: str  # "E-12 Ward social worker cover" or "Assessing needs"
+    finding: Finding
+    reference: str | None = None  # the evidence reference, when the text belongs to an item
+
+    def describe(self) -> str:
+        return f"{self.where} — {self.finding.describe()}"
+
+
+@dataclass
+class ExportChecks:
+    personal_data: list[PersonalDataHit] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def clear(self) -> bool:
+        return not self.personal_data and not self.gaps
+
+    def summary(self) -> str:
+        parts = []
+        if self.personal_data:
+            places = len({hit.where for hit in self.personal_data})
+            parts.append(f"{len(self.personal_data)} possible personal data finding(s) in {places} place(s)")
+        if self.gaps:
+            parts.append(f"{len(self.gaps)} gap(s)")
+        return "; ".join(parts) if parts else "no personal data found and no gaps"
+
+
+def personal_data_hits(view: RoundView) -> list[PersonalDataHit]:
+    hits: list[PersonalDataHit] = []
+    names = {s.key: s.name for s in view.statements}
+    notes: dict[int, list[tuple[str, str]]] = {}
+    for mapping in view.mappings:
+        if mapping.note:
+            label = f"Mapping note ({names.get(mapping.statement_key, mapping.statement_key)})"
+            notes.setdefault(mapping.item_id, []).append((label, mapping.note))
+    for item in sorted(view.items.values(), key=lambda i: i.id):
+        texts = {"title": item.title, "summary": item.summary, "source": item.source, **item.details}
+        pairs = [
+            (label, texts.get(name)) for name, label in ITEM_TEXT_FIELDS.items() if isinstance(texts.get(name), str)
+        ]
+        pairs += notes.get(item.id, [])
+        where = f"{item.reference} {item.title}"
+        hits += [PersonalDataHit(where, finding, item.reference) for finding in scan_fields(pairs)]
+    for statement in view.statements:
+        assessment = view.assessments.get(statement.key)
+        if assessment is not None:
+            pairs = [(label, getattr(assessment, name)) for name, label in ASSESSMENT_FIELDS.items()]
+            hits += [PersonalDataHit(statement.name, finding) for finding in scan_fields(pairs)]
+    for action in view.actions:
+        where = f"Action for {names.get(action.statement_key, action.statement_key)}"
+        pairs = [("Action", action.description), ("Owner", action.owner)]
+        hits += [PersonalDataHit(where, finding) for finding in scan_fields(pairs)]
+    return hits
+
+
+def run_checks(view: RoundView) -> ExportChecks:
+    """The personal-data guard and the gaps check over everything the pack would hold."""
+    return ExportChecks(personal_data=personal_data_hits(view), gaps=view.gaps())

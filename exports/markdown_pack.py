@@ -1,0 +1,305 @@
+"""The markdown pack of a round: an index and one CQC-style document per quality statement.
+
+``build_markdown_pack(view, generated_at)`` returns the bytes of a .zip holding
+
+* ``README.md``: the authority, the round, its status and sign-off, the roll-up
+  (statement scores, indicative theme percentages and the overall rating) and a
+  link to every document;
+* ``statements/NN-<key>.md``: one document per quality statement, shaped like a
+  CQC assessment page (``statement_markdown`` gives the same text for the
+  portal's preview);
+* ``MANIFEST.txt``: the SHA-256 of every other file, in ``sha256sum`` format.
+
+User text passes through unchanged except for what must be escaped for markdown
+(the rules are in ``exports.text``). Every zip entry carries one fixed time, the
+round's sign-off, so a signed-off round exports to the same bytes every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
+from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
+from exports.text import format_value, long_date, md_block, md_cell, md_inline, period_text, slugify
+from exports.zipping import deterministic_zip, fixed_time
+from quality_statements import scoring
+
+README = "README.md"
+MANIFEST = "MANIFEST.txt"
+NOTHING = "–"
+
+
+def build_markdown_pack(view: RoundView, generated_at: datetime) -> bytes:
+    """The round as a zip of markdown documents (bytes)."""
+    stamp = fixed_time(view.signed_off_at, generated_at)
+    files = {README: readme_markdown(view, stamp)}
+    for position, statement in enumerate(view.statements, start=1):
+        files[document_path(position, statement.key)] = statement_markdown(view, statement.key, generated_at=stamp)
+    encoded = {name: text.encode("utf-8") for name, text in files.items()}
+    encoded[MANIFEST] = manifest(encoded).encode("utf-8")
+    return deterministic_zip(encoded.items(), stamp)
+
+
+def document_path(position: int, statement_key: str) -> str:
+    return f"statements/{position:02d}-{slugify(statement_key, 'statement')}.md"
+
+
+def manifest(files: dict[str, bytes]) -> str:
+    """``sha256sum`` lines for the files, sorted by name (check with ``sha256sum -c MANIFEST.txt``)."""
+    return "".join(f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files))
+
+
+# --- Shared phrases ------------------------------------------------------------------
+
+
+def _status_phrase(view: RoundView) -> str:
+    if view.signed_off:
+        by = f" by {md_inline(view.signed_off_by)}" if view.signed_off_by else ""
+        return f"signed off {long_date(view.signed_off_at)}{by}"
+    return "open: a working draft, not signed off"
+
+
+def _label(vocabulary, value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return vocabulary(value).label
+    except ValueError:
+        return value
+
+
+def _score(assessment: AssessmentView | None) -> int | None:
+    return assessment.score if assessment else None
+
+
+def _rollup_phrase(result: scoring.RollUp) -> str:
+    if result.complete:
+        return f"{result.percent}% {result.band}"
+    return f"Incomplete ({len(result.missing)} not scored)"
+
+
+# --- README ------------------------------------------------------------------------
+
+
+def readme_markdown(view: RoundView, stamp: datetime) -> str:
+    rollup = view.rollup()
+    overall = rollup.overall
+    statements = len(view.statements)
+    lines = [
+        f"# {md_inline(view.name)}",
+        "",
+        f"{md_inline(view.authority) or 'The local authority'} · self-assessment of adult social care against "
+        f"the CQC local authority assessment framework"
+        + (f" (version {md_inline(view.framework_version)})" if view.framework_version else ""),
+        "",
+        f"- **Status:** {_status_phrase(view)[0].upper()}{_status_phrase(view)[1:]}",
+        f"- **Date:** {long_date(stamp)}" + ("" if view.signed_off else " (when this pack was made)"),
+    ]
+    if overall.complete:
+        lines.append(
+            f"- **Overall rating:** {overall.percent}% {overall.band} "
+            f"({overall.total} of {overall.maximum} points across {statements} quality statements)"
+        )
+    else:
+        lines.append(
+            f"- **Overall rating:** incomplete: {len(overall.missing)} of {statements} quality statements "
+            "are not scored"
+        )
+    lines += [
+        "",
+        "## Roll-up",
+        "",
+        "| theme | quality statement | score | label |",
+        "| --- | --- | --- | --- |",
+    ]
+    for position, statement in enumerate(view.statements, start=1):
+        score = _score(view.assessments.get(statement.key))
+        link = f"[{md_cell(statement.name)}]({document_path(position, statement.key)})"
+        lines.append(
+            f"| {md_cell(statement.theme_name)} | {link} | {score or NOTHING} | {md_cell(scoring.label_for(score))} |"
+        )
+    lines += [
+        "",
+        "| theme (indicative) | percentage | band |",
+        "| --- | --- | --- |",
+    ]
+    for theme_key, theme_name in view.themes:
+        result = rollup.themes[theme_key]
+        percent = f"{result.percent}%" if result.complete else "incomplete"
+        lines.append(f"| {md_cell(theme_name)} | {percent} | {result.band or NOTHING} |")
+    overall_percent = f"{overall.percent}%" if overall.complete else "incomplete"
+    lines += [
+        f"| **Overall** | **{overall_percent}** | **{overall.band or NOTHING}** |",
+        "",
+        f"The overall percentage is the sum of the statement scores over the maximum ({statements} × 4 = "
+        f"{overall.maximum}), rounded half up: 25–38% Inadequate · 39–62% Requires improvement · 63–87% Good · "
+        "88–100% Outstanding. Theme percentages are indicative only: CQC publishes the statement scores and the "
+        "overall rating.",
+        "",
+        "## Documents",
+        "",
+    ]
+    for position, statement in enumerate(view.statements, start=1):
+        lines.append(f"{position}. [{md_inline(statement.name)}]({document_path(position, statement.key)})")
+    lines += [
+        "",
+        f"`{MANIFEST}` holds the SHA-256 of every file in this pack (check it with `sha256sum -c {MANIFEST}`).",
+        "",
+        _footer(view, stamp),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _footer(view: RoundView, stamp: datetime | None) -> str:
+    if view.signed_off:
+        return f"*Generated by Assure from the signed-off round; manifest SHA-256 in `{MANIFEST}`.*"
+    when = f" on {long_date(stamp)}" if stamp else ""
+    return f"*Generated by Assure{when} from the open round: a working draft, not signed off.*"
+
+
+# --- One quality statement -----------------------------------------------------------
+
+
+def statement_markdown(view: RoundView, key: str, *, generated_at: datetime | None = None) -> str:
+    """The document of one quality statement, as it appears in the pack (and in the portal's preview)."""
+    statement = next((s for s in view.statements if s.key == key), None)
+    if statement is None:
+        raise KeyError(f"no quality statement {key!r} in this round")
+    assessment = view.assessments.get(key)
+    score = _score(assessment)
+    stamp = fixed_time(view.signed_off_at, generated_at) if (view.signed_off_at or generated_at) else None
+
+    parts: list[str] = [
+        f"# {md_inline(statement.name)}",
+        f"Theme: {md_inline(statement.theme_name)} · {md_inline(view.authority) or 'The local authority'} · "
+        f"Self-assessment round: {md_inline(view.name)} ({_status_phrase(view)})",
+    ]
+    if score:
+        parts += [f"## Score: {score}", f"{score} - {scoring.label_for(score)}"]
+    else:
+        parts += ["## Score: not scored", "This quality statement has not been scored in this round."]
+    if assessment and assessment.rationale.strip():
+        parts.append(md_block(assessment.rationale))
+
+    parts.append("## What people expect")
+    if statement.i_statements:
+        parts.append("\n".join(f"- {md_inline(text)}" for text in statement.i_statements))
+    else:
+        parts.append("The framework sets out no “I statements” for this quality statement.")
+    parts += ["## The local authority commitment", md_block(statement.we_statement) or NOTHING]
+
+    parts += [
+        "## Key findings",
+        _text_or(assessment.key_findings if assessment else "", "No key findings recorded."),
+        "### Strengths",
+        _text_or(assessment.strengths if assessment else "", "No strengths recorded."),
+        "### Areas for improvement",
+        _text_or(assessment.areas_for_improvement if assessment else "", "No areas for improvement recorded."),
+        "### Actions",
+        _actions_table(view, key),
+        "## Evidence cited",
+        *_evidence_cited(view, statement, assessment),
+        _footer(view, stamp),
+    ]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _text_or(text: str, nothing: str) -> str:
+    return md_block(text) if text and text.strip() else f"*{nothing}*"
+
+
+def _actions_table(view: RoundView, key: str) -> str:
+    actions = view.actions_for(key)
+    if not actions:
+        return "*No improvement actions recorded.*"
+    rows = ["| action | owner | due | status |", "| --- | --- | --- | --- |"]
+    for action in actions:
+        due = action.due_date.isoformat() if action.due_date else NOTHING
+        status = _label(ActionStatus, action.status).lower()
+        if action.status != ActionStatus.DONE and action.due_date and action.due_date < view.as_of:
+            status += " (overdue)"
+        rows.append(f"| {md_cell(action.description)} | {md_cell(action.owner)} | {due} | {status} |")
+    return "\n".join(rows)
+
+
+def _evidence_cited(view: RoundView, statement: StatementView, assessment: AssessmentView | None) -> list[str]:
+    references = assessment.citations if assessment else []
+    mappings = view.mappings_for(statement.key)
+    mappings_by_item: dict[int, list] = {}
+    for m in mappings:  # grouped once, not scanned once per citation
+        mappings_by_item.setdefault(m.item_id, []).append(m)
+    mapped_ids = {m.item_id for m in mappings}
+    categories = dict(view.categories)
+    if not references:
+        parts = ["*No evidence is cited in this statement's text.*"]
+    else:
+        rows = [
+            "| ref | kind | title | source | period | category | stance |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        quotes: list[ItemView] = []
+        for reference in references:
+            item = view.items.get(int(reference[2:]))
+            if item is None:
+                rows.append(f"| {reference} | {NOTHING} | not among the accepted evidence of this round | | | | |")
+                continue
+            own = mappings_by_item.get(item.id, [])
+            category = "; ".join(dict.fromkeys(categories.get(m.category_key, m.category_key) for m in own))
+            stance = "; ".join(dict.fromkeys(_label(Stance, m.stance).lower() for m in own))
+            rows.append(
+                f"| {reference} | {md_cell(item.kind_label.lower())} | {md_cell(_cited_title(item))} | "
+                f"{md_cell(item.source) or NOTHING} | {md_cell(_period(item)) or NOTHING} | "
+                f"{md_cell(category) or 'not mapped to this statement'} | {stance or NOTHING} |"
+            )
+            if item.kind == Kind.QUOTE:
+                quotes.append(item)
+        parts = ["\n".join(rows)]
+        if quotes:
+            parts += ["### In their words", *(_quote_block(item) for item in quotes)]
+    uncited = len(mapped_ids - {int(r[2:]) for r in references})
+    if uncited:
+        parts.append(
+            f"{uncited} further accepted item{'s are' if uncited != 1 else ' is'} mapped to this statement "
+            "without being cited; the evidence register in the workbook lists every item."
+        )
+    return parts
+
+
+def _period(item: ItemView) -> str:
+    if item.period_start:
+        return period_text(item.period_start, item.period_end)
+    latest = item.latest_point
+    return latest.label if latest else ""
+
+
+def _cited_title(item: ItemView) -> str:
+    """The item's title; for a metric, its latest value against its target and comparator."""
+    if item.kind != Kind.METRIC:
+        return item.title
+    details = item.details
+    unit = details.get("unit")
+    latest = item.latest_point
+    reading = f"{format_value(latest.value, unit)} in {latest.label}" if latest else "no values recorded"
+    against = []
+    if details.get("target") is not None:
+        against.append(f"target {format_value(details['target'], unit)}")
+    if details.get("comparator_value") is not None:
+        against.append(
+            f"{details.get('comparator_label') or 'comparator'} {format_value(details['comparator_value'], unit)}"
+        )
+    return f"{item.title}: {reading}" + (f" ({'; '.join(against)})" if against else "")
+
+
+def _quote_block(item: ItemView) -> str:
+    """A quote with the speaker's role (never a name), whose voice it is and its tone."""
+    details = item.details
+    words = md_block(details.get("quote_text") or item.title)
+    lines = [f"> {line}" if line else ">" for line in f"“{words}”".split("\n")]
+    who = md_inline(details.get("speaker_role")) or "Unnamed speaker"
+    voice = _label(Voice, details.get("voice"))
+    tone = _label(QuoteTone, details.get("quote_tone")).lower()
+    attribution = ", ".join(part for part in (who, voice.lower() if voice else "") if part)
+    lines += [">", f"> — {attribution}" + (f" · {tone}" if tone else "") + f" [{item.reference}]"]
+    return "\n".join(lines)

@@ -1,0 +1,19 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from evidence.accounts import MIN_PASSWORD_LENGTH
+from evidence.vocab import Role
+
+
+class NewUserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email address", validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])
+    password = PasswordField(
+        "Temporary password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])

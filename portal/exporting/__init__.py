@@ -1,0 +1,9 @@
+"""Exports: the workbook and the markdown pack of a round, from the browser and from ``flask export``.
+
+The blueprint lives here so that both the pages (``routes``) and the command
+(``cli``) attach to it; ``cli_group=None`` puts ``export`` at the top level.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("exports", __name__, cli_group=None)

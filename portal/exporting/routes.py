@@ -1,0 +1,76 @@
+"""The Exports page: choose a round and a format, see the checks, then download (or stop)."""
+
+from io import BytesIO
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from evidence.db import db
+from evidence.models import Round
+from evidence.rollup import current_round
+from exports.packs import FORMATS, export_round, prepare_export, preview_markdown, rounds_newest_first
+from portal.exporting import bp
+from portal.exporting import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
+from portal.exporting.forms import ChooseForm, DownloadForm
+from portal.permissions import READERS, allow
+
+# How many findings of each check the page lists before summing up the rest.
+SHOWN = 100
+
+
+@bp.route("/exports")
+@allow(*READERS)
+def index():
+    rounds = rounds_newest_first()
+    chosen = bool(request.args)
+    form = ChooseForm(formdata=request.args if chosen else None)
+    form.round.choices = [(r.id, f"{r.name} ({r.status_label.lower()})") for r in rounds]
+    if not chosen:
+        current = current_round()
+        form.round.data = current.id if current else None
+    prepared = download = None
+    status = 200
+    if chosen and rounds:
+        if form.validate():
+            prepared = prepare_export(db.session.get(Round, form.round.data))
+            download = DownloadForm(formdata=None, round=form.round.data, format=form.format.data)
+        else:
+            status = 422
+    return (
+        render_template(
+            "exporting/index.html",
+            rounds=rounds,
+            form=form,
+            prepared=prepared,
+            download=download,
+            format=FORMATS.get(form.format.data),
+            shown=SHOWN,
+        ),
+        status,
+    )
+
+
+@bp.route("/exports/download", methods=["POST"])
+@allow(*READERS)
+def download():
+    form = DownloadForm()
+    round_ = db.session.get(Round, form.round.data) if form.validate() else None
+    if round_ is None:
+        flash(
+            "Nothing was exported: choose a round and a format, then look at the checks before you download.", "error"
+        )
+        return redirect(url_for("exports.index"))
+    export = export_round(round_, form.format.data, user=current_user)
+    flash(f"Exported “{round_.name}” as {export.name}.", "success")
+    return send_file(BytesIO(export.data), mimetype=export.mimetype, as_attachment=True, download_name=export.name)
+
+
+@bp.route("/exports/preview/<int:round_id>/<key>")
+@allow(*READERS)
+def preview(round_id: int, key: str):
+    round_ = db.session.get(Round, round_id) or abort(404)
+    try:
+        view, text = preview_markdown(round_, key)
+    except KeyError:
+        abort(404)
+    return render_template("exporting/preview.html", round=round_, view=view, key=key, text=text)

@@ -1,0 +1,269 @@
+"""The evidence library: search and filter the portfolio; an item's page, its files, mappings and values."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from evidence import audit, items, mappings, metrics, search, storage
+from evidence.citations import cited_references
+from evidence.db import db
+from evidence.framework_sync import categories, statements_by_theme
+from evidence.models import (
+    Assessment,
+    Attachment,
+    EvidenceCategory,
+    EvidenceItem,
+    Mapping,
+    QualityStatement,
+    User,
+)
+from evidence.vocab import Direction, Kind, QuoteTone, Status, Voice
+from portal.charts import format_value, line_chart
+from portal.library.forms import FilterForm, MappingForm, PointForm
+from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
+
+bp = Blueprint("library", __name__)
+bp.add_app_template_filter(format_value, "metric_value")
+
+ASSESSMENT_TEXTS = {
+    "rationale": "rationale",
+    "key_findings": "key findings",
+    "strengths": "strengths",
+    "areas_for_improvement": "areas for improvement",
+}
+VOCABULARIES = {"direction": Direction, "voice": Voice, "quote_tone": QuoteTone}
+LONG_TEXT = {"question", "evidences", "audit_outcome"}
+
+
+def _statements() -> list[QualityStatement]:
+    return [s for _, group in statements_by_theme() for s in group]
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _viewable_item_or_404(item_id: int) -> EvidenceItem:
+    item = db.session.get(EvidenceItem, item_id)
+    if item is None or not items.can_view(item, current_user):
+        abort(404)  # not "forbidden": whether an item exists is itself not for everybody
+    return item
+
+
+# --- The library -----------------------------------------------------------------------------------
+
+
+@bp.route("/evidence")
+@allow(*READERS)
+def index():
+    curator = items.is_curator(current_user)
+    owners = db.session.scalars(
+        select(User).where(User.id.in_(select(EvidenceItem.owner_id).distinct())).order_by(User.name)
+    ).all()
+    form = FilterForm(request.args, statements=_statements(), categories=categories(), owners=owners)
+    form.validate()
+    stale = form.value("stale")
+    owner = form.value("owner")
+    filters = search.Filters(
+        q=form.value("q") or "",
+        kind=form.value("kind"),
+        statement=form.value("statement"),
+        category=form.value("category"),
+        stance=form.value("stance"),
+        status=(form.value("status") or Status.ACCEPTED) if curator else Status.ACCEPTED,
+        owner_id=int(owner) if owner else None,
+        stale=None if stale is None else stale == "yes",
+        date_from=form.value("date_from"),
+        date_to=form.value("date_to"),
+        sort=form.value("sort") or search.DEFAULT_SORT,
+    )
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        form.date_to.errors.append("Period to: must be on or after “Period from”.")
+        filters.date_to = None
+    page = search.search(
+        filters, page=request.args.get("page", 1, type=int), per_page=current_app.config.get("PAGE_SIZE", 50)
+    )
+    return render_template("library/index.html", form=form, page=page, filters=filters, curator=curator)
+
+
+# --- One item ----------------------------------------------------------------------------------------
+
+
+def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
+    """(label, text, how to show it) for the item's kind-specific fields that have a value."""
+    rows = []
+    for name in items.fields_for(item.kind):
+        value = getattr(item, name)
+        if value is None or value == "" or name == "quote_text":
+            continue
+        if name in VOCABULARIES:
+            text, how = VOCABULARIES[name](value).label, "text"
+        elif name == "result_percent":
+            text, how = format_value(value, "%"), "text"
+        elif name in ("target", "comparator_value"):
+            text, how = format_value(value, item.unit or ""), "text"
+        elif name in ("respondents", "cases_reviewed"):
+            text, how = f"{value:,}", "text"
+        elif name == "link_url":
+            text, how = value, "link"
+        else:
+            text, how = str(value), "long" if name in LONG_TEXT else "text"
+        rows.append((items.FIELD_LABELS[name], text, how))
+    return rows
+
+
+def _citations(item: EvidenceItem) -> list[tuple[Assessment, list[str]]]:
+    """Assessments whose text cites this item, with the parts that cite it."""
+    needle = f"%[{item.reference.lower()}]%"
+    columns = [getattr(Assessment, name) for name in ASSESSMENT_TEXTS]
+    found = db.session.scalars(
+        select(Assessment)
+        .where(or_(*(func.lower(func.coalesce(c, "")).like(needle) for c in columns)))
+        .options(selectinload(Assessment.round), selectinload(Assessment.statement))
+        .order_by(Assessment.round_id.desc(), Assessment.statement_id)
+    ).all()
+    out = []
+    for assessment in found:
+        parts = [
+            label
+            for name, label in ASSESSMENT_TEXTS.items()
+            if item.reference in cited_references(getattr(assessment, name))
+        ]
+        if parts:
+            out.append((assessment, parts))
+    return out
+
+
+def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, status: int = 200):
+    curator = items.is_curator(current_user)
+    item_mappings = db.session.scalars(
+        select(Mapping)
+        .where(Mapping.item_id == item.id)
+        .options(selectinload(Mapping.statement), selectinload(Mapping.category))
+        .join(QualityStatement, QualityStatement.id == Mapping.statement_id)
+        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
+        .order_by(QualityStatement.position, EvidenceCategory.position)
+    ).all()
+    statements = _statements()
+    if curator and mapping_form is None:
+        mapping_form = MappingForm(formdata=None, statements=statements, categories=categories())
+    if items.can_add_points(item, current_user) and point_form is None:
+        point_form = PointForm(formdata=None)
+    chart = None
+    if item.kind == Kind.METRIC:
+        chart = line_chart(
+            item.points,
+            target=item.target,
+            comparator=item.comparator_value,
+            comparator_label=item.comparator_label,
+            unit=item.unit or "",
+            title=f"{item.title}: values over time",
+        )
+    return (
+        render_template(
+            "library/item.html",
+            item=item,
+            details=_details(item),
+            mappings=item_mappings,
+            statement_names={s.key: s.name for s in statements},
+            mapping_form=mapping_form if curator else None,
+            point_form=point_form if items.can_add_points(item, current_user) else None,
+            remove_form=FlaskForm(formdata=None),
+            citations=_citations(item),
+            chart=chart,
+            history=audit.history("evidence_item", item.id),
+            curator=curator,
+            owner=items.is_owner(item, current_user),
+            Status=Status,
+        ),
+        status,
+    )
+
+
+@bp.route("/evidence/<int:item_id>")
+@allow(*SIGNED_IN)
+def item(item_id: int):
+    return _render_item(_viewable_item_or_404(item_id))
+
+
+@bp.route("/evidence/<int:item_id>/files/<int:attachment_id>")
+@allow(*SIGNED_IN)
+def download(item_id: int, attachment_id: int):
+    item = _viewable_item_or_404(item_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.item_id != item.id:
+        abort(404)
+    path = storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
+    if not path.is_file():
+        current_app.logger.error("file %s of %s is missing from the upload folder", attachment.sha256, item.reference)
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/evidence/<int:item_id>/mappings", methods=["POST"])
+@allow(*CURATORS)
+def add_mapping(item_id: int):
+    item = _viewable_item_or_404(item_id)
+    form = MappingForm(statements=_statements(), categories=categories())
+    if form.validate_on_submit():
+        statement = db.session.scalar(select(QualityStatement).where(QualityStatement.key == form.statement.data))
+        category = db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == form.category.data))
+        try:
+            mappings.add_mapping(item, statement, category, form.stance.data, form.note.data, user=current_user)
+        except mappings.MappingError as exc:
+            db.session.rollback()
+            form.statement.errors.append(_message(exc))
+        else:
+            flash(f"{item.reference} mapped to {statement.name} under {category.name}.", "success")
+            return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
+    flash("The mapping was not added. See the problem below.", "error")
+    return _render_item(item, mapping_form=form)
+
+
+@bp.route("/evidence/<int:item_id>/mappings/<int:mapping_id>/remove", methods=["POST"])
+@allow(*CURATORS)
+def remove_mapping(item_id: int, mapping_id: int):
+    item = _viewable_item_or_404(item_id)
+    mapping = db.session.get(Mapping, mapping_id)
+    if mapping is None or mapping.item_id != item.id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    name = f"{mapping.statement.name} under {mapping.category.name}"
+    mappings.remove_mapping(mapping, user=current_user)
+    flash(f"{item.reference} is no longer mapped to {name}.", "success")
+    return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
+
+
+@bp.route("/evidence/<int:item_id>/points", methods=["POST"])
+@allow(*SIGNED_IN)
+def add_point(item_id: int):
+    item = _viewable_item_or_404(item_id)
+    if not items.can_add_points(item, current_user):
+        abort(404)
+    form = PointForm()
+    if form.validate_on_submit():
+        try:
+            point = metrics.add_point(item, form.period.data, form.value.data, current_user, replace=form.replace.data)
+        except metrics.MetricError as exc:
+            db.session.rollback()
+            target = form.value if exc.field == "value" else form.period
+            target.errors.append(f"{target.label.text}: {exc}.")
+        else:
+            flash(f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.", "success")
+            return redirect(url_for("library.item", item_id=item.id, _anchor="values"))
+    flash("The value was not saved. See the problem below.", "error")
+    return _render_item(item, point_form=form)

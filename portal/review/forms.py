@@ -1,0 +1,40 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from evidence.items import FIELD_LABELS, default_review_by
+from portal.submissions.forms import ItemForm, PlainDateField, form_class
+
+
+class ReviewBase(ItemForm):
+    """The submission form as the reviewer sees it: every field editable, plus review-by,
+    and the confirmation needed to accept text that looks like personal data."""
+
+    file = None  # files are attached by their submitter
+    review_by = PlainDateField(FIELD_LABELS["review_by"])
+    confirm_personal_data = BooleanField(
+        "I have checked what is flagged above: it is not personal data, or it is right to keep it"
+    )
+
+    def item_field_names(self) -> list[str]:
+        return [*super().item_field_names(), "review_by"]
+
+    def item_fields(self) -> dict:
+        values = super().item_fields()
+        if values.get("review_by") is None:  # blank: the usual review period for the kind
+            values["review_by"] = default_review_by(self.kind, values.get("period_end"), values.get("period_start"))
+        return values
+
+
+def review_form_class(kind: str) -> type[ReviewBase]:
+    return form_class(kind, base=ReviewBase, point_rows=0)
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for returning it",
+        validators=[
+            DataRequired("Reason for returning it: say what needs to change, so the submitter can put it right."),
+            Length(max=2000, message="Reason for returning it: at most 2000 characters."),
+        ],
+    )

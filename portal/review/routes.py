@@ -1,0 +1,159 @@
+"""The review queue: the quality lead accepts submissions (editing them first if needed) or returns them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from evidence import audit, items
+from evidence.db import db
+from evidence.framework_sync import statements_by_theme
+from evidence.models import EvidenceItem, Mapping
+from evidence.vocab import Kind, Status
+from portal.permissions import CURATORS, allow
+from portal.review.forms import ReturnForm, review_form_class
+from portal.submissions.forms import FIELD_HINTS
+
+bp = Blueprint("review", __name__)
+
+QUEUES = {
+    Status.SUBMITTED: "Waiting for review",
+    Status.RETURNED: "Returned, waiting for the submitter",
+}
+
+
+def _item_or_404(item_id: int) -> EvidenceItem:
+    return db.session.get(EvidenceItem, item_id) or abort(404)
+
+
+def _statements():
+    return [s for _, group in statements_by_theme() for s in group]
+
+
+def _message(exc: Exception) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+@bp.route("/review")
+@allow(*CURATORS)
+def queue():
+    show = request.args.get("show", Status.SUBMITTED)
+    if show not in QUEUES:
+        show = Status.SUBMITTED
+    stmt = (
+        select(EvidenceItem)
+        .where(EvidenceItem.status == show)
+        .order_by(EvidenceItem.updated_at.asc(), EvidenceItem.id.asc())
+        .options(selectinload(EvidenceItem.submitted_by), selectinload(EvidenceItem.attachments))
+    )
+    page = db.paginate(stmt, per_page=current_app.config.get("PAGE_SIZE", 50), error_out=False)
+    counts = dict(
+        db.session.execute(
+            select(EvidenceItem.status, func.count(EvidenceItem.id))
+            .where(EvidenceItem.status.in_(list(QUEUES)))
+            .group_by(EvidenceItem.status)
+        ).all()
+    )
+    flags = {item.id: items.personal_data_findings(item) for item in page.items}
+    return render_template(
+        "review/queue.html", page=page, show=show, queues=QUEUES, counts=counts, flags=flags, Status=Status
+    )
+
+
+def _render(item: EvidenceItem, form, return_form, findings, status: int = 200):
+    statement_names = {s.key: s.name for s in _statements()}
+    mappings = db.session.scalars(
+        select(Mapping)
+        .where(Mapping.item_id == item.id)
+        .options(selectinload(Mapping.statement), selectinload(Mapping.category))
+        .order_by(Mapping.id)
+    ).all()
+    return (
+        render_template(
+            "review/item.html",
+            item=item,
+            form=form,
+            return_form=return_form,
+            findings=findings,
+            hints=FIELD_HINTS,
+            kind=Kind(item.kind),
+            statement_names=statement_names,
+            mappings=mappings,
+            history=audit.history("evidence_item", item.id),
+            Status=Status,
+        ),
+        status,
+    )
+
+
+def _review_form(item: EvidenceItem, **kwargs):
+    form = review_form_class(item.kind)(obj=item, statements=_statements(), **kwargs)
+    form.existing_files = len(item.attachments)
+    return form
+
+
+@bp.route("/review/<int:item_id>", methods=["GET", "POST"])
+@allow(*CURATORS)
+def item(item_id: int):
+    item = _item_or_404(item_id)
+    form = _review_form(item)
+    findings = items.personal_data_findings(item)
+    if form.validate_on_submit():
+        changes = form.item_fields()
+        version = form.version.data or None
+        if request.form.get("action") == "accept":
+            try:
+                items.accept_item(
+                    item,
+                    user=current_user,
+                    changes=changes,
+                    confirm_personal_data=form.confirm_personal_data.data,
+                    expected_version=version,
+                )
+            except items.PersonalDataFound:
+                form.confirm_personal_data.errors.append(
+                    "Personal data check: tick the box to confirm you have checked what is flagged, "
+                    "or remove it from the text, before accepting."
+                )
+                flash(f"{item.reference} was not accepted: its text looks like it holds personal data.", "error")
+            except items.ItemError as exc:
+                flash(f"Nothing was saved. {_message(exc)}", "error")
+            else:
+                flash(
+                    f"{item.reference} accepted"
+                    + (" with the personal data confirmation recorded" if item.personal_data else "")
+                    + ". Map it to the quality statements it evidences.",
+                    "success",
+                )
+                return redirect(url_for("library.item", item_id=item.id))
+        else:
+            try:
+                items.update_item(item, changes, user=current_user, expected_version=version)
+            except items.ItemError as exc:
+                flash(f"Nothing was saved. {_message(exc)}", "error")
+            else:
+                flash(f"Changes to {item.reference} saved.", "success")
+                return redirect(url_for("review.item", item_id=item.id))
+        findings = items.personal_data_findings(item, changes)  # as the reviewer's edits would read
+    return _render(item, form, ReturnForm(formdata=None), findings)
+
+
+@bp.route("/review/<int:item_id>/return", methods=["POST"])
+@allow(*CURATORS)
+def send_back(item_id: int):
+    item = _item_or_404(item_id)
+    return_form = ReturnForm()
+    if return_form.validate_on_submit():
+        try:
+            items.return_item(item, user=current_user, reason=return_form.reason.data)
+        except items.ItemError as exc:
+            flash(f"Nothing was changed. {_message(exc)}", "error")
+            return redirect(url_for("review.item", item_id=item.id))
+        who = item.submitted_by.name if item.submitted_by else "the submitter"
+        flash(f"{item.reference} returned to {who}, who will see your reason in their submissions.", "success")
+        return redirect(url_for("review.queue"))
+    flash(f"{item.reference} was not returned: give a reason.", "error")
+    return _render(item, _review_form(item, formdata=None), return_form, items.personal_data_findings(item))

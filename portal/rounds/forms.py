@@ -1,0 +1,33 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from evidence.rounds import NAME_MAX
+
+
+class RoundForm(FlaskForm):
+    name = StringField(
+        "Name of the round",
+        validators=[
+            DataRequired(message="Give the round a name, for example “Winter 2026 self-assessment”."),
+            Length(max=NAME_MAX),
+        ],
+    )
+    carry_forward = BooleanField("Carry forward the latest round")
+    submit = SubmitField("Create round")
+
+
+class SignOffForm(FlaskForm):
+    confirm = BooleanField(
+        "I confirm this round is complete. Signing it off freezes its scores, text, actions and evidence."
+    )
+    submit = SubmitField("Sign off this round")
+
+
+class CompareForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    a = SelectField("From round", coerce=int)
+    b = SelectField("To round", coerce=int)
+    submit = SubmitField("Compare")

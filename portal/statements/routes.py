@@ -1,0 +1,286 @@
+"""Quality statements: the list, and each statement's page where evidence becomes a scored judgement."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from evidence.actions import ActionError, create_action, update_action
+from evidence.assessments import (
+    TEXT_FIELDS,
+    CitationError,
+    ConflictError,
+    ValidationError,
+    citation_problems,
+    map_reference,
+    save_assessment,
+    statement_by_key,
+    statement_page,
+    statements_overview,
+    suggested_score,
+)
+from evidence.audit import history
+from evidence.citations import cited_references
+from evidence.db import db
+from evidence.mappings import MappingError, remove_mapping
+from evidence.models import Action, Mapping, Round
+from evidence.rollup import current_round
+from evidence.rounds import RoundFrozenError
+from evidence.trends import metrics_for_statement
+from portal.permissions import CURATORS, READERS, allow
+from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
+
+bp = Blueprint("statements", __name__)
+
+
+def _statement_or_404(key: str):
+    statement = statement_by_key(key)
+    if statement is None:
+        abort(404)
+    return statement
+
+
+def _chosen_round() -> Round | None:
+    """The round named by ?round=<id>, or the current round."""
+    raw = request.args.get("round")
+    if raw:
+        round_ = db.session.get(Round, int(raw)) if raw.isdigit() else None
+        if round_ is None:
+            abort(404)
+        return round_
+    return current_round()
+
+
+def _page_url(statement, round_, anchor=None) -> str:
+    args = {"key": statement.key, "_anchor": anchor}
+    if round_ is not None and round_ != current_round():
+        args["round"] = round_.id
+    return url_for("statements.show", **args)
+
+
+def _assessment_form(page, formdata=None):
+    cats = page.categories
+    if formdata is not None:
+        return assessment_form(cats)
+    a = page.assessment
+    data = {"version": str(page.version)}
+    if a is not None:
+        data.update(
+            score=a.score,
+            rationale=a.rationale,
+            key_findings=a.key_findings,
+            strengths=a.strengths,
+            areas_for_improvement=a.areas_for_improvement,
+            override_reason=a.override_reason or "",
+        )
+        for key, value in a.category_scores.items():
+            data["category_" + key.replace("-", "_")] = value
+    return assessment_form(cats, formdata=None, data=data)
+
+
+def _mapping_form(page, formdata=True):
+    form = MappingForm(prefix="map") if formdata else MappingForm(prefix="map", formdata=None)
+    form.category.choices = page.categories
+    return form
+
+
+def _render(page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, status=200):
+    can_edit = current_user.role in {str(r) for r in CURATORS}
+    if can_edit and page.editable and form is None:
+        form = _assessment_form(page)
+    if can_edit and not page.frozen and map_form is None:
+        map_form = _mapping_form(page, formdata=False)
+    if can_edit and (page.round is None or page.editable) and action_form is None:
+        action_form = ActionForm(prefix="action", formdata=None)
+    suggestion = None
+    if form is not None:
+        suggestion = suggested_score(form.category_scores())
+    elif page.assessment is not None:
+        suggestion = page.assessment.suggested
+    return (
+        render_template(
+            "statements/show.html",
+            page=page,
+            statement=page.statement,
+            form=form if page.editable else None,
+            map_form=map_form,
+            action_form=action_form,
+            remove_form=ConfirmForm(formdata=None),
+            preview=preview,
+            conflict=conflict,
+            suggestion=suggestion,
+            text_fields=TEXT_FIELDS,
+            metrics=[] if page.frozen else metrics_for_statement(page.statement),
+            is_current=page.round is not None and page.round == current_round(),
+        ),
+        status,
+    )
+
+
+@bp.route("/statements")
+@allow(*READERS)
+def index():
+    round_ = current_round()
+    return render_template("statements/index.html", themes=statements_overview(round_), round=round_)
+
+
+@bp.route("/statements/<key>")
+@allow(*READERS)
+def show(key):
+    statement = _statement_or_404(key)
+    return _render(statement_page(statement, _chosen_round()))
+
+
+@bp.route("/statements/<key>/assessment/<int:round_id>", methods=["POST"])
+@allow(*CURATORS)
+def save(key, round_id):
+    statement = _statement_or_404(key)
+    round_ = db.get_or_404(Round, round_id)
+    page = statement_page(statement, round_)
+    if page.frozen or round_.signed_off:
+        flash(str(RoundFrozenError(round_)), "error")
+        return redirect(_page_url(statement, round_))
+    form = _assessment_form(page, formdata=True)
+    if not form.validate():
+        flash("Not saved: check the fields marked below.", "error")
+        return _render(page, form=form, status=422)
+    if form.preview.data:
+        texts = {name: form[name].data or "" for name in TEXT_FIELDS}
+        problems = citation_problems(*texts.values())
+        behind = form.expected_version() != page.version  # someone has saved since the form was opened
+        return _render(page, form=form, preview={"texts": texts, "problems": problems, "behind": behind})
+    try:
+        saved = save_assessment(round_, statement, form.assessment_data(), form.expected_version(), current_user)
+    except RoundFrozenError as error:
+        flash(str(error), "error")
+        return redirect(_page_url(statement, round_))
+    except ConflictError as error:
+        flash(str(error), "error")
+        # The form now carries their version: saving again is a deliberate choice to replace it.
+        form.version.data = str(error.theirs.version if error.theirs else 0)
+        return _render(statement_page(statement, round_), form=form, conflict=error.theirs, status=409)
+    except ValidationError as error:
+        for name, message in error.errors.items():
+            target = form.category_fields()[0] if name == "category_scores" and form.category_keys else form[name]
+            target.errors = [*target.errors, message]
+        flash("Not saved: check the fields marked below.", "error")
+        return _render(page, form=form, status=422)
+    except CitationError as error:
+        bad = dict(error.problems)
+        for name in TEXT_FIELDS:
+            refs = [ref for ref in cited_references(form[name].data) if ref in bad]
+            if refs:
+                message = "Cannot cite " + "; ".join(f"{ref} ({bad[ref]})" for ref in refs) + "."
+                form[name].errors = [*form[name].errors, message]
+        flash(str(error), "error")
+        return _render(page, form=form, status=422)
+    if saved.version == form.expected_version():
+        flash("No changes to save.", "info")
+    else:
+        flash(f"Assessment of {statement.name} saved.", "success")
+    return redirect(_page_url(statement, round_, "assessment"))
+
+
+@bp.route("/statements/<key>/mappings", methods=["POST"])
+@allow(*CURATORS)
+def add_mapping(key):
+    statement = _statement_or_404(key)
+    round_ = _chosen_round()
+    page = statement_page(statement, round_)
+    form = _mapping_form(page)
+    if not form.validate():
+        flash("Evidence not mapped: check the fields marked below.", "error")
+        return _render(page, map_form=form, status=422)
+    try:
+        mapping = map_reference(
+            statement, form.reference.data, form.category.data, form.stance.data, form.note.data, current_user
+        )
+    except MappingError as error:
+        form.reference.errors = [*form.reference.errors, str(error)]
+        flash(f"Evidence not mapped: {error}", "error")
+        return _render(page, map_form=form, status=422)
+    flash(
+        f"Mapped {mapping.item.reference} to {statement.name} under {mapping.category.name} "
+        f"as {mapping.stance_label.lower()}.",
+        "success",
+    )
+    return redirect(_page_url(statement, round_, "evidence"))
+
+
+@bp.route("/statements/<key>/mappings/<int:mapping_id>/remove", methods=["POST"])
+@allow(*CURATORS)
+def remove(key, mapping_id):
+    statement = _statement_or_404(key)
+    mapping = db.session.get(Mapping, mapping_id)
+    if mapping is None or mapping.statement_id != statement.id:
+        abort(404)
+    if not ConfirmForm().validate():
+        abort(400)
+    reference, category_name = mapping.item.reference, mapping.category.name
+    remove_mapping(mapping, user=current_user)
+    flash(f"Removed {reference} from {statement.name} ({category_name}).", "success")
+    return redirect(_page_url(statement, _chosen_round(), "evidence"))
+
+
+@bp.route("/statements/<key>/actions", methods=["POST"])
+@allow(*CURATORS)
+def add_action(key):
+    statement = _statement_or_404(key)
+    round_ = _chosen_round()
+    page = statement_page(statement, round_)
+    form = ActionForm(prefix="action")
+    if not form.validate():
+        flash("Action not saved: check the fields marked below.", "error")
+        return _render(page, action_form=form, status=422)
+    try:
+        create_action(statement, form.action_data(), current_user, round_)
+    except RoundFrozenError as error:
+        flash(str(error), "error")
+        return redirect(_page_url(statement, round_, "actions"))
+    except ActionError as error:
+        for name, message in error.errors.items():
+            form[name].errors = [*form[name].errors, message]
+        return _render(page, action_form=form, status=422)
+    flash("Improvement action added.", "success")
+    return redirect(_page_url(statement, round_, "actions"))
+
+
+@bp.route("/statements/<key>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@allow(*CURATORS)
+def edit_action(key, action_id):
+    statement = _statement_or_404(key)
+    action = db.session.get(Action, action_id)
+    if action is None or action.statement_id != statement.id:
+        abort(404)
+    round_ = db.session.get(Round, action.round_id) if action.round_id else None
+    back = _page_url(statement, round_, "actions")
+    if round_ is not None and round_.signed_off:
+        flash(str(RoundFrozenError(round_)), "error")
+        return redirect(back)
+    form = ActionForm(obj=action)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changed = update_action(action, form.action_data(), current_user)
+        except RoundFrozenError as error:
+            flash(str(error), "error")
+            return redirect(back)
+        except ActionError as error:
+            for name, message in error.errors.items():
+                form[name].errors = [*form[name].errors, message]
+            status = 422
+        else:
+            flash("Action updated." if changed else "No changes to save.", "success" if changed else "info")
+            return redirect(back)
+    elif request.method == "POST":
+        status = 422
+    return (
+        render_template(
+            "statements/action_edit.html",
+            statement=statement,
+            action=action,
+            round=round_,
+            form=form,
+            back=back,
+            history=history("action", action.id),
+        ),
+        status,
+    )

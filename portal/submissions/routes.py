@@ -1,0 +1,114 @@
+"""Submit a finding, and see what happened to what you sent."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from evidence import items, storage
+from evidence.db import db
+from evidence.framework_sync import statements_by_theme
+from evidence.models import EvidenceItem
+from evidence.vocab import Kind, Status
+from portal.permissions import SIGNED_IN, allow
+from portal.submissions.forms import FIELD_HINTS, KIND_DESCRIPTIONS, POINT_ROWS, form_class
+
+bp = Blueprint("submissions", __name__)
+
+
+def _statements():
+    return [s for _, group in statements_by_theme() for s in group]
+
+
+def _kind_or_none(value: str | None) -> Kind | None:
+    try:
+        return Kind(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.route("/submit", methods=["GET", "POST"])
+@allow(*SIGNED_IN)
+def new():
+    kind = _kind_or_none(request.args.get("kind"))
+    if kind is None:
+        if request.args.get("kind"):
+            flash("That is not a kind of finding the portal knows. Choose one of these.", "error")
+        return render_template("submissions/choose.html", kinds=list(Kind), descriptions=KIND_DESCRIPTIONS)
+    form = form_class(kind)(statements=_statements())
+    if form.validate_on_submit():
+        try:
+            item = items.create_item(
+                kind,
+                form.item_fields(),
+                user=current_user,
+                points=form.point_values(),
+                files=form.stored_files(current_app.config["UPLOAD_DIR"]),
+            )
+        except items.ItemError as exc:
+            flash(f"Nothing was saved. {str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+        else:
+            flash(f"Thank you. {item.reference} “{item.title}” is with the quality lead for review.", "success")
+            return redirect(url_for("submissions.mine"))
+    return render_template(
+        "submissions/form.html",
+        form=form,
+        kind=kind,
+        hints=FIELD_HINTS,
+        description=KIND_DESCRIPTIONS[kind],
+        item=None,
+        accept_files=storage.ACCEPT_ATTRIBUTE,
+    )
+
+
+@bp.route("/my-submissions")
+@allow(*SIGNED_IN)
+def mine():
+    page = db.paginate(
+        items.items_for_owner(current_user).options(selectinload(EvidenceItem.reviewed_by)),
+        per_page=current_app.config.get("PAGE_SIZE", 50),
+        error_out=False,
+    )
+    return render_template("submissions/mine.html", page=page, Status=Status)
+
+
+@bp.route("/my-submissions/<int:item_id>/edit", methods=["GET", "POST"])
+@allow(*SIGNED_IN)
+def edit(item_id: int):
+    """A returned item, corrected by its submitter and sent back for review."""
+    item = db.session.get(EvidenceItem, item_id)
+    if item is None or not items.is_owner(item, current_user):
+        abort(404)
+    if item.status != Status.RETURNED:
+        flash(f"{item.reference} is {item.status_label.lower()}; only a returned item can be changed here.", "info")
+        return redirect(url_for("library.item", item_id=item.id))
+    rows = max(POINT_ROWS, len(item.points) + 3) if item.kind == Kind.METRIC else 0
+    form = form_class(item.kind, point_rows=rows)(obj=item, statements=_statements())
+    form.existing_files = len(item.attachments)
+    if request.method == "GET" and rows:
+        form.fill_points(item.points)
+    if form.validate_on_submit():
+        try:
+            items.resubmit(
+                item,
+                form.item_fields(),
+                user=current_user,
+                points=form.point_values() if rows else None,
+                files=form.stored_files(current_app.config["UPLOAD_DIR"]),
+                expected_version=form.version.data or None,
+            )
+        except items.ItemError as exc:
+            flash(f"Nothing was saved. {str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+        else:
+            flash(f"{item.reference} is back with the quality lead for review.", "success")
+            return redirect(url_for("submissions.mine"))
+    return render_template(
+        "submissions/form.html",
+        form=form,
+        kind=Kind(item.kind),
+        hints=FIELD_HINTS,
+        description=KIND_DESCRIPTIONS[Kind(item.kind)],
+        item=item,
+        accept_files=storage.ACCEPT_ATTRIBUTE,
+    )

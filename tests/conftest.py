@@ -1,0 +1,137 @@
+"""Fixtures in the manner of Flask's tutorial: an app per test on a fresh database.
+
+SQLite by default; PostgreSQL when TEST_DATABASE_URL is set, in a database of
+this run's own that is dropped at the end, so parallel runs never collide.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from flask import g
+from sqlalchemy import text
+
+import evidence.models
+from evidence import round_view
+from evidence.db import db
+from evidence.framework_sync import sync_framework
+from evidence.models import User
+from evidence.vocab import Role
+from portal import create_app
+from portal.config import _database_url
+
+evidence.models.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+PASSWORD = "correct horse battery"
+
+
+def _postgres_database(base_url: str):
+    import psycopg
+
+    name = f"assure_test_{uuid.uuid4().hex[:10]}"
+    admin = base_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(_database_url(base_url))
+    yield urlunsplit(parts._replace(path="/" + name))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        yield from _postgres_database(base)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return database_url
+
+
+def _empty_all_tables() -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_schema, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _schema,
+            "WTF_CSRF_ENABLED": False,
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+
+    # The test holds one app context open across requests, so `g` would carry the
+    # signed-in user from one request (and one client) to the next; in production
+    # every request has a fresh `g`.
+    @app.before_request
+    def _fresh_login_per_request():
+        g.pop("_login_user", None)
+
+    round_view.clear_cache()  # round ids and sign-off times repeat from one test's database to the next
+    with app.app_context():
+        _empty_all_tables()
+        sync_framework()
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    def make(role: str = Role.QUALITY_LEAD, email: str | None = None, name: str | None = None) -> User:
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.gov.uk"
+        user = User(email=email, name=name or f"Test {Role(role).label}", role=role)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def sign_in(client, user: User, password: str = PASSWORD):
+    return client.post("/sign-in", data={"email": user.email, "password": password})
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Sign the test client in with a new user of the given role; returns the user."""
+
+    def do(role: str = Role.QUALITY_LEAD) -> User:
+        user = make_user(role)
+        response = sign_in(client, user)
+        assert response.status_code == 302, response.data[:500]
+        return user
+
+    return do

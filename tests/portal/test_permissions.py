@@ -1,0 +1,69 @@
+"""Every route, for every role, answers as the permission matrix says.
+
+The matrix is the set of ``@allow`` rules on the views. A route without a rule
+fails here, so nobody can add a page and forget who may open it.
+"""
+
+import pytest
+from flask import url_for
+
+from evidence.vocab import Role
+from portal.permissions import ANONYMOUS, is_allowed, permission_matrix
+from tests.conftest import sign_in
+from tests.factories import make_item, make_round
+
+ROLES = [ANONYMOUS, *[r.value for r in Role]]
+# Values for URL parameters, by name; ids point at rows the fixture creates.
+SAMPLE_ARGS = {"key": "safe-pathways", "kind": "survey", "fmt": "xlsx", "format": "xlsx", "filename": "x.txt"}
+
+
+def test_every_endpoint_has_a_rule(app):
+    missing = [endpoint for endpoint, rule in permission_matrix(app).items() if rule is None]
+    assert missing == [], f"views without an @allow rule: {missing}"
+
+
+def _urls(app, item_id: int, round_id: int):
+    """One concrete URL per (rule, method), with sample arguments."""
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static":
+                continue
+            args = {}
+            for name in rule.arguments:
+                if name in SAMPLE_ARGS:
+                    args[name] = SAMPLE_ARGS[name]
+                elif "round" in name:
+                    args[name] = round_id
+                else:
+                    args[name] = item_id
+            try:
+                url = url_for(rule.endpoint, **args)
+            except Exception as exc:  # a converter the sample args do not satisfy
+                pytest.fail(f"cannot build {rule.endpoint} with {args}: {exc}")
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule.endpoint, method, url
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_matrix_allows(app, make_user, role):
+    item = make_item("Permission probe")
+    round_ = make_round()
+    matrix = permission_matrix(app)
+    client = app.test_client()
+    if role != ANONYMOUS:
+        sign_in(client, make_user(role))
+    problems = []
+    for endpoint, method, url in _urls(app, item.id, round_.id):
+        if endpoint == "auth.sign_out":
+            continue  # would end this client's session part-way through the walk
+        allowed = is_allowed(matrix[endpoint], role)
+        status = client.open(url, method=method).status_code
+        if status >= 500:
+            problems.append(f"{method} {url}: {status}")
+        elif not allowed and role == ANONYMOUS and status != 302:
+            problems.append(f"{method} {url}: anonymous got {status}, expected a redirect to sign in")
+        elif not allowed and role != ANONYMOUS and status != 403:
+            problems.append(f"{method} {url}: {role} got {status}, expected 403")
+        elif allowed and status == 403:
+            problems.append(f"{method} {url}: {role} got 403 though the matrix allows it")
+    assert problems == []
