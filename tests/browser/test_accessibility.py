@@ -267,6 +267,8 @@ def test_sign_in_with_the_keyboard_alone(open_page, shared_server):
 def test_a_wrong_password_is_announced_and_the_keyboard_can_try_again(open_page, shared_server):
     page = open_page(shared_server)
     page.goto("/sign-in")
+    # The email field takes the focus on load; type only once it has.
+    expect(page.get_by_label("Email address")).to_be_focused()
     page.keyboard.type(STAFF[0])
     page.keyboard.press("Tab")
     page.keyboard.type("not the password")
@@ -280,6 +282,8 @@ def test_a_wrong_password_is_announced_and_the_keyboard_can_try_again(open_page,
 
 def test_submit_a_finding_with_the_keyboard_alone(page: Page):
     page.goto("/sign-in")
+    # The email field takes the focus on load; type only once it has.
+    expect(page.get_by_label("Email address")).to_be_focused()
     page.keyboard.type(STAFF[0])
     page.keyboard.press("Tab")
     page.keyboard.type(STAFF[1])
