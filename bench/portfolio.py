@@ -31,6 +31,7 @@ from evidence.models import (
     QualityStatement,
     Round,
     User,
+    search_text,
     utcnow,
 )
 from evidence.round_view import DETAIL_FIELDS, live_view
@@ -233,6 +234,7 @@ class _Builder:
             batch_ids = list(range(first_id, first_id + len(rows)))
             for item_id, row in zip(batch_ids, rows, strict=True):
                 row["id"] = item_id
+                row["search_text"] = search_text(row)  # what the ORM event sets on a save
             db.session.execute(insert(EvidenceItem.__table__), rows)
             mappings, points, attachments, events = [], [], [], []
             for item_id, row in zip(batch_ids, rows, strict=True):

@@ -11,7 +11,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,6 +32,8 @@ from evidence.db import db
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 
 REFERENCE_PATTERN = re.compile(r"^E-(\d+)$")
+SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
+SEARCHED_FIELDS = ("title", "summary", "source", "quote_text")
 
 # werkzeug's scrypt by default; the test suite swaps in a cheap method to stay fast.
 PASSWORD_METHOD = "scrypt"
@@ -122,6 +137,13 @@ class EvidenceItem(db.Model):
         # The library lists accepted items newest first, and the dashboard counts the stale ones.
         Index("ix_evidence_item_status_id", "status", "id"),
         Index("ix_evidence_item_status_review_by", "status", "review_by"),
+        # Search matches substrings; on PostgreSQL a trigram index answers them without a scan.
+        Index(
+            SEARCH_INDEX,
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +169,8 @@ class EvidenceItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # What the library's search matches: the searchable fields, lowercased (kept by an ORM event).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     # survey finding
     survey_name: Mapped[str | None] = mapped_column(String(200))
@@ -232,6 +256,34 @@ class EvidenceItem(db.Model):
 
     def searchable_text(self) -> str:
         return " ".join(filter(None, [self.title, self.summary, self.source, self.quote_text]))
+
+
+def search_text(values: dict[str, Any]) -> str:
+    """The lowercased text search looks in, from the searchable fields' values."""
+    return "\n".join((values.get(name) or "") for name in SEARCHED_FIELDS).lower()
+
+
+@event.listens_for(EvidenceItem, "before_insert")
+@event.listens_for(EvidenceItem, "before_update")
+def _keep_search_text(mapper, connection, item: EvidenceItem) -> None:
+    item.search_text = search_text({name: getattr(item, name) for name in SEARCHED_FIELDS})
+
+
+def include_object_for(dialect_name: str):
+    """Alembic's ``include_object`` for one database: PostgreSQL-only indexes count only there."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        return not (type_ == "index" and name == SEARCH_INDEX and dialect_name != "postgresql")
+
+    return include_object
+
+
+# The trigram index needs the pg_trgm extension (trusted: a database owner may create it).
+event.listen(
+    EvidenceItem.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class MetricPoint(db.Model):

@@ -20,7 +20,18 @@ from evidence.citations import cited_references
 from evidence.db import db
 from evidence.framework_sync import AUTHORITY_NAME, FRAMEWORK_VERSION, categories, get_setting, statements_by_theme
 from evidence.gaps import Gap, ScoredText, find_gaps
-from evidence.models import Action, Assessment, EvidenceItem, Mapping, Round, utcnow
+from evidence.models import (
+    Action,
+    Assessment,
+    Attachment,
+    EvidenceCategory,
+    EvidenceItem,
+    Mapping,
+    MetricPoint,
+    QualityStatement,
+    Round,
+    utcnow,
+)
 from evidence.summary import Summary
 from evidence.vocab import Kind, Status
 from quality_statements import scoring
@@ -143,7 +154,15 @@ class RoundView:
     mappings: list[MappingView]
     assessments: dict[str, AssessmentView]
     actions: list[ActionView]
-    _by_statement: dict[str, list[MappingView]] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Indexed once, as part of reading the round: exports and pages ask for every statement in
+        # turn, and for the mappings of each cited item. Plain attributes, so snapshots leave them out.
+        self._by_statement: dict[str, list[MappingView]] = {}
+        self._by_statement_item: dict[str, dict[int, list[MappingView]]] = {}
+        for m in self.mappings:
+            self._by_statement.setdefault(m.statement_key, []).append(m)
+            self._by_statement_item.setdefault(m.statement_key, {}).setdefault(m.item_id, []).append(m)
 
     @property
     def signed_off(self) -> bool:
@@ -156,11 +175,15 @@ class RoundView:
         return [s for s in self.statements if s.theme_key == theme_key]
 
     def mappings_for(self, statement_key: str) -> list[MappingView]:
-        if self._by_statement is None:  # built once: exports ask for every statement in turn
-            self._by_statement = {}
-            for m in self.mappings:
-                self._by_statement.setdefault(m.statement_key, []).append(m)
         return self._by_statement.get(statement_key, [])
+
+    def item_mappings(self, statement_key: str, item_id: int) -> list[MappingView]:
+        """The item's mappings to the statement (none when it is not mapped to it)."""
+        return self._by_statement_item.get(statement_key, {}).get(item_id, [])
+
+    def mapped_item_ids(self, statement_key: str):
+        """The ids of the items mapped to the statement (a set-like view)."""
+        return self._by_statement_item.get(statement_key, {}).keys()
 
     def actions_for(self, statement_key: str) -> list[ActionView]:
         return [a for a in self.actions if a.statement_key == statement_key]
@@ -186,7 +209,6 @@ class RoundView:
 
     def to_dict(self) -> dict[str, Any]:
         data = _plain(asdict(self))
-        del data["_by_statement"]
         data["items"] = list(data["items"].values())
         data["assessments"] = list(data["assessments"].values())
         data["format"] = SNAPSHOT_FORMAT
@@ -242,36 +264,73 @@ def _datetime(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _item_view(item: EvidenceItem) -> ItemView:
-    return ItemView(
-        id=item.id,
-        kind=item.kind,
-        title=item.title,
-        summary=item.summary or "",
-        source=item.source or "",
-        period_start=item.period_start,
-        period_end=item.period_end,
-        review_by=item.review_by,
-        details={name: getattr(item, name) for name in DETAIL_FIELDS if getattr(item, name) is not None},
-        points=[PointView(p.period, p.label, p.value) for p in item.points],
-        attachments=[a.original_name for a in item.attachments],
-    )
+def _accepted_items() -> dict[int, ItemView]:
+    """Every accepted item as an ``ItemView``, read as plain rows (no ORM objects: a large
+    portfolio has tens of thousands of items, mappings and points)."""
+    columns = [getattr(EvidenceItem, name) for name in DETAIL_FIELDS]
+    accepted = EvidenceItem.status == Status.ACCEPTED
+    items: dict[int, ItemView] = {}
+    for row in db.session.execute(
+        select(
+            EvidenceItem.id,
+            EvidenceItem.kind,
+            EvidenceItem.title,
+            EvidenceItem.summary,
+            EvidenceItem.source,
+            EvidenceItem.period_start,
+            EvidenceItem.period_end,
+            EvidenceItem.review_by,
+            *columns,
+        )
+        .where(accepted)
+        .order_by(EvidenceItem.id)
+    ):
+        item_id, kind, title, summary, source, start, end, review_by, *details = row
+        items[item_id] = ItemView(
+            id=item_id,
+            kind=kind,
+            title=title,
+            summary=summary or "",
+            source=source or "",
+            period_start=start,
+            period_end=end,
+            review_by=review_by,
+            details={name: value for name, value in zip(DETAIL_FIELDS, details, strict=True) if value is not None},
+        )
+    for item_id, period, label, value in db.session.execute(
+        select(MetricPoint.item_id, MetricPoint.period, MetricPoint.label, MetricPoint.value)
+        .join(EvidenceItem)
+        .where(accepted)
+        .order_by(MetricPoint.item_id, MetricPoint.period)
+    ):
+        items[item_id].points.append(PointView(period, label, value))
+    for item_id, name in db.session.execute(
+        select(Attachment.item_id, Attachment.original_name)
+        .join(EvidenceItem)
+        .where(accepted)
+        .order_by(Attachment.item_id, Attachment.id)
+    ):
+        items[item_id].attachments.append(name)
+    return items
+
+
+def _accepted_mappings() -> list[MappingView]:
+    return [
+        MappingView(item_id, statement_key, category_key, stance, note or "")
+        for item_id, statement_key, category_key, stance, note in db.session.execute(
+            select(Mapping.item_id, QualityStatement.key, EvidenceCategory.key, Mapping.stance, Mapping.note)
+            .join(Mapping.item)
+            .join(Mapping.statement)
+            .join(Mapping.category)
+            .where(EvidenceItem.status == Status.ACCEPTED)
+            .order_by(Mapping.item_id, Mapping.id)
+        )
+    ]
 
 
 def live_view(round_: Round) -> RoundView:
     """Read an open round from the database: accepted evidence and its mappings as they stand now."""
     grouped = statements_by_theme()
-    items = db.session.scalars(
-        select(EvidenceItem)
-        .where(EvidenceItem.status == Status.ACCEPTED)
-        .options(
-            selectinload(EvidenceItem.points),
-            selectinload(EvidenceItem.attachments),
-            selectinload(EvidenceItem.mappings).joinedload(Mapping.statement),
-            selectinload(EvidenceItem.mappings).joinedload(Mapping.category),
-        )
-        .order_by(EvidenceItem.id)
-    ).all()
     assessments = db.session.scalars(
         select(Assessment).where(Assessment.round_id == round_.id).options(selectinload(Assessment.statement))
     ).all()
@@ -295,12 +354,8 @@ def live_view(round_: Round) -> RoundView:
             for t, ss in grouped
             for s in ss
         ],
-        items={item.id: _item_view(item) for item in items},
-        mappings=[
-            MappingView(m.item_id, m.statement.key, m.category.key, m.stance, m.note or "")
-            for item in items
-            for m in item.mappings
-        ],
+        items=_accepted_items(),
+        mappings=_accepted_mappings(),
         assessments={
             a.statement.key: AssessmentView(
                 a.statement.key,

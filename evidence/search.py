@@ -1,9 +1,11 @@
 """Finding evidence: full-text search, filters and sorting as one SQLAlchemy statement.
 
-Portable SQL only (lower() LIKE, EXISTS), so it behaves the same on SQLite and
-PostgreSQL. The statement selects items only; callers eager-load what a page
-shows (``with_list_loading``) so that a page costs the same few queries
-whatever the size of the portfolio.
+Portable SQL only (LIKE, EXISTS), so it behaves the same on SQLite and
+PostgreSQL. Text search matches ``search_text``, the searchable fields lowercased
+once when an item is saved (a trigram index serves it on PostgreSQL). The
+statement selects items only; callers eager-load what a page shows
+(``with_list_loading``) so that a page costs the same few queries whatever the
+size of the portfolio.
 """
 
 from __future__ import annotations
@@ -80,9 +82,7 @@ def _like_pattern(term: str) -> str:
 
 
 def _text_condition(term: str):
-    pattern = _like_pattern(term)
-    columns = (EvidenceItem.title, EvidenceItem.summary, EvidenceItem.source, EvidenceItem.quote_text)
-    conditions = [func.lower(func.coalesce(c, "")).like(pattern, escape="\\") for c in columns]
+    conditions = [EvidenceItem.search_text.like(_like_pattern(term), escape="\\")]
     if match := _REFERENCE_TERM.match(term):
         conditions.append(EvidenceItem.id == int(match.group(1)))
     return or_(*conditions)

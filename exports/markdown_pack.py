@@ -226,11 +226,6 @@ def _actions_table(view: RoundView, key: str) -> str:
 
 def _evidence_cited(view: RoundView, statement: StatementView, assessment: AssessmentView | None) -> list[str]:
     references = assessment.citations if assessment else []
-    mappings = view.mappings_for(statement.key)
-    mappings_by_item: dict[int, list] = {}
-    for m in mappings:  # grouped once, not scanned once per citation
-        mappings_by_item.setdefault(m.item_id, []).append(m)
-    mapped_ids = {m.item_id for m in mappings}
     categories = dict(view.categories)
     if not references:
         parts = ["*No evidence is cited in this statement's text.*"]
@@ -245,7 +240,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
             if item is None:
                 rows.append(f"| {reference} | {NOTHING} | not among the accepted evidence of this round | | | | |")
                 continue
-            own = mappings_by_item.get(item.id, [])
+            own = view.item_mappings(statement.key, item.id)
             category = "; ".join(dict.fromkeys(categories.get(m.category_key, m.category_key) for m in own))
             stance = "; ".join(dict.fromkeys(_label(Stance, m.stance).lower() for m in own))
             rows.append(
@@ -258,7 +253,8 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
         parts = ["\n".join(rows)]
         if quotes:
             parts += ["### In their words", *(_quote_block(item) for item in quotes)]
-    uncited = len(mapped_ids - {int(r[2:]) for r in references})
+    mapped = view.mapped_item_ids(statement.key)
+    uncited = len(mapped) - sum(1 for item_id in {int(r[2:]) for r in references} if item_id in mapped)
     if uncited:
         parts.append(
             f"{uncited} further accepted item{'s are' if uncited != 1 else ' is'} mapped to this statement "

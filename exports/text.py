@@ -75,7 +75,7 @@ def md_inline(text: str | None) -> str:
     """User text for a one-line place: a heading, a bullet, a line of facts."""
     if not text:
         return ""
-    return _no_html(" ".join(_newlines(text).split("\n"))).strip()
+    return _no_html(_LINE_BREAKS.sub(" ", text)).strip()
 
 
 def md_cell(text: object) -> str:

@@ -1,22 +1,65 @@
-"""The migrations build the same schema as the models, so no model change ships without one."""
+"""The migrations build the same schema as the models, so no model change ships without one,
+and they carry stored evidence over: an upgrade loses nothing and search still finds it."""
 
+import os
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from evidence.db import db
+from evidence.models import SEARCH_INDEX, include_object_for
+from evidence.search import Filters, search
 from portal import create_app
+from tests.conftest import _postgres_database
 
 
-def test_upgrade_to_head_matches_the_models(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no tables: of its own on PostgreSQL when the run uses it, else a SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        yield from _postgres_database(base)
+    else:
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+
+
+def _app(url):
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+
+
+def test_upgrade_to_head_matches_the_models(empty_database_url):
+    with _app(empty_database_url).app_context():
         upgrade()
-        engine = create_engine(url)
+        engine = create_engine(empty_database_url)
         with engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            dialect = connection.dialect.name
+            context = MigrationContext.configure(connection, opts={"include_object": include_object_for(dialect)})
+            diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ; run `make migration`: {diff}"
-        assert "evidence_item" in inspect(engine).get_table_names()
+        indexes = {index["name"] for index in inspect(engine).get_indexes("evidence_item")}
+        assert (SEARCH_INDEX in indexes) == (dialect == "postgresql")
         engine.dispose()
+
+
+def test_upgrading_fills_the_search_text_of_stored_evidence(empty_database_url):
+    with _app(empty_database_url).app_context():
+        upgrade(revision="7d883944494b")  # the schema before search text
+        db.session.execute(
+            text(
+                "INSERT INTO evidence_item (id, kind, title, summary, source, quote_text, status, personal_data, "
+                "suggested_statements, created_at, updated_at, version) VALUES (7, 'quote', 'Handover sheet', "
+                "'', 'Home care forum', 'We know what MATTERS to the person', 'accepted', false, '[]', "
+                "'2026-01-01', '2026-01-01', 1)"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        found = search(Filters(q="matters")).items
+        assert [item.id for item in found] == [7]
+        assert found[0].title == "Handover sheet"
+        assert search(Filters(q="forum")).total == 1
+        db.session.remove()
+        db.engine.dispose()
