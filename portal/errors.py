@@ -2,6 +2,7 @@
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest
 
 from evidence.db import db
 
@@ -21,8 +22,14 @@ def init_app(app: Flask) -> None:
         title, default = MESSAGES[code]
         return render_template("errors/error.html", code=code, title=title, message=message or default), code
 
-    for code in (400, 403, 404, 405, 429):
+    for code in (403, 404, 405, 429):
         app.register_error_handler(code, lambda e, code=code: render(code))
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        # A description given with abort(400, ...) says what was wrong; werkzeug's default does not.
+        custom = error.description if error.description != BadRequest.description else None
+        return render(400, custom)
 
     @app.errorhandler(413)
     def too_large(error):

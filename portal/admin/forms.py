@@ -1,12 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from evidence.accounts import MIN_PASSWORD_LENGTH
 from evidence.vocab import Role
+from portal.forms import BaseForm
 
 
-class NewUserForm(FlaskForm):
+class NewUserForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email address", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])
@@ -15,5 +15,5 @@ class NewUserForm(FlaskForm):
     )
 
 
-class UserRoleForm(FlaskForm):
+class UserRoleForm(BaseForm):
     role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])

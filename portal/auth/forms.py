@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from portal.forms import BaseForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(BaseForm):
     email = EmailField(
         "Email address",
         validators=[

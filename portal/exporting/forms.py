@@ -1,14 +1,14 @@
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired
 from wtforms.widgets import HiddenInput
 
 from exports.packs import FORMATS, XLSX
+from portal.forms import BaseForm
 
 FORMAT_CHOICES = [(key, spec.label) for key, spec in FORMATS.items()]
 
 
-class ChooseForm(FlaskForm):
+class ChooseForm(BaseForm):
     """Which round, in which format. A GET form: it only shows the checks."""
 
     class Meta:
@@ -20,7 +20,7 @@ class ChooseForm(FlaskForm):
     )
 
 
-class DownloadForm(FlaskForm):
+class DownloadForm(BaseForm):
     """Go on: the manager has seen the checks and wants the file."""
 
     round = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Choose a round.")])

@@ -1,10 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from evidence.metrics import PERIOD_HINT
 from evidence.search import ANY_STATUS, DEFAULT_SORT, SORTS
 from evidence.vocab import Kind, Stance, Status
+from portal.forms import BaseForm
 from portal.submissions.forms import NumberField, PlainDateField
 
 STALE_CHOICES = [("", "Fresh or stale"), ("yes", "Stale only"), ("no", "Fresh only")]
@@ -43,7 +43,7 @@ class FilterForm(Form):
         return None if field.errors or field.data in ("", None) else field.data
 
 
-class MappingForm(FlaskForm):
+class MappingForm(BaseForm):
     statement = FilterSelect(
         "Quality statement",
         choices=[],
@@ -77,7 +77,7 @@ class MappingForm(FlaskForm):
             raise ValidationError("Stance: choose strength, shortfall or context.")
 
 
-class PointForm(FlaskForm):
+class PointForm(BaseForm):
     period = StringField(
         "Period",
         validators=[InputRequired(f"Period: enter {PERIOD_HINT}."), Length(max=40, message="Period: too long.")],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +22,7 @@ from evidence.models import (
 )
 from evidence.vocab import Direction, Kind, QuoteTone, Status, Voice
 from portal.charts import format_value, line_chart
+from portal.forms import BaseForm
 from portal.library.forms import FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
 
@@ -173,7 +173,7 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, stat
             statement_names={s.key: s.name for s in statements},
             mapping_form=mapping_form if curator else None,
             point_form=point_form if items.can_add_points(item, current_user) else None,
-            remove_form=FlaskForm(formdata=None),
+            remove_form=BaseForm(formdata=None),
             citations=_citations(item),
             chart=chart,
             history=audit.history("evidence_item", item.id),
@@ -240,7 +240,7 @@ def remove_mapping(item_id: int, mapping_id: int):
     mapping = db.session.get(Mapping, mapping_id)
     if mapping is None or mapping.item_id != item.id:
         abort(404)
-    if not FlaskForm().validate_on_submit():
+    if not BaseForm().validate_on_submit():
         abort(400)
     name = f"{mapping.statement.name} under {mapping.category.name}"
     mappings.remove_mapping(mapping, user=current_user)

@@ -1,8 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from evidence.items import FIELD_LABELS, default_review_by
+from portal.forms import BaseForm
 from portal.submissions.forms import ItemForm, PlainDateField, form_class
 
 
@@ -30,7 +30,7 @@ def review_form_class(kind: str) -> type[ReviewBase]:
     return form_class(kind, base=ReviewBase, point_rows=0)
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(BaseForm):
     reason = TextAreaField(
         "Reason for returning it",
         validators=[

@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from evidence.rounds import NAME_MAX
+from portal.forms import BaseForm
 
 
-class RoundForm(FlaskForm):
+class RoundForm(BaseForm):
     name = StringField(
         "Name of the round",
         validators=[
@@ -17,14 +17,14 @@ class RoundForm(FlaskForm):
     submit = SubmitField("Create round")
 
 
-class SignOffForm(FlaskForm):
+class SignOffForm(BaseForm):
     confirm = BooleanField(
         "I confirm this round is complete. Signing it off freezes its scores, text, actions and evidence."
     )
     submit = SubmitField("Sign off this round")
 
 
-class CompareForm(FlaskForm):
+class CompareForm(BaseForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 

@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from evidence.assessments import TEXT_MAX
 from evidence.vocab import ActionStatus, Stance
+from portal.forms import BaseForm
 from quality_statements import scoring
 
 
@@ -18,7 +18,7 @@ CATEGORY_SCORE_CHOICES = [("", "Not scored"), *((str(s), str(s)) for s in scorin
 MARKDOWN_HINT = "Markdown. Cite evidence as [E-12]; each citation must name accepted evidence."
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(BaseForm):
     version = HiddenField(default="0")
     score = SelectField("Score", choices=SCORE_CHOICES, coerce=optional_int, default="")
     rationale = TextAreaField("Rationale", validators=[Length(max=TEXT_MAX)])
@@ -74,7 +74,7 @@ def assessment_form(categories: list[tuple[str, str]], **kwargs) -> AssessmentFo
     return Form(**kwargs)
 
 
-class MappingForm(FlaskForm):
+class MappingForm(BaseForm):
     reference = StringField(
         "Evidence reference",
         validators=[
@@ -89,7 +89,7 @@ class MappingForm(FlaskForm):
     submit = SubmitField("Map evidence")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     description = TextAreaField(
         "What will be done", validators=[DataRequired(message="Say what will be done."), Length(max=2000)]
     )
@@ -107,7 +107,7 @@ class ActionForm(FlaskForm):
         }
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """A button-only POST form (CSRF token and submit)."""
 
     submit = SubmitField("Remove")

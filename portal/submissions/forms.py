@@ -11,7 +11,6 @@ import re
 from datetime import datetime
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateField
@@ -22,6 +21,7 @@ from evidence import storage
 from evidence.items import FIELD_LABELS, KIND_FIELDS
 from evidence.metrics import PERIOD_HINT, MetricError, parse_period
 from evidence.vocab import Direction, Kind, QuoteTone, Voice
+from portal.forms import BaseForm
 
 POINT_ROWS = 6  # blank rows offered for a new metric's first values
 L = FIELD_LABELS
@@ -142,7 +142,7 @@ def most(label: str, limit: int) -> Length:
 # --- The forms -------------------------------------------------------------------------------------
 
 
-class ItemForm(FlaskForm):
+class ItemForm(BaseForm):
     """What every kind of evidence has."""
 
     kind: str = ""
@@ -389,7 +389,7 @@ class DocumentNeedsFileOrLink:
         return ok
 
 
-def form_class(kind: str, *, base: type[FlaskForm] = ItemForm, point_rows: int = POINT_ROWS) -> type[ItemForm]:
+def form_class(kind: str, *, base: type[ItemForm] = ItemForm, point_rows: int = POINT_ROWS) -> type[ItemForm]:
     """The form for one kind: the common fields, that kind's fields and, for a metric, point rows."""
     kind = Kind(kind)
     namespace: dict = {"kind": kind.value, "point_rows": 0}
