@@ -27,7 +27,7 @@ import math
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from io import BytesIO
@@ -59,6 +59,7 @@ CHART_ROWS = 17  # rows between the tops of two charts
 EXCEL_EPOCH = date(1899, 12, 30)
 _EMPTY_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
 _DIMENSION = re.compile(rb"<dimension ref=\"[^\"]*\"\s*/>")
+ROWS_PER_CHUNK = 500
 
 
 def build_workbook(view: RoundView, generated_at: datetime) -> bytes:
@@ -170,7 +171,7 @@ class _Book:
         with zipfile.ZipFile(BytesIO(buffer.getvalue())) as archive:
             for position, sheet in enumerate(self.sheets, start=1):
                 name = f"xl/worksheets/sheet{position}.xml"
-                replacements[name] = sheet.fill(archive.read(name))
+                replacements[name] = sheet.xml_chunks(archive.read(name))
                 for chart in sheet.ws._charts:
                     replacements[chart.path[1:]] = chart.xml
             entries = [(name, replacements.get(name) or archive.read(name)) for name in archive.namelist()]
@@ -252,14 +253,18 @@ class _Sheet:
             return f'<c r="{ref}" s="{style_id}"><v>{value!r}</v></c>'
         return self._cell(ref, str(value), style_id)
 
-    def fill(self, sheet_xml: bytes) -> bytes:
-        """Put the rows in place of the empty sheetData that openpyxl wrote."""
-        rows = ("<sheetData>" + "".join(self.rows) + "</sheetData>").encode("utf-8")
-        filled, count = _EMPTY_SHEET_DATA.subn(lambda _: rows, sheet_xml, count=1)
-        if count != 1:
+    def xml_chunks(self, sheet_xml: bytes) -> Iterator[bytes]:
+        """The sheet's XML with the rows in place of the empty sheetData that openpyxl wrote,
+        in chunks of rows, so that the zip can stream them."""
+        empty = _EMPTY_SHEET_DATA.search(sheet_xml)
+        if empty is None:
             raise RuntimeError(f"no empty sheetData in the sheet {self.ws.title!r}")
         last = f"{get_column_letter(max(self.column_count, 1))}{max(self.row_count, 1)}"
-        return _DIMENSION.sub(f'<dimension ref="A1:{last}"/>'.encode(), filled, count=1)
+        yield _DIMENSION.sub(f'<dimension ref="A1:{last}"/>'.encode(), sheet_xml[: empty.start()], count=1)
+        yield b"<sheetData>"
+        for start in range(0, len(self.rows), ROWS_PER_CHUNK):
+            yield "".join(self.rows[start : start + ROWS_PER_CHUNK]).encode("utf-8")
+        yield b"</sheetData>" + sheet_xml[empty.end() :]
 
 
 class _Table(_Sheet):
