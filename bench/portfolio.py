@@ -451,10 +451,12 @@ def build_portfolio(app, n: int, seed: int = 2026) -> Portfolio:
                     "SELECT setval(pg_get_serial_sequence('evidence_item', 'id'), (SELECT max(id) FROM evidence_item))"
                 )
             )
-            # Planner statistics, as autovacuum would gather them soon after a bulk load in production.
-            # (SQLite keeps none unless ANALYZE is run, which the portal never does, so it is left as it is.)
-            db.session.execute(text("ANALYZE"))
             db.session.commit()
+            # Planner statistics and the visibility map, as autovacuum keeps them for a database in use
+            # (it also runs after bulk inserts). VACUUM cannot run inside a transaction.
+            # (SQLite keeps no statistics unless ANALYZE is run, which the portal never does.)
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
 
         counts = {
             "accepted items": db.session.scalar(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -38,6 +38,7 @@ from evidence.models import (
 from evidence.rollup import round_result
 from evidence.round_view import RoundView, round_view
 from evidence.rounds import RoundFrozenError, ensure_open
+from evidence.summary import EvidenceCount, evidence_counts, keys_by_id, mapping_counts
 from evidence.vocab import Stance, Status
 from quality_statements import scoring
 
@@ -394,34 +395,38 @@ def live_evidence_groups(
     limit: int = LISTED_PER_STANCE,
     on: date | None = None,
 ) -> list[CategoryGroup]:
-    """The statement's accepted evidence by category and stance: counts from one aggregate query,
-    and only the newest ``limit`` rows of each stance fetched (a window function), however many there are."""
+    """The statement's accepted evidence by category and stance: the counts, and only the newest
+    ``limit`` rows of each stance, however many there are (two queries and the counts' three)."""
     on = on or today()
-    is_stale = case((EvidenceItem.review_by < on, 1), else_=0)
-    mapped = (
-        select(Mapping)
+    categories = list(categories)
+    category_keys = keys_by_id(EvidenceCategory)
+    category_ids = {key: id_ for id_, key in category_keys.items()}
+    newest = [
+        select(
+            Mapping.id.label("mapping_id"),
+            Mapping.item_id,
+            EvidenceItem.title,
+            EvidenceItem.kind,
+            Mapping.category_id,
+            Mapping.stance,
+            Mapping.note,
+            EvidenceItem.review_by,
+        )
         .join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
-        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
-        .where(Mapping.statement_id == statement.id, EvidenceItem.status == Status.ACCEPTED)
-    )
-    counts = db.session.execute(
-        mapped.with_only_columns(
-            EvidenceCategory.key, Mapping.stance, func.count(Mapping.id), func.sum(is_stale)
-        ).group_by(EvidenceCategory.key, Mapping.stance)
-    ).all()
-    rank = func.row_number().over(partition_by=(Mapping.category_id, Mapping.stance), order_by=EvidenceItem.id.desc())
-    ranked = mapped.with_only_columns(
-        Mapping.id.label("mapping_id"),
-        EvidenceItem.id.label("item_id"),
-        EvidenceItem.title,
-        EvidenceItem.kind,
-        EvidenceCategory.key.label("category_key"),
-        Mapping.stance,
-        Mapping.note,
-        EvidenceItem.review_by,
-        rank.label("rank"),
-    ).subquery()
-    rows = db.session.execute(select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.item_id.desc()))
+        .where(
+            Mapping.statement_id == statement.id,
+            Mapping.category_id == category_ids[category_key],
+            Mapping.stance == stance,
+            EvidenceItem.status == Status.ACCEPTED,
+        )
+        .order_by(Mapping.item_id.desc())
+        .limit(limit)
+        .subquery()
+        for category_key, _ in categories
+        if category_key in category_ids
+        for stance in STANCE_ORDER
+    ]
+    rows = union_all(*(select(part) for part in newest)).subquery() if newest else None
     groups = group_evidence(
         (
             EvidenceRow(
@@ -429,23 +434,23 @@ def live_evidence_groups(
                 r.item_id,
                 r.title,
                 r.kind,
-                r.category_key,
+                category_keys[r.category_id],
                 r.stance,
                 r.note or "",
                 r.review_by,
                 bool(r.review_by and r.review_by < on),
             )
-            for r in rows
+            for r in (db.session.execute(select(rows).order_by(rows.c.item_id.desc())) if newest else [])
         ),
         categories,
         limit,
     )
     by_key = {g.key: g for g in groups}
-    for category_key, stance, n, stale in counts:
-        group = by_key.get(category_key)
+    for (_, category_id, stance), count in mapping_counts(on, statement.id).items():
+        group = by_key.get(category_keys[category_id])
         stance_group = next((g for g in group.stances if g.stance == stance), None) if group else None
         if stance_group is not None:
-            stance_group.count, stance_group.stale = n, int(stale or 0)
+            stance_group.count, stance_group.stale = count.total, count.stale
     return groups
 
 
@@ -470,26 +475,6 @@ def frozen_evidence_rows(view: RoundView, statement_key: str) -> list[EvidenceRo
             )
         )
     return rows
-
-
-@dataclass(frozen=True)
-class EvidenceCount:
-    items: int = 0
-    stale: int = 0
-
-
-def evidence_counts(on: date | None = None) -> dict[str, EvidenceCount]:
-    """Statement key → distinct accepted items mapped to it, and how many of them are stale (one query)."""
-    on = on or today()
-    stale_item = case((EvidenceItem.review_by < on, Mapping.item_id), else_=None)
-    rows = db.session.execute(
-        select(QualityStatement.key, func.count(distinct(Mapping.item_id)), func.count(distinct(stale_item)))
-        .join(Mapping, Mapping.statement_id == QualityStatement.id)
-        .join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
-        .where(EvidenceItem.status == Status.ACCEPTED)
-        .group_by(QualityStatement.key)
-    )
-    return {key: EvidenceCount(total, stale) for key, total, stale in rows}
 
 
 def map_reference(

@@ -319,7 +319,8 @@ class Mapping(db.Model):
 
     __table_args__ = (
         UniqueConstraint("item_id", "statement_id", "category_id", name="uq_mapping_item_statement_category"),
-        Index("ix_mapping_statement_category", "statement_id", "category_id"),
+        # Covers the evidence counts (``evidence.summary``) and each stance's newest items on a statement page.
+        Index("ix_mapping_statement_category_stance", "statement_id", "category_id", "stance", "item_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
 """Counts of accepted evidence per quality statement and evidence category.
 
-One aggregate query, whatever the size of the portfolio: the dashboard's heat
-map and the gaps check both read this rather than loading items.
+A few aggregate queries, whatever the size of the portfolio: the dashboard's heat
+map, the gaps check and the statements overview read these rather than loading items.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from evidence.db import db
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, today
 from evidence.vocab import Stance, Status
+
+NOT_ACCEPTED = [status for status in Status if status != Status.ACCEPTED]
 
 
 @dataclass
@@ -42,6 +44,12 @@ class Cell:
             self.context += n
 
 
+@dataclass
+class Count:
+    total: int = 0
+    stale: int = 0
+
+
 class Summary(defaultdict):
     """(statement key, category key) → Cell; missing cells read as empty."""
 
@@ -60,18 +68,77 @@ class Summary(defaultdict):
         return out
 
 
-def live_summary(on: date | None = None) -> Summary:
+def keys_by_id(model) -> dict[int, str]:
+    """A framework table's keys by row id (a handful of rows)."""
+    return dict(db.session.execute(select(model.id, model.key)).all())
+
+
+def mapping_counts(on: date | None = None, statement_id: int | None = None) -> dict[tuple[int, int, str], Count]:
+    """(statement id, category id, stance) → accepted items mapped there, and how many are stale.
+
+    Counted as every mapping, less those of items not accepted (few), with the stale
+    ones found from the items past their review date (few). Each of the three queries
+    reads an index, where joining every mapping to its item would read the whole table.
+    """
     on = on or today()
-    is_stale = case((EvidenceItem.review_by < on, True), else_=False)
-    rows = db.session.execute(
-        select(QualityStatement.key, EvidenceCategory.key, Mapping.stance, is_stale, func.count(Mapping.id))
-        .join(Mapping, Mapping.statement_id == QualityStatement.id)
-        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
-        .join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
-        .where(EvidenceItem.status == Status.ACCEPTED)
-        .group_by(QualityStatement.key, EvidenceCategory.key, Mapping.stance, is_stale)
-    )
+    group = (Mapping.statement_id, Mapping.category_id, Mapping.stance)
+    counted = select(*group, func.count()).group_by(*group)
+    if statement_id is not None:
+        counted = counted.where(Mapping.statement_id == statement_id)
+    of_items = counted.join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
+    counts: dict[tuple[int, int, str], Count] = defaultdict(Count)
+    for query, sign, stale in (
+        (counted, 1, False),
+        (of_items.where(EvidenceItem.status.in_(NOT_ACCEPTED)), -1, False),
+        (of_items.where(_stale(on)), 1, True),
+    ):
+        for statement, category, stance, n in db.session.execute(query):
+            count = counts[(statement, category, stance)]
+            if stale:
+                count.stale += n
+            else:
+                count.total += sign * n
+    return {key: count for key, count in counts.items() if count.total}
+
+
+def live_summary(on: date | None = None) -> Summary:
+    """Accepted evidence per (statement, category): totals, stale counts and stances."""
+    statement_keys, category_keys = keys_by_id(QualityStatement), keys_by_id(EvidenceCategory)
     summary = Summary()
-    for statement_key, category_key, stance, stale, n in rows:
-        summary[(statement_key, category_key)].add(stance, bool(stale), n)
+    for (statement_id, category_id, stance), count in mapping_counts(on).items():
+        cell = summary[(statement_keys[statement_id], category_keys[category_id])]
+        cell.add(stance, False, count.total)
+        cell.stale += count.stale
     return summary
+
+
+@dataclass(frozen=True)
+class EvidenceCount:
+    items: int = 0
+    stale: int = 0
+
+
+def evidence_counts(on: date | None = None) -> dict[str, EvidenceCount]:
+    """Statement key → distinct accepted items mapped to it, and how many of them are stale.
+
+    Counted the same way as ``live_summary``: every (statement, item) pair, less those of
+    items not accepted, and the stale ones from the items past their review date.
+    """
+    on = on or today()
+    pairs = select(Mapping.statement_id, Mapping.item_id).distinct()
+    every = pairs.subquery()
+    joined = pairs.join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
+    not_accepted = joined.where(EvidenceItem.status.in_(NOT_ACCEPTED)).subquery()
+    stale = joined.where(_stale(on)).subquery()
+
+    statement_keys = keys_by_id(QualityStatement)
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sub, index, sign in ((every, 0, 1), (not_accepted, 0, -1), (stale, 1, 1)):
+        query = select(sub.c.statement_id, func.count()).group_by(sub.c.statement_id)
+        for statement_id, n in db.session.execute(query):
+            totals[statement_keys[statement_id]][index] += sign * n
+    return {key: EvidenceCount(items, stale) for key, (items, stale) in totals.items() if items}
+
+
+def _stale(on: date):
+    return (EvidenceItem.status == Status.ACCEPTED) & (EvidenceItem.review_by < on)

@@ -461,6 +461,18 @@ def new_item(kind: str, user: User | None, key: str, **fields) -> EvidenceItem:
     )
 
 
+def add_mappings(
+    item: EvidenceItem, wanted: list[tuple[QualityStatement, EvidenceCategory, str]], user: User | None
+) -> list[Mapping]:
+    """Map ``item`` onto each (statement, category, stance) wanted, with no note; the new mappings."""
+    added = [
+        Mapping(statement=statement, category=category, stance=stance, note="", created_by_id=user.id if user else None)
+        for statement, category, stance in wanted
+    ]
+    item.mappings.extend(added)
+    return added
+
+
 def mapping_changes(
     item: EvidenceItem | None, wanted: list[tuple[QualityStatement, EvidenceCategory, str]]
 ) -> tuple[list[tuple[QualityStatement, EvidenceCategory, str]], list[tuple[Mapping, str]], list[str]]:

@@ -19,6 +19,7 @@ from evidence.imports.base import (
     Plan,
     PlannedRow,
     RowError,
+    add_mappings,
     describe_mappings,
     mapping_changes,
     new_item,
@@ -152,16 +153,7 @@ class ItemImporter(Importer):
             if planned.action == CREATE:
                 item = new_item(self.kind, user, payload["key"], **payload["fields"])
                 item.personal_data = bool(planned.findings)
-                for statement, category, stance in payload["wanted"]:
-                    item.mappings.append(
-                        Mapping(
-                            statement=statement,
-                            category=category,
-                            stance=stance,
-                            note="",
-                            created_by_id=user.id if user else None,
-                        )
-                    )
+                add_mappings(item, payload["wanted"], user)
                 db.session.add(item)
                 created.append((item, planned))
             elif planned.action == UPDATE:
@@ -173,18 +165,7 @@ class ItemImporter(Importer):
                     item.personal_data = True
                 for mapping, stance in payload["restance"]:
                     mapping.stance = stance
-                added = []
-                for statement, category, stance in payload["add"]:
-                    mapping = Mapping(
-                        item=item,
-                        statement=statement,
-                        category=category,
-                        stance=stance,
-                        note="",
-                        created_by_id=user.id if user else None,
-                    )
-                    db.session.add(mapping)
-                    added.append(mapping)
+                added = add_mappings(item, payload["add"], user)
                 updated.append((item, planned, before, added))
             else:
                 result.unchanged += 1

@@ -28,6 +28,7 @@ from evidence.imports.base import (
     Plan,
     PlannedRow,
     RowError,
+    add_mappings,
     describe_mappings,
     mapping_columns,
     natural_key,
@@ -35,7 +36,7 @@ from evidence.imports.base import (
     scan,
     text_column,
 )
-from evidence.models import EvidenceItem, Mapping, MetricPoint, User
+from evidence.models import EvidenceItem, MetricPoint, User
 from evidence.vocab import Direction, Kind, Status
 
 CHUNK = 500
@@ -402,16 +403,7 @@ class MetricImporter(Importer):
             fields.setdefault("source", "")
             item = new_item(Kind.METRIC, user, key, title=spec["title"][:300], **fields)
             item.personal_data = key in flagged
-            for statement, category, stance in spec["wanted"]:
-                item.mappings.append(
-                    Mapping(
-                        statement=statement,
-                        category=category,
-                        stance=stance,
-                        note="",
-                        created_by_id=user.id if user else None,
-                    )
-                )
+            add_mappings(item, spec["wanted"], user)
             db.session.add(item)
             created[key] = item
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from evidence import audit, items, mappings, metrics, search, storage
@@ -63,7 +63,7 @@ def _viewable_item_or_404(item_id: int) -> EvidenceItem:
 def index():
     curator = items.is_curator(current_user)
     owners = db.session.scalars(
-        select(User).where(User.id.in_(select(EvidenceItem.owner_id).distinct())).order_by(User.name)
+        select(User).where(exists().where(EvidenceItem.owner_id == User.id)).order_by(User.name)
     ).all()
     form = FilterForm(request.args, statements=_statements(), categories=categories(), owners=owners)
     form.validate()

@@ -205,6 +205,13 @@ def test_pages_fit_a_narrow_screen(role, open_page, shared_server):
         if url in ("/dashboard", "/evidence"):
             screenshot(page, f"narrow-{role}-{url.strip('/')}")
     assert not too_wide, "\n".join(too_wide)
+    # The menu is one row that scrolls sideways: its last link can be brought into view.
+    menu = page.get_by_role("navigation", name="Main")
+    assert menu.bounding_box()["height"] < 60, "the menu takes more than one row on a phone"
+    last = menu.get_by_role("link").last
+    last.scroll_into_view_if_needed()
+    box = last.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1
 
 
 # --- Without a mouse -----------------------------------------------------------------------------------
