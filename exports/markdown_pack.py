@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import cache
 
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
@@ -61,6 +62,7 @@ def _status_phrase(view: RoundView) -> str:
     return "open: a working draft, not signed off"
 
 
+@cache  # a handful of vocabulary values, asked for on every row
 def _label(vocabulary, value: str | None) -> str:
     if not value:
         return ""

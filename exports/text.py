@@ -75,7 +75,9 @@ def md_inline(text: str | None) -> str:
     """User text for a one-line place: a heading, a bullet, a line of facts."""
     if not text:
         return ""
-    return _no_html(_LINE_BREAKS.sub(" ", text)).strip()
+    if "\n" in text or "\r" in text:
+        text = _LINE_BREAKS.sub(" ", text)
+    return _no_html(text).strip()
 
 
 def md_cell(text: object) -> str:
@@ -138,19 +140,26 @@ def long_date(value) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _month_year(day) -> str:
+    return f"{_MONTHS[day.month - 1]} {day.year}"
+
+
 def period_text(start, end=None) -> str:
     """A period as people say it: Apr 2026, Apr–Jun 2026, 2026, 3 Apr 2026 – 17 Jun 2026."""
     if not start:
         return ""
     if not end or end == start:
-        return f"{start.day} {start:%b %Y}"
+        return f"{start.day} {_month_year(start)}"
     whole_months = start.day == 1 and (end + timedelta(days=1)).day == 1 and end >= start
     if not whole_months:
-        return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+        return f"{start.day} {_month_year(start)} – {end.day} {_month_year(end)}"
     if start.year == end.year:
         if start.month == 1 and end.month == 12:
             return str(start.year)
         if start.month == end.month:
-            return f"{start:%b %Y}"
-        return f"{start:%b}–{end:%b %Y}"
-    return f"{start:%b %Y} – {end:%b %Y}"
+            return _month_year(start)
+        return f"{_MONTHS[start.month - 1]}–{_month_year(end)}"
+    return f"{_month_year(start)} – {_month_year(end)}"
