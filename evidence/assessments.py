@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -389,19 +390,12 @@ def live_evidence_rows(statement: QualityStatement, on: date | None = None) -> l
     ]
 
 
-def live_evidence_groups(
-    statement: QualityStatement,
-    categories: Iterable[tuple[str, str]],
-    limit: int = LISTED_PER_STANCE,
-    on: date | None = None,
-) -> list[CategoryGroup]:
-    """The statement's accepted evidence by category and stance: the counts, and only the newest
-    ``limit`` rows of each stance, however many there are (two queries and the counts' three)."""
-    on = on or today()
-    categories = list(categories)
-    category_keys = keys_by_id(EvidenceCategory)
-    category_ids = {key: id_ for id_, key in category_keys.items()}
-    newest = [
+@cache
+def _newest_per_group(groups: int, limit: int) -> Select:
+    """The newest ``limit`` accepted items of each (category, stance) group of a statement, as one
+    UNION of limited queries that each read the mapping index. Built once per shape and kept
+    (bound parameters carry the ids), since building a statement this size takes longer than running it."""
+    parts = [
         select(
             Mapping.id.label("mapping_id"),
             Mapping.item_id,
@@ -414,19 +408,42 @@ def live_evidence_groups(
         )
         .join(EvidenceItem, EvidenceItem.id == Mapping.item_id)
         .where(
-            Mapping.statement_id == statement.id,
-            Mapping.category_id == category_ids[category_key],
-            Mapping.stance == stance,
+            Mapping.statement_id == bindparam("statement_id"),
+            Mapping.category_id == bindparam(f"category_{n}"),
+            Mapping.stance == bindparam(f"stance_{n}"),
             EvidenceItem.status == Status.ACCEPTED,
         )
         .order_by(Mapping.item_id.desc())
         .limit(limit)
         .subquery()
+        for n in range(groups)
+    ]
+    rows = union_all(*(select(part) for part in parts)).subquery()
+    return select(rows).order_by(rows.c.item_id.desc())
+
+
+def live_evidence_groups(
+    statement: QualityStatement,
+    categories: Iterable[tuple[str, str]],
+    limit: int = LISTED_PER_STANCE,
+    on: date | None = None,
+) -> list[CategoryGroup]:
+    """The statement's accepted evidence by category and stance: the counts, and only the newest
+    ``limit`` rows of each stance, however many there are (two queries and the counts' three)."""
+    on = on or today()
+    categories = list(categories)
+    category_keys = keys_by_id(EvidenceCategory)
+    category_ids = {key: id_ for id_, key in category_keys.items()}
+    wanted = [
+        (category_ids[category_key], stance)
         for category_key, _ in categories
         if category_key in category_ids
         for stance in STANCE_ORDER
     ]
-    rows = union_all(*(select(part) for part in newest)).subquery() if newest else None
+    params = {"statement_id": statement.id}
+    for n, (category_id, stance) in enumerate(wanted):
+        params |= {f"category_{n}": category_id, f"stance_{n}": stance}
+    rows = db.session.execute(_newest_per_group(len(wanted), limit), params) if wanted else []
     groups = group_evidence(
         (
             EvidenceRow(
@@ -440,7 +457,7 @@ def live_evidence_groups(
                 r.review_by,
                 bool(r.review_by and r.review_by < on),
             )
-            for r in (db.session.execute(select(rows).order_by(rows.c.item_id.desc())) if newest else [])
+            for r in rows
         ),
         categories,
         limit,
