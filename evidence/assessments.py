@@ -26,6 +26,7 @@ from evidence.db import db
 from evidence.framework_sync import categories as framework_categories
 from evidence.mappings import MappingError, add_mapping
 from evidence.models import (
+    MAX_ID,
     Assessment,
     AuditEvent,
     EvidenceCategory,
@@ -61,7 +62,6 @@ TEXT_LABELS = {
 }
 AUDITED_FIELDS = ["score", *TEXT_FIELDS, "category_scores", "override_reason"]
 TEXT_MAX = 20_000
-_LARGEST_ID = 2**31 - 1
 
 
 class AssessmentError(ValueError):
@@ -162,7 +162,7 @@ def citation_problems(*texts: str | None) -> list[tuple[str, str]]:
     """(reference, why) for each cited reference that is unknown or not accepted."""
     references = cited_references(*texts)
     ids = {ref: int(ref[2:]) for ref in references}
-    lookup = [i for i in ids.values() if i <= _LARGEST_ID]
+    lookup = [i for i in ids.values() if i <= MAX_ID]
     statuses = {}
     if lookup:
         statuses = dict(
@@ -507,7 +507,7 @@ def map_reference(
     item_id = EvidenceItem.id_from_reference(reference)
     if item_id is None:
         raise MappingError("Write the evidence reference as E- and its number, for example E-12.")
-    item = db.session.get(EvidenceItem, item_id) if item_id <= _LARGEST_ID else None
+    item = db.session.get(EvidenceItem, item_id) if item_id <= MAX_ID else None
     if item is None:
         raise MappingError(f"There is no evidence item {reference}.")
     if item.status != Status.ACCEPTED:

@@ -120,7 +120,7 @@ def live_gaps(round_) -> list[Gap]:
     from evidence.citations import cited_references
     from evidence.db import db
     from evidence.framework_sync import categories, statements_by_theme
-    from evidence.models import Assessment, EvidenceItem, QualityStatement
+    from evidence.models import MAX_ID, Assessment, EvidenceItem, QualityStatement
     from evidence.summary import live_summary
     from evidence.vocab import Status
 
@@ -141,7 +141,7 @@ def live_gaps(round_) -> list[Gap]:
             .where(Assessment.round_id == round_.id)
         ).all()
     cited = {key: cited_references(*texts) for key, _, *texts in rows}
-    every_id = {int(ref[2:]) for refs in cited.values() for ref in refs if int(ref[2:]) <= 2**31 - 1}
+    every_id = {int(ref[2:]) for refs in cited.values() for ref in refs if int(ref[2:]) <= MAX_ID}
     accepted = set()
     if every_id:
         accepted = set(

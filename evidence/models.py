@@ -33,6 +33,9 @@ from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 
 REFERENCE_PATTERN = re.compile(r"^E-(\d+)$")
 SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
+# The largest id an INTEGER column holds on PostgreSQL: a larger number names nothing, and must
+# not reach a query, where it would raise rather than find nothing.
+MAX_ID = 2**31 - 1
 SEARCHED_FIELDS = ("title", "summary", "source", "quote_text")
 
 # werkzeug's scrypt by default; the test suite swaps in a cheap method to stay fast.
@@ -224,7 +227,7 @@ class EvidenceItem(db.Model):
     @staticmethod
     def id_from_reference(reference: str) -> int | None:
         match = REFERENCE_PATTERN.match(reference.strip().upper())
-        return int(match.group(1)) if match else None
+        return int(match.group(1)) if match and int(match.group(1)) <= MAX_ID else None
 
     @property
     def kind_label(self) -> str:

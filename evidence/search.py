@@ -18,7 +18,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from evidence.db import db
-from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, today
+from evidence.models import MAX_ID, EvidenceCategory, EvidenceItem, Mapping, QualityStatement, today
 from evidence.vocab import Status
 
 ANY_STATUS = "any"
@@ -83,7 +83,7 @@ def _like_pattern(term: str) -> str:
 
 def _text_condition(term: str):
     conditions = [EvidenceItem.search_text.like(_like_pattern(term), escape="\\")]
-    if match := _REFERENCE_TERM.match(term):
+    if (match := _REFERENCE_TERM.match(term)) and int(match.group(1)) <= MAX_ID:
         conditions.append(EvidenceItem.id == int(match.group(1)))
     return or_(*conditions)
 

@@ -44,8 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from portal import auth, cli, errors, permissions, security, templating
+    from portal import auth, cli, errors, ids, permissions, security, templating
 
+    ids.init_app(app)  # before any route is added: every <int:…> is then a bounded id
     auth.init_app(app)
     permissions.enforce_rules(app)
     for name in BLUEPRINTS:

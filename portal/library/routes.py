@@ -23,6 +23,7 @@ from evidence.models import (
 from evidence.vocab import Direction, Kind, QuoteTone, Status, Voice
 from portal.charts import format_value, line_chart
 from portal.forms import BaseForm
+from portal.ids import page_arg
 from portal.library.forms import FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
 
@@ -86,7 +87,7 @@ def index():
         form.date_to.errors.append("Period to: must be on or after “Period from”.")
         filters.date_to = None
     page = search.search(
-        filters, page=request.args.get("page", 1, type=int), per_page=current_app.config.get("PAGE_SIZE", 50)
+        filters, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50)
     )
     return render_template("library/index.html", form=form, page=page, filters=filters, curator=curator)
 

@@ -25,6 +25,7 @@ from evidence.models import Action, Mapping, Round
 from evidence.rollup import current_round
 from evidence.rounds import RoundFrozenError
 from evidence.trends import metrics_for_statement
+from portal.ids import id_arg
 from portal.permissions import CURATORS, READERS, allow
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
 
@@ -42,7 +43,8 @@ def _chosen_round() -> Round | None:
     """The round named by ?round=<id>, or the current round."""
     raw = request.args.get("round")
     if raw:
-        round_ = db.session.get(Round, int(raw)) if raw.isdigit() else None
+        round_id = id_arg(raw)
+        round_ = db.session.get(Round, round_id) if round_id else None
         if round_ is None:
             abort(404)
         return round_
