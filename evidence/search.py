@@ -11,7 +11,7 @@ size of the portfolio.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import Select, and_, exists, func, or_, select
@@ -69,6 +69,11 @@ class Filters:
                 self.status not in (Status.ACCEPTED, None),
             ]
         )
+
+    @property
+    def narrowed(self) -> bool:
+        """Is a filter other than the search words in use, or a sort other than the default?"""
+        return replace(self, q="").active or self.sort != DEFAULT_SORT
 
 
 def search_terms(q: str) -> list[str]:

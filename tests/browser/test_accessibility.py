@@ -214,6 +214,24 @@ def test_pages_fit_a_narrow_screen(role, open_page, shared_server):
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1
 
 
+def test_on_a_phone_the_library_shows_results_before_its_filters(open_page, shared_server):
+    page = open_page(shared_server, viewport=PHONE)
+    sign_in(page, *QUALITY_LEAD)
+    page.goto("/evidence")
+    filters = page.locator("details.filter-panel")
+    expect(filters).not_to_have_attribute("open", "")
+    expect(page.get_by_label("Kind")).to_be_hidden()
+    assert (
+        page.get_by_role("status").filter(has_text="items of accepted evidence").bounding_box()["y"] < PHONE["height"]
+    )
+    page.get_by_text("Filters and sorting").click()
+    page.get_by_label("Kind").select_option(label="Metric")
+    page.get_by_role("button", name="Apply filters").click()
+    # A filter in use stays in view, so it is plain why the list is shorter.
+    expect(page.get_by_label("Kind")).to_have_value("metric")
+    expect(page.get_by_text("Filters and sorting (in use)")).to_be_visible()
+
+
 # --- Without a mouse -----------------------------------------------------------------------------------
 
 

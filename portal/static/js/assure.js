@@ -6,6 +6,12 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });
+  // Long filter panels fold away on a phone when nothing in them is in use, so the results come first.
+  if (window.matchMedia("(max-width: 700px)").matches) {
+    document.querySelectorAll("details[data-fold-on-phone]:not([data-in-use])").forEach((el) => {
+      el.open = false;
+    });
+  }
   // Move focus to an error summary so keyboard and screen reader users hear it first.
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
