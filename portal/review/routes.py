@@ -12,6 +12,7 @@ from evidence.db import db
 from evidence.framework_sync import statements_by_theme
 from evidence.models import EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
+from portal.ids import page_arg
 from portal.permissions import CURATORS, allow
 from portal.review.forms import ReturnForm, review_form_class
 from portal.submissions.forms import FIELD_HINTS
@@ -49,7 +50,9 @@ def queue():
         .order_by(EvidenceItem.updated_at.asc(), EvidenceItem.id.asc())
         .options(selectinload(EvidenceItem.submitted_by), selectinload(EvidenceItem.attachments))
     )
-    page = db.paginate(stmt, per_page=current_app.config.get("PAGE_SIZE", 50), error_out=False)
+    page = db.paginate(
+        stmt, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50), error_out=False
+    )
     counts = dict(
         db.session.execute(
             select(EvidenceItem.status, func.count(EvidenceItem.id))

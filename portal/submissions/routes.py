@@ -11,6 +11,7 @@ from evidence.db import db
 from evidence.framework_sync import statements_by_theme
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
+from portal.ids import page_arg
 from portal.permissions import SIGNED_IN, allow
 from portal.submissions.forms import FIELD_HINTS, KIND_DESCRIPTIONS, POINT_ROWS, form_class
 
@@ -67,6 +68,7 @@ def new():
 def mine():
     page = db.paginate(
         items.items_for_owner(current_user).options(selectinload(EvidenceItem.reviewed_by)),
+        page=page_arg(request.args.get("page")),
         per_page=current_app.config.get("PAGE_SIZE", 50),
         error_out=False,
     )

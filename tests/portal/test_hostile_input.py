@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from evidence.db import db
+from evidence.models import EvidenceItem
 from evidence.vocab import Role
 from tests.factories import make_item, make_round
 
@@ -155,4 +156,33 @@ def test_every_form_survives_hostile_input(app, client, login):
     failures: list[str] = []
     for _page, action, fields, options in forms:
         _attacker(client, action, fields, options, failures)()
+    assert failures == [], "\n".join(failures[:20])
+
+
+# What people (or scanners) put in the query strings of pages: oversized and non-ASCII numbers,
+# a NUL, a negative page, an impossible date, LIKE wildcards.
+HOSTILE_QUERY = ["99999999999999999999", "²", "\x00", "-1", "2026-02-30", "%_"]
+QUERY_NAMES = ["q", "kind", "statement", "category", "stance", "status", "owner", "stale", "date_from",
+               "date_to", "sort", "page", "round", "a", "b", "format", "show"]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_every_page_survives_hostile_query_strings(app, client, login):
+    login(Role.ADMIN)
+    _discover(app, client)  # the sample item and round that fill the pages' addresses
+    pages = []
+    with app.test_request_context():
+        item_id = db.session.scalar(select(func.min(EvidenceItem.id)))
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint == "static":
+                continue
+            args = {name: "safe-pathways" if name == "key" else item_id for name in rule.arguments}
+            pages.append(url_for(rule.endpoint, **args))
+    failures = [
+        f"{page}?{name}={value!r} answered {status}"
+        for page in sorted(set(pages))
+        for name in QUERY_NAMES
+        for value in HOSTILE_QUERY
+        if (status := client.get(page, query_string={name: value}).status_code) >= 500
+    ]
     assert failures == [], "\n".join(failures[:20])
