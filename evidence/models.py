@@ -257,9 +257,6 @@ class EvidenceItem(db.Model):
     def latest_point(self) -> MetricPoint | None:
         return self.points[-1] if self.points else None
 
-    def searchable_text(self) -> str:
-        return " ".join(filter(None, [self.title, self.summary, self.source, self.quote_text]))
-
 
 def search_text(values: dict[str, Any]) -> str:
     """The lowercased text search looks in, from the searchable fields' values."""
