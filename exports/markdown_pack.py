@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from functools import cache
 
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
-from exports.text import format_value, long_date, md_block, md_cell, md_inline, period_text, slugify
+from exports.text import format_value, long_date, md_block, md_cell, md_inline, period_text, slugify, vocab_label
 from exports.zipping import deterministic_zip, fixed_time
 from quality_statements import scoring
 
@@ -60,16 +59,6 @@ def _status_phrase(view: RoundView) -> str:
         by = f" by {md_inline(view.signed_off_by)}" if view.signed_off_by else ""
         return f"signed off {long_date(view.signed_off_at)}{by}"
     return "open: a working draft, not signed off"
-
-
-@cache  # a handful of vocabulary values, asked for on every row
-def _label(vocabulary, value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return vocabulary(value).label
-    except ValueError:
-        return value
 
 
 def _score(assessment: AssessmentView | None) -> int | None:
@@ -219,7 +208,7 @@ def _actions_table(view: RoundView, key: str) -> str:
     rows = ["| action | owner | due | status |", "| --- | --- | --- | --- |"]
     for action in actions:
         due = action.due_date.isoformat() if action.due_date else NOTHING
-        status = _label(ActionStatus, action.status).lower()
+        status = vocab_label(ActionStatus, action.status).lower()
         if action.status != ActionStatus.DONE and action.due_date and action.due_date < view.as_of:
             status += " (overdue)"
         rows.append(f"| {md_cell(action.description)} | {md_cell(action.owner)} | {due} | {status} |")
@@ -244,7 +233,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
                 continue
             own = view.item_mappings(statement.key, item.id)
             category = "; ".join(dict.fromkeys(categories.get(m.category_key, m.category_key) for m in own))
-            stance = "; ".join(dict.fromkeys(_label(Stance, m.stance).lower() for m in own))
+            stance = "; ".join(dict.fromkeys(vocab_label(Stance, m.stance).lower() for m in own))
             rows.append(
                 f"| {reference} | {md_cell(item.kind_label.lower())} | {md_cell(_cited_title(item))} | "
                 f"{md_cell(item.source) or NOTHING} | {md_cell(_period(item)) or NOTHING} | "
@@ -256,6 +245,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
         if quotes:
             parts += ["### In their words", *(_quote_block(item) for item in quotes)]
     mapped = view.mapped_item_ids(statement.key)
+    # Counted from the few cited items, not by a set difference over the thousands mapped.
     uncited = len(mapped) - sum(1 for item_id in {int(r[2:]) for r in references} if item_id in mapped)
     if uncited:
         parts.append(
@@ -296,8 +286,8 @@ def _quote_block(item: ItemView) -> str:
     words = md_block(details.get("quote_text") or item.title)
     lines = [f"> {line}" if line else ">" for line in f"“{words}”".split("\n")]
     who = md_inline(details.get("speaker_role")) or "Unnamed speaker"
-    voice = _label(Voice, details.get("voice"))
-    tone = _label(QuoteTone, details.get("quote_tone")).lower()
+    voice = vocab_label(Voice, details.get("voice"))
+    tone = vocab_label(QuoteTone, details.get("quote_tone")).lower()
     attribution = ", ".join(part for part in (who, voice.lower() if voice else "") if part)
     lines += [">", f"> — {attribution}" + (f" · {tone}" if tone else "") + f" [{item.reference}]"]
     return "\n".join(lines)

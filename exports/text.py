@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cache
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_CELL_CHARACTERS = 32_767
@@ -107,6 +108,17 @@ def close_fences(text: str) -> str:
 
 
 # --- Names and numbers -------------------------------------------------------------
+
+
+@cache  # a handful of vocabulary values, asked for on every row of an export
+def vocab_label(vocabulary, value: str | None) -> str:
+    """The label people read for a stored vocabulary value (the value itself if it is not known)."""
+    if not value:
+        return ""
+    try:
+        return vocabulary(value).label
+    except ValueError:
+        return value
 
 
 def slugify(text: str, fallback: str = "export") -> str:

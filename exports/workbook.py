@@ -47,7 +47,7 @@ from openpyxl.xml.functions import Element, tostring
 from evidence.round_view import ItemView, RoundView
 from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Stance, Voice
 from exports import palette
-from exports.text import looks_like_formula, sheet_text
+from exports.text import looks_like_formula, sheet_text, vocab_label
 from exports.zipping import deterministic_zip, fixed_time
 from quality_statements import scoring
 
@@ -293,15 +293,6 @@ class _Table(_Sheet):
         self.ws.auto_filter.ref = f"A1:{self.letters[-1]}{max(self.row_count, 2)}"
 
 
-def _label(vocabulary, value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return vocabulary(value).label
-    except ValueError:
-        return value
-
-
 def _mappings_by_item(view: RoundView) -> dict[int, list]:
     grouped: dict[int, list] = defaultdict(list)
     for mapping in view.mappings:
@@ -488,7 +479,7 @@ def _register(book: _Book, view: RoundView) -> None:
                     *head,
                     names.get(mapping.statement_key, mapping.statement_key),
                     categories.get(mapping.category_key, mapping.category_key),
-                    _label(Stance, mapping.stance),
+                    vocab_label(Stance, mapping.stance),
                     mapping.note,
                 ],
                 overrides,
@@ -522,7 +513,7 @@ def _metrics(book: _Book, view: RoundView) -> None:
         target = details.get("target")
         comparator_value = details.get("comparator_value")
         comparator = details.get("comparator_label") or ("Comparator" if comparator_value is not None else "")
-        head = [item.reference, item.title, details.get("unit") or "", _label(Direction, details.get("direction"))]
+        head = [item.reference, item.title, details.get("unit") or "", vocab_label(Direction, details.get("direction"))]
         if not item.points:
             table.row([*head, "", None, None, target, comparator, comparator_value])
             continue
@@ -647,8 +638,8 @@ def _quotes(book: _Book, view: RoundView) -> None:
                 item.reference,
                 item.details.get("quote_text") or item.title,
                 item.details.get("speaker_role") or "",
-                _label(Voice, item.details.get("voice")),
-                _label(QuoteTone, item.details.get("quote_tone")),
+                vocab_label(Voice, item.details.get("voice")),
+                vocab_label(QuoteTone, item.details.get("quote_tone")),
                 item.source,
                 "; ".join(statements),
             ]
@@ -679,7 +670,7 @@ def _actions(book: _Book, view: RoundView) -> None:
                 action.description,
                 action.owner,
                 action.due_date,
-                _label(ActionStatus, action.status),
+                vocab_label(ActionStatus, action.status),
                 overdue,
             ],
             overdue_look if overdue else None,
