@@ -227,7 +227,7 @@ class EvidenceItem(db.Model):
     @staticmethod
     def id_from_reference(reference: str) -> int | None:
         match = REFERENCE_PATTERN.match(reference.strip().upper())
-        return int(match.group(1)) if match and int(match.group(1)) <= MAX_ID else None
+        return int(match.group(1)) if match else None
 
     @property
     def kind_label(self) -> str:

@@ -36,7 +36,7 @@ from evidence.imports.base import (
     scan,
     text_column,
 )
-from evidence.models import EvidenceItem, MetricPoint, User
+from evidence.models import MAX_ID, EvidenceItem, MetricPoint, User
 from evidence.vocab import Direction, Kind, Status
 
 CHUNK = 500
@@ -272,7 +272,8 @@ class MetricImporter(Importer):
         return planned, new_errors, notices, {"new_metrics": new_metrics}
 
     def _existing(self, rows: list[ParsedRow]):
-        ids = sorted({i for r in rows if (i := EvidenceItem.id_from_reference(r.values["Metric"])) is not None})
+        # A reference beyond MAX_ID names no item: it is reported as unknown without being looked up.
+        ids = sorted({i for r in rows if (i := EvidenceItem.id_from_reference(r.values["Metric"])) and i <= MAX_ID})
         names = sorted(
             {
                 cells.normalise(r.values["Metric"])

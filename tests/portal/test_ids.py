@@ -6,9 +6,12 @@ these ids must be turned away before any query runs.
 
 import pytest
 
-from evidence.assessments import citation_problems
+from evidence import imports
+from evidence.assessments import citation_problems, map_reference
+from evidence.mappings import MappingError
 from evidence.vocab import Role
-from tests.factories import make_item
+from tests.evidence.test_imports import METRIC, csv_file, has_error
+from tests.factories import make_item, statement
 
 HUGE = "99999999999999999999"
 
@@ -54,3 +57,13 @@ def test_searching_for_an_impossible_reference_finds_nothing(client, login):
 
 def test_citing_an_impossible_reference_is_named_as_missing(app):
     assert citation_problems(f"As [E-{HUGE}] shows.") == [(f"E-{HUGE}", "does not exist")]
+
+
+def test_mapping_an_impossible_reference_says_there_is_no_such_item(app):
+    with pytest.raises(MappingError, match=f"There is no evidence item E-{HUGE}"):
+        map_reference(statement("equity"), f"E-{HUGE}", "partners", "strength", "", user=None)
+
+
+def test_a_metric_import_names_an_impossible_reference_as_unknown(app):
+    plan = imports.plan_file(METRIC, "m.csv", csv_file([["Metric", "Period", "Value"], [f"E-{HUGE}", "2026-09", "10"]]))
+    assert has_error(plan, 2, "Metric", "Unknown metric reference")
