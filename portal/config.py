@@ -43,6 +43,9 @@ def from_environment(instance_path: str) -> dict:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": max_upload,
         "AUTHORITY_NAME": os.environ.get("AUTHORITY_NAME", ""),
+        # Sign-in attempt counters: in Redis when set (shared by every worker and server), else per process.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "assure",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from evidence import accounts
+from portal.auth import sign_in_throttle
 from portal.auth.forms import SignInForm
 from portal.permissions import ANONYMOUS, SIGNED_IN, allow
 
@@ -24,7 +25,12 @@ def sign_in():
         return redirect(url_for("dashboard.home"))
     form = SignInForm()
     if form.validate_on_submit():
-        result = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        result = accounts.authenticate(
+            form.email.data, form.password.data, request.remote_addr, throttle=sign_in_throttle()
+        )
+        if result.unavailable:
+            flash("Signing in is not possible for a moment. Please try again in a minute.", "error")
+            return render_template("auth/sign_in.html", form=form), 503
         if result.throttled:
             flash(
                 "Too many failed sign-ins. Sign-in is paused for this account for 15 minutes; "
