@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from evidence import audit
+from evidence import audit, user_sessions
 from evidence.db import db
 from evidence.models import User
 from evidence.throttle import Admission, Rules, SignInThrottle
@@ -119,6 +119,8 @@ def set_active(user: User, active: bool, by: User) -> None:
         raise AccountError("you cannot disable your own account")
     before = audit.snapshot(user, ["active"])
     user.active = active
+    if not active:
+        user_sessions.end_all(user)  # signed out everywhere, not only refused at the next sign-in
     audit.record(
         "update",
         user,

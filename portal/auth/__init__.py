@@ -2,9 +2,7 @@
 
 from flask import Flask, current_app
 
-from evidence import accounts, throttle
-from evidence.db import db
-from evidence.models import User
+from evidence import accounts, throttle, user_sessions
 from portal.config import ConfigError
 from portal.extensions import login_manager
 
@@ -19,12 +17,9 @@ def init_app(app: Flask) -> None:
     rules = app.config.get("SIGN_IN_RULES", accounts.SIGN_IN_RULES)
     app.extensions[THROTTLE] = throttle.SignInThrottle(storage, rules)
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            return db.session.get(User, int(user_id))
-        except ValueError:
-            return None
+    # Flask-Login hands over what User.get_id gave it at sign-in (from the session or the remember cookie):
+    # the token of a server-side session.
+    login_manager.user_loader(user_sessions.user_for)
 
 
 def sign_in_throttle() -> throttle.SignInThrottle:

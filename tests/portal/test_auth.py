@@ -5,14 +5,15 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from evidence import accounts
 from evidence.db import db
-from evidence.models import AuditEvent, User
+from evidence.models import AuditEvent, User, UserSession, utcnow
 from evidence.vocab import Role
 from portal import create_app
 from tests.conftest import PASSWORD, sign_in
@@ -259,3 +260,97 @@ def test_without_the_counters_no_password_is_checked(app, make_user, password_ch
     assert b"not possible for a moment" in response.data
     assert password_checks == []
     assert _failed_attempts_recorded() == 1
+
+
+# --- Sessions end at sign-out -----------------------------------------------------------------------------
+
+
+def _cookies(client, *names) -> dict[str, str]:
+    return {name: client.get_cookie(name).value for name in names if client.get_cookie(name)}
+
+
+def _client_with(app, cookies: dict[str, str]):
+    other = app.test_client()
+    for name, value in cookies.items():
+        other.set_cookie(name, value)
+    return other
+
+
+def _signed_in(client) -> bool:
+    return client.get("/dashboard").status_code == 200
+
+
+def test_a_copied_session_cookie_is_refused_after_sign_out(app, client, make_user):
+    sign_in(client, make_user(Role.QUALITY_LEAD))
+    copied = _cookies(client, "session")
+    assert _signed_in(_client_with(app, copied))  # a copy works while the session lives
+    client.post("/sign-out")
+    assert not _signed_in(_client_with(app, copied))
+    assert not _signed_in(client)
+
+
+def test_a_copied_remember_cookie_is_refused_after_sign_out(app, client, make_user):
+    user = make_user(Role.QUALITY_LEAD)
+    client.post("/sign-in", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    copied = _cookies(client, "remember_token")
+    assert list(copied) == ["remember_token"]
+    assert _signed_in(_client_with(app, copied))  # the browser was closed and opened again
+    client.post("/sign-out")
+    assert not _signed_in(_client_with(app, copied))
+    assert not _signed_in(_client_with(app, _cookies(client, "session") | copied))
+
+
+def test_every_sign_in_is_a_new_session(app, client, make_user):
+    user = make_user(Role.QUALITY_LEAD)
+    sign_in(client, user)
+    first = _cookies(client, "session")
+    client.post("/sign-out")
+    sign_in(client, user)
+    assert _signed_in(client)
+    assert not _signed_in(_client_with(app, first))  # signing in again does not bring the old session back
+
+
+def test_signing_out_one_browser_leaves_the_others_signed_in(app, make_user):
+    user = make_user(Role.QUALITY_LEAD)
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, user)
+    sign_in(phone, user)
+    laptop.post("/sign-out")
+    assert not _signed_in(laptop) and _signed_in(phone)
+
+
+def test_disabling_an_account_ends_its_sessions(app, client, make_user):
+    user = make_user(Role.QUALITY_LEAD)
+    client.post("/sign-in", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    copied = _cookies(client, "session", "remember_token")
+    admin = app.test_client()
+    sign_in(admin, make_user(Role.ADMIN))
+    assert admin.post(f"/admin/users/{user.id}/active").status_code == 302
+    assert not _signed_in(client)
+    admin.post(f"/admin/users/{user.id}/active")  # enabled again: the old sessions stay ended
+    db.session.refresh(user)
+    assert user.active
+    assert not _signed_in(_client_with(app, copied))
+    assert sign_in(client, user).status_code == 302 and _signed_in(client)
+
+
+def test_an_expired_session_is_refused(app, client, make_user):
+    sign_in(client, make_user(Role.QUALITY_LEAD))
+    db.session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert not _signed_in(client)
+
+
+@pytest.mark.parametrize("secure", [True, False])
+def test_the_remember_cookie_follows_the_session_cookie(app, make_user, secure):
+    served = create_app({**app.config, "SESSION_COOKIE_SECURE": secure})
+    user = make_user(Role.QUALITY_LEAD)
+    response = served.test_client().post("/sign-in", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    assert response.status_code == 302
+    cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+    assert ("; Secure" in cookies["remember_token"]) is secure
+    assert ("; Secure" in cookies["session"]) is secure
+    assert "HttpOnly" in cookies["remember_token"]
+    expires = parsedate_to_datetime(cookies["remember_token"].split("Expires=")[1].split(";")[0])
+    lifetime = expires - datetime.now(UTC)
+    assert timedelta(days=13) < lifetime <= timedelta(days=14)
