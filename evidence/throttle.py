@@ -39,7 +39,10 @@ class Rules:
 def storage_for(redis_url: str | None, key_prefix: str = "assure") -> Storage:
     """Redis when a URL is given (counters shared by every process), else this process's memory."""
     if redis_url:
-        return storage_from_string(redis_url, key_prefix=key_prefix, wrap_exceptions=True)
+        # A Redis that does not answer refuses sign-in within seconds rather than holding it up.
+        return storage_from_string(
+            redis_url, key_prefix=key_prefix, wrap_exceptions=True, socket_timeout=2, socket_connect_timeout=2
+        )
     return storage_from_string("memory://")
 
 

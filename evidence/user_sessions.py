@@ -3,7 +3,7 @@
 A signed-in browser's session and remember-me cookies carry a random token (``User.get_id``); the
 database keeps its SHA-256 with the user, when the session expires and when it was ended. Each
 request finds its user by that token in one indexed lookup, and finds nobody once the session has
-ended (sign-out, or the account being disabled) or expired, or when the account is disabled.
+ended (at sign-out, or when the account was disabled) or expired, and never for a disabled account.
 """
 
 from __future__ import annotations

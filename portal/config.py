@@ -37,11 +37,11 @@ def from_environment(instance_path: str) -> dict:
         raise ConfigError(f"MAX_UPLOAD_MB must be a number of megabytes, not {upload_mb!r}") from exc
     days = os.environ.get("SESSION_DAYS", "14")
     try:
-        session_lifetime = timedelta(days=float(days))
-    except (ValueError, OverflowError) as exc:
+        session_days = float(days)
+    except ValueError as exc:
         raise ConfigError(f"SESSION_DAYS must be a number of days, not {days!r}") from exc
-    if not timedelta(minutes=1) <= session_lifetime <= timedelta(days=366):
-        raise ConfigError(f"SESSION_DAYS must be more than zero and at most 366, not {days!r}")
+    if not 0 < session_days <= 366:
+        raise ConfigError(f"SESSION_DAYS must be more than 0 and at most 366 days, not {days!r}")
     debug = _bool("FLASK_DEBUG", False)
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
@@ -58,7 +58,7 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # A sign-in lasts this long at most (evidence.user_sessions ends it then), remembered or not.
-        "SESSION_LIFETIME": session_lifetime,
+        "SESSION_LIFETIME": timedelta(days=session_days),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
