@@ -22,13 +22,14 @@ instance/secret_key:
 	@mkdir -p instance
 	@$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
 
-# Serves on plain HTTP on loopback, so the session cookie may not be marked Secure here.
+# Serves on plain HTTP on loopback, so the session cookie may not be marked Secure here. One process
+# with threads, so the sign-in counters (kept in memory unless REDIS_URL is set) are exact.
 run: install instance/secret_key
 	@export SECRET_KEY=$$(cat instance/secret_key) SESSION_COOKIE_SECURE=false; \
 	$(BIN)/flask db upgrade && \
 	$(BIN)/flask demo --if-empty && \
 	echo && echo "Assure is running at http://127.0.0.1:$(PORT)  (Ctrl+C to stop)" && echo && \
-	exec $(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
+	exec $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
 
 # Debian's Chromium for the browser tests; never a browser download of the test tool's own.
 browser:

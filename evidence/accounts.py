@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
-from evidence import audit
+from evidence import audit, user_sessions
 from evidence.db import db
-from evidence.models import AuditEvent, User, utcnow
+from evidence.models import User
+from evidence.throttle import Admission, Rules, SignInThrottle
 from evidence.vocab import Role
 
 MIN_PASSWORD_LENGTH = 10
@@ -17,6 +18,7 @@ MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
+SIGN_IN_RULES = Rules(MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW)
 
 SIGN_IN = "sign_in"
 SIGN_IN_FAILED = "sign_in_failed"
@@ -52,50 +54,46 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
 class SignInResult:
     user: User | None
     throttled: bool = False
+    unavailable: bool = False  # the attempt counters could not be reached; no password was checked
 
     @property
     def ok(self) -> bool:
         return self.user is not None
 
 
-def _recent_failures(*conditions) -> int:
-    since = utcnow() - THROTTLE_WINDOW
-    return db.session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == SIGN_IN_FAILED, AuditEvent.at >= since, or_(*conditions)
+def authenticate(email: str, password: str, remote_addr: str | None, *, throttle: SignInThrottle) -> SignInResult:
+    """Check a sign-in; every attempt, refused or not, lands in the audit trail.
+
+    The attempt is counted by ``throttle`` before the password is checked, so that however many arrive at
+    once, no more than the limit are ever checked.
+    """
+    email = normalise_email(email)
+    admission = throttle.admit(email, remote_addr)
+    if admission is not Admission.ADMITTED:
+        _record_failure(email, None, remote_addr)
+        return SignInResult(
+            None, throttled=admission is Admission.THROTTLED, unavailable=admission is Admission.UNAVAILABLE
         )
-    )
-
-
-def is_throttled(email: str, remote_addr: str | None) -> bool:
-    email = normalise_email(email)
-    if _recent_failures(AuditEvent.summary == email) >= MAX_FAILURES_PER_ACCOUNT:
-        return True
-    return bool(remote_addr) and _recent_failures(AuditEvent.remote_addr == remote_addr) >= MAX_FAILURES_PER_ADDRESS
-
-
-def authenticate(email: str, password: str, remote_addr: str | None = None) -> SignInResult:
-    """Check a sign-in; every attempt, refused or not, lands in the audit trail."""
-    email = normalise_email(email)
-    if is_throttled(email, remote_addr):
-        audit.record(SIGN_IN_FAILED, entity_type="app_user", summary=email, remote_addr=remote_addr)
-        db.session.commit()
-        return SignInResult(None, throttled=True)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None or not user.active or not user.check_password(password):
-        # The summary holds the address tried, which is what the per-account throttle counts.
-        audit.record(
-            SIGN_IN_FAILED,
-            entity_type="app_user",
-            entity_id=user.id if user else None,
-            summary=email,
-            remote_addr=remote_addr,
-        )
-        db.session.commit()
+        _record_failure(email, user, remote_addr)
         return SignInResult(None)
+    throttle.succeeded(email, remote_addr)
     audit.record(SIGN_IN, user, user=user, summary=email, remote_addr=remote_addr)
     db.session.commit()
     return SignInResult(user)
+
+
+def _record_failure(email: str, user: User | None, remote_addr: str | None) -> None:
+    # The summary holds the address tried, so the trail shows which accounts were tried, and how often.
+    audit.record(
+        SIGN_IN_FAILED,
+        entity_type="app_user",
+        entity_id=user.id if user else None,
+        summary=email,
+        remote_addr=remote_addr,
+    )
+    db.session.commit()
 
 
 def change_role(user: User, role: str, by: User) -> None:
@@ -121,6 +119,8 @@ def set_active(user: User, active: bool, by: User) -> None:
         raise AccountError("you cannot disable your own account")
     before = audit.snapshot(user, ["active"])
     user.active = active
+    if not active:
+        user_sessions.end_all(user)  # signed out everywhere, not only refused at the next sign-in
     audit.record(
         "update",
         user,

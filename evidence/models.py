@@ -108,6 +108,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    # The token of the signed-in session this user was loaded through (evidence.user_sessions); not stored.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        # What Flask-Login keeps in the session and remember cookies: the session's token, never the user id,
+        # so that ending the session makes every copy of those cookies worthless.
+        return self.session_token
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
 
@@ -124,6 +132,19 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+
+class UserSession(db.Model):
+    """One signed-in browser. Its cookies carry a random token; only the token's SHA-256 is kept here."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 # --- Evidence ------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Storing uploaded files: checked by their content, kept under their SHA-256.
 
 A file is accepted only when its bytes are what its name says (a PDF that is
-really a PDF, a DOCX that is really a Word document), and it is written under a
+really a PDF, a DOCX that is really a Word document within the limits that
+``evidence.office_files`` sets for every Office file), and it is written under a
 name derived from its content hash, never under the name the user gave it. The
 original name is kept in the database for the download. Nothing here knows
 about requests: callers hand in bytes (or a stream) and the configured limits.
@@ -10,16 +11,16 @@ about requests: callers hand in bytes (or a stream) and the configured limits.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import filetype
+
+from evidence import office_files
 
 # Extension → (what people call it, content type sent with downloads).
 ALLOWED_TYPES: dict[str, tuple[str, str]] = {
@@ -38,6 +39,9 @@ SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 # Characters other than tab, newline, carriage return and form feed have no place in a CSV.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 CHUNK = 64 * 1024
+# An attachment is never unpacked here, only handed to whoever downloads it: the bounds protect them, and
+# are wide enough for a large real workbook (the same as the evidence register's import allows).
+ATTACHMENT_PACKAGE_LIMITS = office_files.PackageLimits(max_uncompressed_bytes=200 * office_files.MB)
 
 
 class UploadError(ValueError):
@@ -67,14 +71,6 @@ def clean_name(filename: str) -> str:
     return name
 
 
-def _zip_names(data: bytes) -> list[str] | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return None
-
-
 def _describe_content(data: bytes) -> str:
     kind = filetype.guess(data)
     if kind is None:
@@ -91,14 +87,18 @@ def check_content(data: bytes, filename: str) -> str:
     if not data:
         raise UploadError(f"“{shown}” is empty.")
     label, content_type = ALLOWED_TYPES[ext]
-    problem = f"“{shown}” is named as a {label} but its content is {{found}}, so it was refused."
-    if ext in ("docx", "xlsx"):
-        names = _zip_names(data) if data[:4] == b"PK\x03\x04" else None
-        part = "word/" if ext == "docx" else "xl/"
-        if names is None:
+    article = "an" if label[0] in "AEIOU" else "a"
+    problem = f"“{shown}” is named as {article} {label} but its content is {{found}}, so it was refused."
+    if ext in office_files.KINDS:
+        if data[:4] != b"PK\x03\x04":
             raise UploadError(problem.format(found=_describe_content(data)))
-        if "[Content_Types].xml" not in names or not any(n.startswith(part) for n in names):
-            raise UploadError(problem.format(found="a zip archive that is not an Office document of that kind"))
+        try:
+            office_files.check(data, ext, ATTACHMENT_PACKAGE_LIMITS)
+        except office_files.WrongKind:
+            found = "a zip archive that is not an Office document of that kind"
+            raise UploadError(problem.format(found=found)) from None
+        except office_files.NotAnOfficeFile as exc:
+            raise UploadError(f"“{shown}” cannot be stored. {exc}") from None
         return content_type
     if ext == "csv":
         if filetype.guess(data) is not None:

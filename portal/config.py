@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -34,6 +35,13 @@ def from_environment(instance_path: str) -> dict:
         max_upload = int(float(upload_mb) * 1024 * 1024)
     except ValueError as exc:
         raise ConfigError(f"MAX_UPLOAD_MB must be a number of megabytes, not {upload_mb!r}") from exc
+    days = os.environ.get("SESSION_DAYS", "14")
+    try:
+        session_days = float(days)
+    except ValueError as exc:
+        raise ConfigError(f"SESSION_DAYS must be a number of days, not {days!r}") from exc
+    if not 0 < session_days <= 366:
+        raise ConfigError(f"SESSION_DAYS must be more than 0 and at most 366 days, not {days!r}")
     debug = _bool("FLASK_DEBUG", False)
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
@@ -43,9 +51,14 @@ def from_environment(instance_path: str) -> dict:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": max_upload,
         "AUTHORITY_NAME": os.environ.get("AUTHORITY_NAME", ""),
+        # Sign-in attempt counters: in Redis when set (shared by every worker and server), else per process.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "assure",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # A sign-in lasts this long at most (evidence.user_sessions ends it then), remembered or not.
+        "SESSION_LIFETIME": timedelta(days=session_days),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -55,6 +68,9 @@ def from_environment(instance_path: str) -> dict:
 
 
 def check(config: dict, *, debug: bool) -> None:
+    # The remember-me cookie follows the session cookie and lasts as long as a sign-in, whatever was set.
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    config["REMEMBER_COOKIE_DURATION"] = config["SESSION_LIFETIME"]
     if not config.get("SECRET_KEY"):
         if debug or config.get("TESTING"):
             config["SECRET_KEY"] = "development-only-key"

@@ -1,21 +1,23 @@
 """Opening an uploaded spreadsheet safely and reading it into rows.
 
-Nothing here trusts the file name: a workbook must really be a zip holding
-``xl/workbook.xml``, a CSV must really be text. Sizes are checked before any
-parsing (a small file that unpacks to gigabytes is refused), and reading stops
-early on sheets padded with endless empty rows.
+Nothing here trusts the file name: a workbook must really be an Excel package
+within safe limits (``evidence.office_files``, the check attachments pass too),
+a CSV must really be text. Sizes are checked before any parsing (a small file
+that unpacks to gigabytes is refused), and reading stops early on sheets padded
+with endless empty rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from evidence import office_files
 from evidence.imports.cells import PercentValue, is_blank
+from evidence.office_files import PACKAGE_LIMITS, PackageLimits
 
 FORMATS = ("xlsx", "csv")
 HeaderTest = Callable[[list[Any]], bool]
@@ -29,15 +31,25 @@ class ImportRefused(ValueError):
 @dataclass(frozen=True)
 class Limits:
     max_file_bytes: int = 20 * 1024 * 1024
-    max_uncompressed_bytes: int = 50 * 1024 * 1024
-    max_ratio: int = 100  # uncompressed size over compressed size of any sizeable zip member
-    ratio_applies_above: int = 1024 * 1024  # small members may compress well without harm
-    max_zip_members: int = 2000
+    # A workbook's zip package (see evidence.office_files, which checks it).
+    max_uncompressed_bytes: int = PACKAGE_LIMITS.max_uncompressed_bytes
+    max_ratio: int = PACKAGE_LIMITS.max_ratio
+    ratio_applies_above: int = PACKAGE_LIMITS.ratio_applies_above
+    max_zip_members: int = PACKAGE_LIMITS.max_members
     max_data_rows: int = 5000
     max_empty_run: int = 1000  # consecutive empty rows after which the rest of a sheet is not read
     max_sheet_rows: int = 100_000  # rows read in all, empty or not
     max_columns: int = 60
     header_search_rows: int = 10
+
+    @property
+    def package(self) -> PackageLimits:
+        return PackageLimits(
+            max_uncompressed_bytes=self.max_uncompressed_bytes,
+            max_ratio=self.max_ratio,
+            ratio_applies_above=self.ratio_applies_above,
+            max_members=self.max_zip_members,
+        )
 
 
 LIMITS = Limits()
@@ -106,52 +118,15 @@ def _check_workbook(data: bytes, limits: Limits) -> None:
             "This file is named .xlsx but is an old-style Excel 97-2003 file or a password-protected workbook. "
             "Remove any password and save it as an Excel workbook (.xlsx)."
         )
-    if not data.startswith(b"PK"):
-        if _looks_like_text(data):
-            raise ImportRefused(
-                "This file is named .xlsx but holds plain text, not an Excel workbook. "
-                "If it is a CSV file, name it .csv and upload it again."
-            )
-        raise ImportRefused("This file is named .xlsx but is not an Excel workbook.")
+    if not data.startswith(b"PK") and _looks_like_text(data):
+        raise ImportRefused(
+            "This file is named .xlsx but holds plain text, not an Excel workbook. "
+            "If it is a CSV file, name it .csv and upload it again."
+        )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise ImportRefused("This file is named .xlsx but is not a readable Excel workbook.") from None
-    with archive:
-        members = archive.infolist()
-        names = {info.filename for info in members}
-        if "xl/workbook.xml" not in names:
-            if "word/document.xml" in names:
-                raise ImportRefused("This file is a Word document renamed .xlsx, not an Excel workbook.")
-            raise ImportRefused("This file is a zip archive named .xlsx, but it holds no Excel workbook.")
-        if len(members) > limits.max_zip_members:
-            raise ImportRefused("The workbook holds too many parts to be a spreadsheet; it was refused.")
-        if any(info.flag_bits & 0x1 for info in members):
-            raise ImportRefused("The workbook is encrypted. Remove the password and upload it again.")
-        total = sum(info.file_size for info in members)
-        if total > limits.max_uncompressed_bytes:
-            raise ImportRefused(
-                f"The workbook unpacks to {_megabytes(total)}, more than the "
-                f"{_megabytes(limits.max_uncompressed_bytes)} allowed. It was refused: it may be a zip bomb, "
-                "or simply too big; split it into smaller files."
-            )
-        for info in members:
-            if info.file_size > limits.ratio_applies_above and info.file_size > limits.max_ratio * max(
-                info.compress_size, 1
-            ):
-                raise ImportRefused(
-                    f"Part of the workbook ({info.filename}) is compressed more than {limits.max_ratio} to 1, "
-                    "which real spreadsheets are not. It was refused as a possible zip bomb."
-                )
-        for info in members:
-            if info.filename.endswith((".xml", ".rels")):
-                try:
-                    with archive.open(info) as part:
-                        head = part.read(4096)
-                except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
-                    raise ImportRefused("The workbook is damaged and cannot be read.") from None
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise ImportRefused("The workbook contains XML declarations that spreadsheets never need.")
+        office_files.check(data, "xlsx", limits.package)
+    except office_files.NotAnOfficeFile as exc:
+        raise ImportRefused(str(exc)) from None
 
 
 def _decode_csv(data: bytes) -> str:

@@ -1,9 +1,10 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from evidence import accounts
+from evidence import accounts, user_sessions
+from portal.auth import sign_in_throttle
 from portal.auth.forms import SignInForm
 from portal.permissions import ANONYMOUS, SIGNED_IN, allow
 
@@ -24,7 +25,12 @@ def sign_in():
         return redirect(url_for("dashboard.home"))
     form = SignInForm()
     if form.validate_on_submit():
-        result = accounts.authenticate(form.email.data, form.password.data, request.remote_addr)
+        result = accounts.authenticate(
+            form.email.data, form.password.data, request.remote_addr, throttle=sign_in_throttle()
+        )
+        if result.unavailable:
+            flash("Signing in is not possible for a moment. Please try again in a minute.", "error")
+            return render_template("auth/sign_in.html", form=form), 503
         if result.throttled:
             flash(
                 "Too many failed sign-ins. Sign-in is paused for this account for 15 minutes; "
@@ -33,6 +39,9 @@ def sign_in():
             )
             return render_template("auth/sign_in.html", form=form), 429
         if result.ok:
+            # Nothing from before sign-in carries over, and the session is a new one with a token of its own.
+            session.clear()
+            user_sessions.start(result.user, current_app.config["SESSION_LIFETIME"])
             login_user(result.user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
         flash("That email address and password do not match an account.", "error")
@@ -43,6 +52,7 @@ def sign_in():
 @bp.route("/sign-out", methods=["POST"])
 @allow(*SIGNED_IN)
 def sign_out():
+    user_sessions.end(current_user.get_id())
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.sign_in"))

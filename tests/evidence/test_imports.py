@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import time
 import zipfile
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from evidence.imports import cells
 from evidence.imports.reading import Limits
 from evidence.models import AuditEvent, EvidenceItem, Mapping, MetricPoint
 from evidence.vocab import Kind, Status
+from tests import office_samples
 from tests.factories import make_item
 
 SURVEY = imports.get_importer("survey")
@@ -703,3 +705,17 @@ def test_templates_have_the_headings_notes_and_an_example_that_imports(app, cura
         plan = imports.plan_file(importer, name, fmt_data)
         assert plan.ok, [e.describe() for e in plan.errors]
     assert imports.import_file(importer, filename, data, curator).created == 1
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        case
+        for case, (name, _, says) in office_samples.HOSTILE.items()
+        if name.endswith(".xlsx") and says != office_samples.NOT_OF_THAT_KIND
+    ],
+)
+def test_imports_refuse_what_attachments_refuse(case):
+    name, content, says = office_samples.HOSTILE[case]
+    with pytest.raises(imports.ImportRefused, match=re.escape(says)):
+        imports.check_file(name, content())

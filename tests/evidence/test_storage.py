@@ -11,6 +11,7 @@ import pytest
 
 from evidence import storage
 from evidence.storage import UploadError
+from tests import office_samples
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40
@@ -134,3 +135,31 @@ def test_the_same_content_is_stored_once(tmp_path):
     assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
     assert not [p for p in tmp_path.rglob(".upload-*")]
     assert os.listdir(tmp_path / first.sha256[:2]) == [first.sha256]
+
+
+@pytest.mark.parametrize("case", list(office_samples.HOSTILE))
+def test_office_files_are_checked_by_content_as_imports_check_them(tmp_path, case):
+    name, content, says = office_samples.HOSTILE[case]
+    with pytest.raises(UploadError, match=re.escape(says)) as refused:
+        storage.store(content(), name, tmp_path)
+    assert str(refused.value).startswith(f"“{name}”")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("policy.docx", office_samples.real_docx), ("figures.xlsx", office_samples.real_xlsx)]
+)
+def test_real_office_files_are_stored(tmp_path, name, content):
+    data = content()
+    stored = storage.store(data, name, tmp_path)
+    assert storage.path_for(tmp_path, stored.sha256).read_bytes() == data
+    assert stored.content_type == storage.ALLOWED_TYPES[name.rsplit(".", 1)[1]][1]
+
+
+def test_a_zip_bomb_is_refused_by_its_directory_before_anything_is_unpacked(tmp_path, monkeypatch):
+    name, content, _ = office_samples.HOSTILE["zip bomb named .xlsx"]
+    data = content()
+    assert len(data) < 100_000
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda *a, **k: pytest.fail("a part was unpacked"))
+    with pytest.raises(UploadError, match="zip bomb"):
+        storage.store(data, name, tmp_path)

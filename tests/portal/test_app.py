@@ -1,5 +1,7 @@
 """The application factory, configuration, health check and security headers."""
 
+from datetime import timedelta
+
 import pytest
 
 from portal import create_app
@@ -31,6 +33,25 @@ def test_bad_upload_limit_is_named(monkeypatch):
     monkeypatch.setenv("MAX_UPLOAD_MB", "lots")
     with pytest.raises(ConfigError, match="MAX_UPLOAD_MB"):
         create_app()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SESSION_DAYS", "forever"), ("SESSION_DAYS", "0"), ("SESSION_DAYS", "nan"), ("REDIS_URL", "ftp://cache")],
+)
+def test_bad_session_and_counter_settings_are_named(monkeypatch, name, value):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        create_app()
+
+
+def test_sessions_last_the_days_configured(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SESSION_DAYS", "2.5")
+    app = create_app()
+    assert app.config["SESSION_LIFETIME"] == app.config["REMEMBER_COOKIE_DURATION"] == timedelta(days=2.5)
+    assert app.config["REMEMBER_COOKIE_SECURE"] is app.config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_healthz_answers_when_the_database_does(client):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from evidence.db import db
 from evidence.models import Attachment, EvidenceItem, today
 from evidence.vocab import Kind, Role, Status
+from tests import office_samples
 from tests.conftest import sign_in
 from tests.factories import make_item
 
@@ -336,3 +337,30 @@ def test_nobody_else_can_edit_a_returned_item(app, client, login, make_user):
     assert client.post(f"/my-submissions/{item.id}/edit", data={"title": "Mine now"}).status_code == 404
     db.session.refresh(item)
     assert item.title == "Theirs"
+
+
+@pytest.mark.parametrize("case", list(office_samples.HOSTILE))
+def test_an_office_file_that_is_not_what_it_claims_is_refused_and_nothing_saved(app, client, login, tmp_path, case):
+    name, content, says = office_samples.HOSTILE[case]
+    login(Role.STAFF)
+    data = {**COMMON, "evidences": "Our transitions policy", "file": (io.BytesIO(content()), name)}
+    response = client.post("/submit?kind=document", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert f"File: “{name}”" in page and says in page
+    assert item_count() == 0
+    assert db.session.scalar(select(func.count(Attachment.id))) == 0
+    assert not (tmp_path / "uploads").exists() or not any(p.is_file() for p in (tmp_path / "uploads").rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("policy.docx", office_samples.real_docx), ("figures.xlsx", office_samples.real_xlsx)]
+)
+def test_a_real_office_file_is_attached(client, login, tmp_path, name, content):
+    login(Role.STAFF)
+    data = {**COMMON, "evidences": "Our transitions policy", "file": (io.BytesIO(content()), name)}
+    response = client.post("/submit?kind=document", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    (attachment,) = only_item().attachments
+    assert attachment.original_name == name
+    assert [p.name for p in (tmp_path / "uploads").rglob("*") if p.is_file()] == [attachment.sha256]

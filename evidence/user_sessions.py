@@ -1,0 +1,73 @@
+"""Server-side sessions: signing out ends a session for good, wherever its cookies were copied.
+
+A signed-in browser's session and remember-me cookies carry a random token (``User.get_id``); the
+database keeps its SHA-256 with the user, when the session expires and when it was ended. Each
+request finds its user by that token in one indexed lookup, and finds nobody once the session has
+ended (at sign-out, or when the account was disabled) or expired, and never for a disabled account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, select, update
+
+from evidence.db import db
+from evidence.models import User, UserSession, utcnow
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def start(user: User, lifetime: timedelta) -> str:
+    """A new session for ``user`` (a fresh token at every sign-in); returns its token, also set on the user."""
+    now = utcnow()
+    # The user's finished sessions are of no further use; clearing them keeps the table small.
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, or_(UserSession.ended_at.is_not(None), UserSession.expires_at <= now)
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token_hash=_digest(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
+    db.session.commit()
+    user.session_token = token
+    return token
+
+
+def user_for(token: str | None) -> User | None:
+    """The active user whose live session has this token, or None."""
+    if not token:
+        return None
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == _digest(token),
+            UserSession.ended_at.is_(None),
+            UserSession.expires_at > utcnow(),
+            User.active.is_(True),
+        )
+    )
+    if user is not None:
+        user.session_token = token
+    return user
+
+
+def end(token: str | None) -> None:
+    """Sign-out: the session with this token ends."""
+    if token:
+        _end(UserSession.token_hash == _digest(token))
+        db.session.commit()
+
+
+def end_all(user: User) -> None:
+    """End every session of the user; the caller commits, with the change that calls for it."""
+    _end(UserSession.user_id == user.id)
+
+
+def _end(condition) -> None:
+    db.session.execute(update(UserSession).where(condition, UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
