@@ -149,12 +149,6 @@ def statement_by_key(key: str) -> QualityStatement | None:
     )
 
 
-def suggested_score(category_scores: dict[str, int | None] | None) -> int | None:
-    """The score CQC's earlier method suggests from the categories that have been scored."""
-    scored = {k: v for k, v in (category_scores or {}).items() if v}
-    return scoring.suggest_from_categories(scored) if scored else None
-
-
 # --- Citations ----------------------------------------------------------------------
 
 
@@ -207,7 +201,7 @@ def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
             errors["category_scores"] = "Category scores must be 1, 2, 3 or 4."
     values["category_scores"] = {k: category_scores[k] for k in sorted(category_scores)} or None
     reason = (data.get("override_reason") or "").strip()
-    suggestion = suggested_score(category_scores)
+    suggestion = scoring.suggested_score(category_scores)
     departs = suggestion is not None and values.get("score") is not None and values["score"] != suggestion
     if "score" not in errors and departs and not reason:
         errors["override_reason"] = (
@@ -562,7 +556,7 @@ class AssessmentDisplay:
 
     @property
     def suggested(self) -> int | None:
-        return suggested_score(self.category_scores)
+        return scoring.suggested_score(self.category_scores)
 
     def text(self, name: str) -> str:
         return getattr(self, name)

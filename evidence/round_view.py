@@ -111,6 +111,15 @@ class AssessmentView:
     strengths: str
     areas_for_improvement: str
     updated_at: datetime | None = None
+    # The lead's optional score per evidence category, and why the score departs from their suggestion.
+    # Snapshots taken before these were kept read as none.
+    category_scores: dict[str, int] = field(default_factory=dict)
+    override_reason: str | None = None
+
+    @property
+    def suggested_score(self) -> int | None:
+        """The statement score the category scores suggest (CQC's earlier method), if any are given."""
+        return scoring.suggested_score(self.category_scores)
 
     @property
     def citations(self) -> list[str]:
@@ -365,6 +374,8 @@ def live_view(round_: Round) -> RoundView:
                 a.strengths or "",
                 a.areas_for_improvement or "",
                 a.updated_at,
+                dict(a.category_scores or {}),
+                a.override_reason,
             )
             for a in assessments
         },

@@ -113,6 +113,12 @@ def roll_up_framework(
     return FrameworkRollUp(overall=roll_up(scores, every_key), themes=themes)
 
 
+def suggested_score(category_scores: Mapping[str, int | None] | None) -> int | None:
+    """The suggestion from the categories a lead has scored (those left unscored are left out), if any."""
+    scored = {k: v for k, v in (category_scores or {}).items() if v}
+    return suggest_from_categories(scored) if scored else None
+
+
 def suggest_from_categories(category_scores: Mapping[str, int | None]) -> int | None:
     """Suggest a statement score from its evidence-category scores, or None when any is missing."""
     values = list(category_scores.values())

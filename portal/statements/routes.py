@@ -15,7 +15,6 @@ from evidence.assessments import (
     statement_by_key,
     statement_page,
     statements_overview,
-    suggested_score,
 )
 from evidence.audit import history
 from evidence.citations import cited_references
@@ -28,6 +27,7 @@ from evidence.trends import metrics_for_statement
 from portal.ids import id_arg
 from portal.permissions import CURATORS, READERS, allow
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
+from quality_statements import scoring
 
 bp = Blueprint("statements", __name__)
 
@@ -94,7 +94,7 @@ def _render(page, *, form=None, map_form=None, action_form=None, preview=None, c
         action_form = ActionForm(prefix="action", formdata=None)
     suggestion = None
     if form is not None:
-        suggestion = suggested_score(form.category_scores())
+        suggestion = scoring.suggested_score(form.category_scores())
     elif page.assessment is not None:
         suggestion = page.assessment.suggested
     return (

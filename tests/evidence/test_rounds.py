@@ -160,3 +160,21 @@ def test_compare_shows_score_movement_and_evidence_added_or_removed(app, lead, m
     assert by_key["governance"].added == [] and by_key["governance"].removed == []
     assert result.count("up") == 1 and result.count("down") == 1
     assert result.evidence_added == 1 and result.evidence_removed == 2
+
+
+def test_the_view_and_the_snapshot_carry_category_scores_and_the_override_reason(app, lead, manager):
+    round_ = make_round()
+    data = {
+        "score": 2,
+        "category_scores": {"peoples-experience": 3, "processes": 3},
+        "override_reason": "Waiting lists grew after the survey",
+    }
+    save_assessment(round_, statement("equity"), data, 0, lead)
+
+    live = round_view(round_).assessments["equity"]
+    assert live.category_scores == {"peoples-experience": 3, "processes": 3}
+    assert live.suggested_score == 3 and live.override_reason == "Waiting lists grew after the survey"
+
+    sign_off(round_, manager, confirmed=True)
+    frozen = round_view(round_).assessments["equity"]
+    assert (frozen.category_scores, frozen.override_reason) == (live.category_scores, live.override_reason)
