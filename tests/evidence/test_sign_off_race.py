@@ -5,17 +5,22 @@ In each trial one thread signs a fresh round off while the others, released at t
 write a new assessment, edit another, add an action, edit one, map evidence and add a metric value.
 A write into the round either committed before the sign-off (and is in the snapshot) or was refused
 with RoundFrozenError; a write to the portfolio is in the snapshot exactly when it committed first.
-Which came first is read from the audit trail, whose rows are numbered in the order they were written.
-Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+Which came first is read from the audit trail: the number and time of each write's event against the
+sign-off's. Then, without chance: a save that had to wait for a sign-off is refused, and a mapping
+that waited is kept but stays out of the snapshot. Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
+import evidence.rounds as rounds_module
 from evidence.actions import create_action, update_action
 from evidence.assessments import save_assessment, statement_by_key
 from evidence.db import db
@@ -25,7 +30,7 @@ from evidence.models import Action, AuditEvent, EvidenceCategory, EvidenceItem, 
 from evidence.round_view import live_view, round_view
 from evidence.rounds import RoundFrozenError, create_round, round_overview, rounds_with_results, sign_off
 from evidence.vocab import Kind, Role
-from tests.factories import category, make_item
+from tests.factories import category, make_item, make_round
 from tests.threads import run_together
 
 TRIALS = 50
@@ -53,7 +58,7 @@ def _written_first(event: AuditEvent, round_: Round, signed: AuditEvent) -> bool
 def test_a_sign_off_and_saves_at_the_same_moment_agree_and_nothing_lands_after_it(app, make_user):
     lead_id = make_user(Role.QUALITY_LEAD, name="Lee Lead").id
     manager_id = make_user(Role.MANAGER, name="Maya Manager").id
-    metric_id = make_item("Reviews on time", kind=Kind.METRIC, direction="up", unit="%").id
+    metric_id = make_item("Reviews on time", kind=Kind.METRIC, direction="higher", unit="%").id
     mapped_ids = [make_item(f"Evidence {t}").id for t in range(TRIALS)]
     category_id = category("partners").id
     outcomes: Counter = Counter()
@@ -150,3 +155,87 @@ def test_a_sign_off_and_saves_at_the_same_moment_agree_and_nothing_lands_after_i
 
     # Both ways round happened, so the race was run rather than avoided.
     assert outcomes["saved"] and outcomes["refused"], outcomes
+
+
+def _slow_sign_off(monkeypatch, started: threading.Event):
+    """Sign-offs that take their time over the snapshot, having said that they have begun it."""
+    real = rounds_module.live_view
+
+    def slow(round_):
+        started.set()
+        time.sleep(HELD)
+        return real(round_)
+
+    monkeypatch.setattr(rounds_module, "live_view", slow)
+
+
+HELD = 0.5  # seconds a sign-off spends on its snapshot in the tests below
+
+
+@pytest.mark.parametrize("write", ["assessment", "action"])
+def test_a_save_that_waited_for_a_sign_off_is_refused_as_frozen(app, make_user, monkeypatch, write):
+    lead_id, manager_id = make_user(Role.QUALITY_LEAD).id, make_user(Role.MANAGER).id
+    round_id = make_round("Winter").id
+    started = threading.Event()
+    _slow_sign_off(monkeypatch, started)
+
+    def signs_off():
+        round_, manager = db.session.get(Round, round_id), db.session.get(User, manager_id)
+        return lambda: sign_off(round_, manager, confirmed=True)
+
+    def saves():
+        def act():
+            started.wait(5)
+            round_, lead = db.session.get(Round, round_id), db.session.get(User, lead_id)
+            assert not round_.signed_off  # as read now: the sign-off has not committed yet
+            began = time.monotonic()
+            try:
+                if write == "assessment":
+                    save_assessment(round_, statement_by_key(NEW), {"score": 2}, 0, lead)
+                else:
+                    create_action(statement_by_key(NEW), {"description": "Late", "owner": "Team"}, lead, round_)
+            except RoundFrozenError as error:
+                return error, time.monotonic() - began
+            return None, time.monotonic() - began
+
+        return lambda: act()
+
+    signed, (refusal, waited) = run_together(app, [signs_off, saves])
+    assert not isinstance(signed, BaseException), signed
+    assert isinstance(refusal, RoundFrozenError) and "“Winter” was signed off on" in str(refusal)
+    assert waited > HELD / 2  # it waited for the sign-off rather than slipping in beside it
+    db.session.expire_all()
+    frozen = round_view(db.session.get(Round, round_id))
+    assert frozen.assessments == {} and frozen.actions == []
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.entity_type != "round")) == 0
+
+
+def test_a_mapping_that_waited_for_a_sign_off_is_kept_but_not_in_the_snapshot(app, make_user, monkeypatch):
+    lead_id, manager_id = make_user(Role.QUALITY_LEAD).id, make_user(Role.MANAGER).id
+    item_id = make_item("Carers survey").id
+    round_id = make_round("Winter").id
+    started = threading.Event()
+    _slow_sign_off(monkeypatch, started)
+
+    def signs_off():
+        round_, manager = db.session.get(Round, round_id), db.session.get(User, manager_id)
+        return lambda: sign_off(round_, manager, confirmed=True)
+
+    def maps():
+        def act():
+            started.wait(5)
+            item, lead = db.session.get(EvidenceItem, item_id), db.session.get(User, lead_id)
+            s, c = statement_by_key(NEW), category("partners")
+            began = time.monotonic()
+            add_mapping(item, s, c, "strength", user=lead)
+            return time.monotonic() - began
+
+        return lambda: act()
+
+    signed, waited = run_together(app, [signs_off, maps])
+    assert not isinstance(signed, BaseException), signed
+    assert not isinstance(waited, BaseException), waited
+    assert waited > HELD / 2
+    db.session.expire_all()
+    assert round_view(db.session.get(Round, round_id)).mappings == []
+    assert db.session.scalar(select(func.count(Mapping.id))) == 1
