@@ -56,7 +56,7 @@ def add_mapping(
         db.session.rollback()
         if _find(*ids):
             raise MappingError(already) from error
-        raise MappingError("The item, statement or category changed while this was being saved; try again.") from error
+        raise MappingError("the item, statement or category changed while this was being saved; try again") from error
     audit.record(
         "create",
         mapping,
