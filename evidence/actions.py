@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from evidence import audit
 from evidence.db import db
 from evidence.models import Action, QualityStatement, Round, User, today
-from evidence.rounds import RoundFrozenError, ensure_open
+from evidence.round_lock import RoundFrozenError, ensure_open, lock_open_rounds, lock_round
 from evidence.vocab import ActionStatus
 
 __all__ = ["ActionError", "RoundFrozenError", "create_action", "update_action"]
@@ -56,12 +56,21 @@ def _round_of(action: Action) -> Round | None:
     return db.session.get(Round, action.round_id) if action.round_id else None
 
 
+def _lock(round_: Round | None) -> None:
+    """An action of a round is in that round's snapshot; one outside any round is in every open round's."""
+    if round_ is None:
+        lock_open_rounds()
+    else:
+        lock_round(round_)
+
+
 def create_action(
     statement: QualityStatement, data: dict[str, Any], user: User | None, round_: Round | None = None
 ) -> Action:
     """A new action on the statement, belonging to ``round_`` (which must be open) when given."""
     ensure_open(round_)
     values = _clean(data)
+    _lock(round_)
     action = Action(statement=statement, round_id=round_.id if round_ else None, **values)
     db.session.add(action)
     db.session.flush()
@@ -78,11 +87,13 @@ def create_action(
 
 def update_action(action: Action, data: dict[str, Any], user: User | None) -> bool:
     """Apply changes; returns False when nothing changed. Refused once the action's round is signed off."""
-    ensure_open(_round_of(action))
+    round_ = _round_of(action)
+    ensure_open(round_)
     values = _clean(data)
     before = audit.snapshot(action, FIELDS)
     if not audit.changed(before, _plain(values)):
         return False
+    _lock(round_)
     for name, value in values.items():
         setattr(action, name, value)
     db.session.flush()

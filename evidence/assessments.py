@@ -38,8 +38,8 @@ from evidence.models import (
     today,
 )
 from evidence.rollup import round_result
+from evidence.round_lock import RoundFrozenError, ensure_open, lock_round
 from evidence.round_view import RoundView, round_view
-from evidence.rounds import RoundFrozenError, ensure_open
 from evidence.summary import EvidenceCount, evidence_counts, keys_by_id, mapping_counts
 from evidence.vocab import Stance, Status
 from quality_statements import scoring
@@ -247,6 +247,7 @@ def save_assessment(
     before = audit.snapshot(existing, AUDITED_FIELDS) if existing else None
     if existing is not None and not audit.changed(before, values):
         return existing  # nothing to save; the version stays as it was
+    lock_round(round_)  # a sign-off under way finishes first; then a frozen round refuses the save
     user_id = user.id if user is not None else None
     with db.session.no_autoflush:  # one INSERT or UPDATE, so the version moves by exactly one
         if existing is None:

@@ -8,16 +8,22 @@ the one way an item's status moves.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from evidence import audit, personal_data
 from evidence.db import db
 from evidence.metrics import MetricError, parse_period
-from evidence.models import Attachment, EvidenceItem, MetricPoint, User, today, utcnow
+from evidence.models import Attachment, AuditEvent, EvidenceItem, MetricPoint, User, today, utcnow
+from evidence.round_lock import lock_open_rounds
 from evidence.storage import StoredFile
 from evidence.vocab import Direction, Kind, QuoteTone, Role, Status, Voice
 
@@ -90,6 +96,8 @@ TEXT_LIMITS = {
     "setting": 200,
     "observer_role": 100,
 }
+# Fields whose value is one of a vocabulary's (stored as the plain value, shown as its label).
+CHOICE_FIELDS = {"direction": Direction, "voice": Voice, "quote_tone": QuoteTone}
 AUDITED_FIELDS = [
     "kind",
     *COMMON_FIELDS,
@@ -113,8 +121,72 @@ class PersonalDataFound(ItemError):
         super().__init__("the text looks like it holds personal data: " + "; ".join(f.describe() for f in findings))
 
 
+@dataclass(frozen=True)
+class SavedItem:
+    """An item as someone else saved it, as plain values that outlive the refused change."""
+
+    reference: str
+    version: int
+    status: str
+    values: dict[str, Any]  # the item's own fields (common and its kind's) and review-by
+    changed_by: str | None
+    changed_at: datetime | None
+
+    @classmethod
+    def of(cls, item: EvidenceItem) -> SavedItem:
+        last = db.session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "evidence_item", AuditEvent.entity_id == item.id)
+            .options(selectinload(AuditEvent.user))
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+        names = (*COMMON_FIELDS, *fields_for(item.kind))
+        return cls(
+            reference=item.reference,
+            version=item.version,
+            status=item.status,
+            values={name: _copy(getattr(item, name)) for name in names},
+            changed_by=last.user.name if last is not None and last.user is not None else None,
+            changed_at=item.updated_at,
+        )
+
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+    def differences(self, fields: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        """(field name, their value, the given value) for each given field where the two differ."""
+        mine = _clean(fields)
+        return [
+            (name, self.values[name], mine[name])
+            for name in self.values
+            if name in mine and _same_shape(self.values[name]) != _same_shape(mine[name])
+        ]
+
+
+def _copy(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
+
+
+def _same_shape(value: Any) -> Any:
+    """A value as compared: numbers as floats, nothing and empty text alike."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 class VersionConflict(ItemError):
-    """Someone else changed the item since this edit began."""
+    """Someone else changed the item since this edit began; ``theirs`` is the item as they saved it."""
+
+    def __init__(self, theirs: SavedItem):
+        super().__init__(
+            f"{theirs.reference} was changed by someone else while you were editing it. "
+            "Nothing was saved; reload the page to see their changes."
+        )
+        self.theirs = theirs
 
 
 def fields_for(kind: str) -> tuple[str, ...]:
@@ -193,8 +265,7 @@ def check_fields(kind: str, fields: Mapping[str, Any]) -> None:
         value = fields.get(name)
         if value is not None and (not isinstance(value, int) or value < 0):
             raise ItemError(f"{label(name)}: must be a whole number, 0 or more")
-    choices = {"direction": Direction, "voice": Voice, "quote_tone": QuoteTone}
-    for name, vocab in choices.items():
+    for name, vocab in CHOICE_FIELDS.items():
         value = fields.get(name)
         if value and value not in set(vocab):
             raise ItemError(f"{label(name)}: choose one of {', '.join(m.label for m in vocab)}")
@@ -289,20 +360,33 @@ def _apply(item: EvidenceItem, fields: Mapping[str, Any]) -> None:
         item.review_by = default_review_by(item.kind, item.period_end, item.period_start)
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise VersionConflict("someone else changed this item while you were working on it; reload it") from exc
-
-
 def _check_version(item: EvidenceItem, expected_version: int | None) -> None:
     if expected_version is not None and int(expected_version) != item.version:
-        raise VersionConflict(
-            f"{item.reference} was changed by someone else while you were editing it. "
-            "Nothing was saved; reload the page to see their changes."
-        )
+        raise VersionConflict(SavedItem.of(item))
+
+
+@contextmanager
+def _changing(item: EvidenceItem) -> Iterator[None]:
+    """One change to an item, committed at the end or not at all.
+
+    The open rounds are locked first, because their sign-off snapshots read the evidence. A change that
+    loses a race (someone saved the item at the same version: StaleDataError when the versioned UPDATE
+    finds no row, or a clash on a unique value) is refused with the version that won, never an error page.
+    """
+    item_id = item.id
+    lock_open_rounds()
+    try:
+        yield
+        db.session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        db.session.rollback()
+        current = db.session.get(EvidenceItem, item_id)
+        if current is None:
+            raise ItemError(f"E-{item_id} was removed while you were editing it") from exc
+        raise VersionConflict(SavedItem.of(current)) from exc
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 # --- The life of an item --------------------------------------------------------------------------
@@ -387,21 +471,21 @@ def _update(
     files = list(files)
     parsed = parse_points(points) if points is not None and item.kind == Kind.METRIC else None
     _check_percentages(parsed or [], fields.get("unit", item.unit))
-    before = audit.snapshot(item, AUDITED_FIELDS)
-    before["points"] = _points_snapshot(item)
-    _apply(item, fields)  # checks every value before setting any
-    if new_status is not None:
-        item.status = new_status
-        item.return_reason = None
-    if parsed is not None:
-        _set_points(item, parsed)
-    _attach(item, files, user)
-    after = audit.snapshot(item, AUDITED_FIELDS)
-    after["points"] = _points_snapshot(item)
-    audit.record(action, item, user=user, summary=summary, before=before, after=after)
-    for stored in files:
-        audit.record("attach", item, user=user, summary=f"Attached {stored.original_name}")
-    _commit()
+    with _changing(item):
+        before = audit.snapshot(item, AUDITED_FIELDS)
+        before["points"] = _points_snapshot(item)
+        _apply(item, fields)  # checks every value before setting any
+        if new_status is not None:
+            item.status = new_status
+            item.return_reason = None
+        if parsed is not None:
+            _set_points(item, parsed)
+        _attach(item, files, user)
+        after = audit.snapshot(item, AUDITED_FIELDS)
+        after["points"] = _points_snapshot(item)
+        audit.record(action, item, user=user, summary=summary, before=before, after=after)
+        for stored in files:
+            audit.record("attach", item, user=user, summary=f"Attached {stored.original_name}")
     return item
 
 
@@ -440,32 +524,32 @@ def accept_item(
     findings = personal_data_findings(item, changes)
     if findings and not confirm_personal_data:
         raise PersonalDataFound(findings)
-    before = audit.snapshot(item, AUDITED_FIELDS)
-    if changes:
-        _apply(item, changes)  # checks every value before setting any
-    item.status = Status.ACCEPTED
-    item.return_reason = None
-    item.reviewed_by_id = getattr(user, "id", None)
-    item.reviewed_at = utcnow()
-    item.personal_data = bool(findings)
-    if findings:
+    with _changing(item):
+        before = audit.snapshot(item, AUDITED_FIELDS)
+        if changes:
+            _apply(item, changes)  # checks every value before setting any
+        item.status = Status.ACCEPTED
+        item.return_reason = None
+        item.reviewed_by_id = getattr(user, "id", None)
+        item.reviewed_at = utcnow()
+        item.personal_data = bool(findings)
+        if findings:
+            audit.record(
+                "personal_data",
+                item,
+                user=user,
+                summary="Accepted after confirming that text which looks like personal data may stay: "
+                + "; ".join(f.describe() for f in findings),
+                after={"personal_data": True, "findings": [f.describe() for f in findings]},
+            )
         audit.record(
-            "personal_data",
+            "accept",
             item,
             user=user,
-            summary="Accepted after confirming that text which looks like personal data may stay: "
-            + "; ".join(f.describe() for f in findings),
-            after={"personal_data": True, "findings": [f.describe() for f in findings]},
+            summary="Accepted",
+            before=before,
+            after=audit.snapshot(item, AUDITED_FIELDS),
         )
-    audit.record(
-        "accept",
-        item,
-        user=user,
-        summary="Accepted",
-        before=before,
-        after=audit.snapshot(item, AUDITED_FIELDS),
-    )
-    _commit()
     return item
 
 
@@ -476,20 +560,20 @@ def return_item(item: EvidenceItem, *, user: User | None, reason: str) -> Eviden
         raise ItemError("Reason: say why it is being returned, so the submitter can put it right")
     if item.status not in (Status.SUBMITTED, Status.ACCEPTED):
         raise ItemError(f"{item.reference} is {item.status_label.lower()}, so it cannot be returned")
-    before = audit.snapshot(item, ["status", "return_reason"])
-    item.status = Status.RETURNED
-    item.return_reason = reason
-    item.reviewed_by_id = getattr(user, "id", None)
-    item.reviewed_at = utcnow()
-    audit.record(
-        "return",
-        item,
-        user=user,
-        summary=f"Returned: {reason}",
-        before=before,
-        after=audit.snapshot(item, ["status", "return_reason"]),
-    )
-    _commit()
+    with _changing(item):
+        before = audit.snapshot(item, ["status", "return_reason"])
+        item.status = Status.RETURNED
+        item.return_reason = reason
+        item.reviewed_by_id = getattr(user, "id", None)
+        item.reviewed_at = utcnow()
+        audit.record(
+            "return",
+            item,
+            user=user,
+            summary=f"Returned: {reason}",
+            before=before,
+            after=audit.snapshot(item, ["status", "return_reason"]),
+        )
     return item
 
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from evidence import audit
 from evidence.db import db
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User
+from evidence.round_lock import lock_open_rounds
 from evidence.vocab import Stance
 
 
 class MappingError(ValueError):
     pass
+
+
+def _find(item_id: int, statement_id: int, category_id: int) -> Mapping | None:
+    return db.session.scalar(
+        select(Mapping).where(
+            Mapping.item_id == item_id, Mapping.statement_id == statement_id, Mapping.category_id == category_id
+        )
+    )
 
 
 def add_mapping(
@@ -25,13 +35,12 @@ def add_mapping(
     """Map an item to a statement under a category. One mapping per item, statement and category."""
     if stance not in set(Stance):
         raise MappingError(f"stance must be one of {', '.join(Stance)}, not '{stance}'")
-    exists = db.session.scalar(
-        select(Mapping).where(
-            Mapping.item_id == item.id, Mapping.statement_id == statement.id, Mapping.category_id == category.id
-        )
-    )
-    if exists:
-        raise MappingError(f"{item.reference} is already mapped to {statement.name} under {category.name}")
+    ids = item.id, statement.id, category.id
+    already = f"{item.reference} is already mapped to {statement.name} under {category.name}"
+    lock_open_rounds()  # every open round's snapshot reads the mappings
+    if _find(*ids):
+        db.session.rollback()  # ends the transaction, and the lock with it
+        raise MappingError(already)
     mapping = Mapping(
         item=item,
         statement=statement,
@@ -41,7 +50,13 @@ def add_mapping(
         created_by_id=user.id if user else None,
     )
     db.session.add(mapping)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # the same mapping, added by someone else a moment ago
+        db.session.rollback()
+        if _find(*ids):
+            raise MappingError(already) from error
+        raise MappingError("the item, statement or category changed while this was being saved; try again") from error
     audit.record(
         "create",
         mapping,
@@ -58,7 +73,14 @@ def add_mapping(
 
 
 def remove_mapping(mapping: Mapping, user: User | None = None) -> None:
+    """Remove a mapping; MappingError when someone else removed it first."""
     item, statement, category = mapping.item, mapping.statement, mapping.category
+    gone = f"{item.reference} is no longer mapped to {statement.name} under {category.name}: someone removed it already"
+    lock_open_rounds()
+    # Locks the row too, so that of two people removing it at once the second finds it gone.
+    if db.session.scalar(select(Mapping.id).where(Mapping.id == mapping.id).with_for_update()) is None:
+        db.session.rollback()
+        raise MappingError(gone)
     before = audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"])
     audit.record(
         "delete",

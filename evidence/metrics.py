@@ -6,9 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
+
 from evidence import audit
 from evidence.db import db
 from evidence.models import EvidenceItem, MetricPoint, User
+from evidence.round_lock import lock_open_rounds
 from evidence.vocab import Kind
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -85,38 +88,50 @@ def add_point(
     value = float(value)
     if item.unit and item.unit.strip() == "%" and not 0 <= value <= 100:
         raise MetricError(f"{value:g} is not a percentage between 0 and 100", field="value")
+    lock_open_rounds()  # an accepted metric's points are in every open round's snapshot
     existing = point_for(item, period.start)
-    if existing is not None:
-        if not replace:
-            raise MetricError(f"{existing.label} already has a value ({existing.value:g}); tick “Replace” to change it")
-        before = {"period": existing.label, "value": existing.value}
-        existing.value = value
-        existing.label = period.label
-        audit.record(
-            "update_point",
-            item,
-            user=user,
-            summary=f"Changed the value for {period.label}",
-            before=before,
-            after={"period": period.label, "value": value},
-        )
-        db.session.commit()
-        return existing
-    point = MetricPoint(item=item, period=period.start, label=period.label, value=value)
-    db.session.add(point)
+    if existing is None:
+        point = MetricPoint(item_id=item.id, period=period.start, label=period.label, value=value)
+        try:
+            with db.session.begin_nested():  # a savepoint: a clash undoes the point, not the lock
+                db.session.add(point)
+        except IntegrityError:  # someone else added this period a moment ago: theirs stands
+            existing = point_for(item, period.start)
+            if existing is None:
+                db.session.rollback()
+                raise MetricError("the metric changed while this was being saved; try again") from None
+        else:
+            audit.record(
+                "add_point",
+                item,
+                user=user,
+                summary=f"Added {period.label}: {value:g}",
+                after={"period": period.label, "value": value},
+            )
+            db.session.commit()
+            return point
+    if not replace:
+        message = f"{existing.label} already has a value ({existing.value:g}); tick “Replace” to change it"
+        db.session.rollback()  # ends the transaction, and the lock with it
+        raise MetricError(message)
+    before = {"period": existing.label, "value": existing.value}
+    existing.value = value
+    existing.label = period.label
     audit.record(
-        "add_point",
+        "update_point",
         item,
         user=user,
-        summary=f"Added {period.label}: {value:g}",
+        summary=f"Changed the value for {period.label}",
+        before=before,
         after={"period": period.label, "value": value},
     )
     db.session.commit()
-    return point
+    return existing
 
 
 def remove_point(point: MetricPoint, user: User | None = None) -> None:
     item = point.item
+    lock_open_rounds()
     audit.record(
         "remove_point",
         item,

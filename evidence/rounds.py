@@ -17,6 +17,7 @@ from evidence.citations import cited_ids
 from evidence.db import db
 from evidence.models import Action, Assessment, EvidenceItem, Mapping, QualityStatement, Round, User, utcnow
 from evidence.rollup import round_result
+from evidence.round_lock import RoundError, RoundFrozenError, lock_round
 from evidence.round_view import live_view, round_view
 from evidence.vocab import ActionStatus, RoundStatus, Status
 from quality_statements import scoring
@@ -32,26 +33,6 @@ CARRIED_FIELDS = (
     "category_scores",
     "override_reason",
 )
-
-
-class RoundError(ValueError):
-    """A round could not be created or changed; the message says why in plain words."""
-
-
-class RoundFrozenError(RoundError):
-    """The round has been signed off: nothing in it can be edited."""
-
-    def __init__(self, round_: Round):
-        when = round_.signed_off_at.strftime("%-d %b %Y") if round_.signed_off_at else "an earlier date"
-        super().__init__(
-            f"“{round_.name}” was signed off on {when}, so nothing in it can be edited. Create a new round to carry on."
-        )
-        self.round = round_
-
-
-def ensure_open(round_: Round | None) -> None:
-    if round_ is not None and round_.signed_off:
-        raise RoundFrozenError(round_)
 
 
 def all_rounds() -> list[Round]:
@@ -164,6 +145,8 @@ def sign_off(round_: Round, user: User, confirmed: bool) -> Round:
         raise RoundFrozenError(round_)
     if not confirmed:
         raise RoundError("Tick the box to confirm that you are signing this round off. Nothing was changed.")
+    # Waits for writes into the round that are under way, and holds off new ones until the snapshot is kept.
+    lock_round(round_, sign_off=True)
     before = audit.snapshot(round_, ROUND_FIELDS)
     round_.status = RoundStatus.SIGNED_OFF
     round_.signed_off_at = utcnow()

@@ -27,6 +27,7 @@ from evidence.imports.reading import LIMITS, ImportRefused, Limits, Table, check
 from evidence.imports.register import RegisterImporter
 from evidence.imports.survey import SurveyImporter
 from evidence.models import User
+from evidence.round_lock import lock_open_rounds
 
 # The kinds of import, in the order the import page lists them. Another kind is one more Importer here.
 IMPORTERS: dict[str, Importer] = {
@@ -194,6 +195,7 @@ def write_plan(plan: Plan, user: User | None, confirm_personal_data: bool = Fals
         )
     importer = plan.importer
     try:
+        lock_open_rounds()  # imported evidence, mappings and points are what open rounds' snapshots read
         result = importer.write(plan, user, confirm_personal_data)
         result.message = result.message or (
             f"Imported {importer.label.lower()} from {plan.filename}: {result.created} created, "

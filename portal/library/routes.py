@@ -20,7 +20,7 @@ from evidence.models import (
     QualityStatement,
     User,
 )
-from evidence.vocab import Direction, Kind, QuoteTone, Status, Voice
+from evidence.vocab import Kind, Status
 from portal.charts import format_value, line_chart
 from portal.forms import BaseForm
 from portal.ids import page_arg
@@ -36,7 +36,6 @@ ASSESSMENT_TEXTS = {
     "strengths": "strengths",
     "areas_for_improvement": "areas for improvement",
 }
-VOCABULARIES = {"direction": Direction, "voice": Voice, "quote_tone": QuoteTone}
 LONG_TEXT = {"question", "evidences", "audit_outcome"}
 
 
@@ -102,8 +101,8 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
         value = getattr(item, name)
         if value is None or value == "" or name == "quote_text":
             continue
-        if name in VOCABULARIES:
-            text, how = VOCABULARIES[name](value).label, "text"
+        if name in items.CHOICE_FIELDS:
+            text, how = items.CHOICE_FIELDS[name](value).label, "text"
         elif name == "result_percent":
             text, how = format_value(value, "%"), "text"
         elif name in ("target", "comparator_value"):
@@ -244,8 +243,12 @@ def remove_mapping(item_id: int, mapping_id: int):
     if not BaseForm().validate_on_submit():
         abort(400)
     name = f"{mapping.statement.name} under {mapping.category.name}"
-    mappings.remove_mapping(mapping, user=current_user)
-    flash(f"{item.reference} is no longer mapped to {name}.", "success")
+    try:
+        mappings.remove_mapping(mapping, user=current_user)
+    except mappings.MappingError as exc:
+        flash(f"Nothing was removed. {_message(exc)}", "error")
+    else:
+        flash(f"{item.reference} is no longer mapped to {name}.", "success")
     return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -16,6 +18,7 @@ from portal.ids import page_arg
 from portal.permissions import CURATORS, allow
 from portal.review.forms import ReturnForm, review_form_class
 from portal.submissions.forms import FIELD_HINTS
+from portal.templating import format_date
 
 bp = Blueprint("review", __name__)
 
@@ -66,7 +69,7 @@ def queue():
     )
 
 
-def _render(item: EvidenceItem, form, return_form, findings, status: int = 200):
+def _render(item: EvidenceItem, form, return_form, findings, status: int = 200, conflict=None):
     statement_names = {s.key: s.name for s in _statements()}
     mappings = db.session.scalars(
         select(Mapping)
@@ -86,10 +89,28 @@ def _render(item: EvidenceItem, form, return_form, findings, status: int = 200):
             statement_names=statement_names,
             mappings=mappings,
             history=audit.history("evidence_item", item.id),
+            conflict=conflict,
+            labels=items.FIELD_LABELS,
+            shown=lambda name, value: _shown(name, value, statement_names),
             Status=Status,
         ),
         status,
     )
+
+
+def _shown(name: str, value, statement_names: dict[str, str]) -> str:
+    """A field's value as the conflict table shows it."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, date):
+        return format_date(value)
+    if name == "suggested_statements":
+        return ", ".join(statement_names.get(key, key) for key in value)
+    if name in items.CHOICE_FIELDS and value in set(items.CHOICE_FIELDS[name]):
+        return items.CHOICE_FIELDS[name](value).label
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def _review_form(item: EvidenceItem, **kwargs):
@@ -104,6 +125,7 @@ def item(item_id: int):
     item = _item_or_404(item_id)
     form = _review_form(item)
     findings = items.personal_data_findings(item)
+    conflict = None
     if form.validate_on_submit():
         changes = form.item_fields()
         version = form.version.data or None
@@ -122,6 +144,8 @@ def item(item_id: int):
                     "or remove it from the text, before accepting."
                 )
                 flash(f"{item.reference} was not accepted: its text looks like it holds personal data.", "error")
+            except items.VersionConflict as exc:
+                conflict = _refused(form, changes, exc)
             except items.ItemError as exc:
                 flash(f"Nothing was saved. {_message(exc)}", "error")
             else:
@@ -135,13 +159,30 @@ def item(item_id: int):
         else:
             try:
                 items.update_item(item, changes, user=current_user, expected_version=version)
+            except items.VersionConflict as exc:
+                conflict = _refused(form, changes, exc)
             except items.ItemError as exc:
                 flash(f"Nothing was saved. {_message(exc)}", "error")
             else:
                 flash(f"Changes to {item.reference} saved.", "success")
                 return redirect(url_for("review.item", item_id=item.id))
         findings = items.personal_data_findings(item, changes)  # as the reviewer's edits would read
+    if conflict is not None:
+        return _render(item, form, ReturnForm(formdata=None), findings, 409, conflict)
     return _render(item, form, ReturnForm(formdata=None), findings)
+
+
+def _refused(form, changes: dict, exc: items.VersionConflict) -> dict:
+    """Another reviewer saved first: say so, show their version beside this one, and keep this one in the
+    form, now based on theirs, so that saving again is a deliberate choice to replace it."""
+    theirs = exc.theirs
+    flash(
+        f"Nothing was saved: {theirs.reference} was changed by someone else while you were editing it. "
+        "Their version is shown beside yours; your changes are still in the form.",
+        "error",
+    )
+    form.version.data = str(theirs.version)
+    return {"theirs": theirs, "differences": theirs.differences(changes)}
 
 
 @bp.route("/review/<int:item_id>/return", methods=["POST"])

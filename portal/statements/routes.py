@@ -217,8 +217,12 @@ def remove(key, mapping_id):
     if not ConfirmForm().validate():
         abort(400)
     reference, category_name = mapping.item.reference, mapping.category.name
-    remove_mapping(mapping, user=current_user)
-    flash(f"Removed {reference} from {statement.name} ({category_name}).", "success")
+    try:
+        remove_mapping(mapping, user=current_user)
+    except MappingError as error:
+        flash(f"Nothing was removed: {error}.", "error")
+    else:
+        flash(f"Removed {reference} from {statement.name} ({category_name}).", "success")
     return redirect(_page_url(statement, _chosen_round(), "evidence"))
 
 
