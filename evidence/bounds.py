@@ -62,7 +62,7 @@ class NumberRange:
             raise OutOfRange(f"“{value}” is not a number")
         if isinstance(value, float) and not math.isfinite(value):
             raise OutOfRange(f"{_shown(value)} is not a number")
-        if self.whole and not float(value).is_integer():
+        if self.whole and isinstance(value, float) and not value.is_integer():
             raise OutOfRange(f"{_shown(value)} is not a whole number")
         if not self.minimum <= value <= self.maximum:
             raise OutOfRange(f"{_shown(value)} is not {self.text}")
@@ -104,7 +104,7 @@ def point_range(unit: str | None) -> NumberRange:
 
 def check_year(year: int) -> int:
     if not FIRST_DATE.year <= year <= LAST_DATE.year:
-        raise OutOfRange(f"{year} is outside {YEARS}")
+        raise OutOfRange(f"{year:04d} is outside {YEARS}")
     return year
 
 
