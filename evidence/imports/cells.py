@@ -164,8 +164,9 @@ def whole_number(value: Any, bound: NumberRange = bounds.COUNT) -> int:
     elif isinstance(value, str):
         cleaned = value.strip().replace(",", "").replace(" ", "").replace("\u00a0", "")
         if _DIGITS.match(cleaned):
-            # Read exactly rather than through a float; a figure longer than any count is too large as it stands.
-            result = int(cleaned) if len(cleaned) <= 20 else (-1 if cleaned[0] == "-" else 1) * 10**20
+            # Read exactly, not through a float. Past 20 characters only the sign matters (any such figure is
+            # beyond every bound), and int() of thousands of digits refuses to run.
+            result = int(cleaned[:21])
         else:
             try:
                 parsed, _ = _parse_number_text(value)

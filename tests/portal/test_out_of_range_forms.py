@@ -171,8 +171,9 @@ def submitted(client, kind: str) -> EvidenceItem:
     return db.session.scalar(select(EvidenceItem).order_by(EvidenceItem.id.desc()).limit(1))
 
 
-def review(client, item: EvidenceItem, **changes):
-    data = {**form_data(item.kind, **changes), "version": item.version, "action": "save"}
+def review(client, item: EvidenceItem, action: str = "save", **changes):
+    """The reviewer's form: "save" keeps the item waiting, "accept" accepts it with the changes."""
+    data = {**form_data(item.kind, **changes), "version": item.version, "action": action}
     return client.post(f"/review/{item.id}", data=data)
 
 
@@ -204,7 +205,7 @@ def item_ids() -> set[int]:
     return set(db.session.scalars(select(EvidenceItem.id)))
 
 
-FORMS = ["submit", "review", "resubmit"]
+FORMS = ["submit", "review", "accept", "resubmit"]
 
 
 @pytest.fixture
@@ -213,7 +214,8 @@ def lead(login):
 
 
 def attempt(client, lead, form: str, kind: str, outcome, **changes) -> None:
-    """Post ``changes`` through ``form`` (a new submission, a review of one, or a returned one corrected)."""
+    """Post ``changes`` through ``form``: a new submission, a review of one (saved or accepted), or a returned
+    one corrected by its submitter."""
     name = next(iter(changes))
     if form == "submit":
         ids, before = item_ids(), database()
@@ -222,7 +224,10 @@ def attempt(client, lead, form: str, kind: str, outcome, **changes) -> None:
     else:
         item = returned(client, lead, kind) if form == "resubmit" else submitted(client, kind)
         before = database()
-        response = (resubmit if form == "resubmit" else review)(client, item, **changes)
+        if form == "resubmit":
+            response = resubmit(client, item, **changes)
+        else:
+            response = review(client, item, action="accept" if form == "accept" else "save", **changes)
         saved = item_value(item.id, name)
     check(response, outcome, before, saved)
 
@@ -236,11 +241,10 @@ def test_period_dates_of_every_kind(client, lead, form):
         )
 
 
-def test_the_review_by_date_of_every_kind(client, lead):
+@pytest.mark.parametrize("form", ["review", "accept"])
+def test_the_review_by_date_of_every_kind(client, lead, form):
     for kind in Kind:
-        each(
-            labelled("Review by", DATES), lambda v, o, kind=kind: attempt(client, lead, "review", kind, o, review_by=v)
-        )
+        each(labelled("Review by", DATES), lambda v, o, kind=kind: attempt(client, lead, form, kind, o, review_by=v))
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -427,3 +431,11 @@ def test_an_edit_carrying_an_unreadable_version_is_refused_as_out_of_date(client
     assert response.status_code == 200
     assert "was changed by someone else" in page_text(response)
     assert database() == before
+
+
+@pytest.mark.parametrize("round_id", ["9" * 5000, "99999999999999999999", "2147483648", "-1", "NaN"])
+def test_choosing_a_round_that_cannot_exist_is_refused(client, lead, round_id):
+    make_round("Winter")
+    make_round("Spring")
+    assert client.get("/exports", query_string={"round": round_id, "format": "xlsx"}).status_code == 422
+    assert client.get("/rounds/compare", query_string={"a": round_id, "b": round_id}).status_code == 422
