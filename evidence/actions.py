@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from evidence import audit
+from evidence import audit, bounds
 from evidence.db import db
 from evidence.models import Action, QualityStatement, Round, User, today
 from evidence.round_lock import RoundFrozenError, ensure_open, lock_open_rounds, lock_round
@@ -45,6 +45,11 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         errors["owner"] = f"The owner can be at most {OWNER_MAX} characters."
     if due_date is not None and not isinstance(due_date, date):
         errors["due_date"] = "Give the due date as a date, for example 2026-12-31."
+    elif due_date is not None:
+        try:
+            bounds.check_date(due_date)
+        except bounds.OutOfRange as exc:
+            errors["due_date"] = f"Due date: {exc}."
     if status not in set(ActionStatus):
         errors["status"] = f"Status must be one of: {', '.join(s.label for s in ActionStatus)}."
     if errors:

@@ -4,6 +4,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from evidence.bounds import json_dumps
+
 # Named constraints so that Alembic migrations behave the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -18,4 +20,5 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# JSON columns (audit trail, sign-off snapshots) never hold NaN or Infinity, which PostgreSQL refuses.
+db = SQLAlchemy(model_class=Base, engine_options={"json_serializer": json_dumps})

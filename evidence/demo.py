@@ -9,7 +9,6 @@ loading again changes nothing and never undoes work done while trying the demo.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sqlalchemy import func, select
 
 from evidence import audit
 from evidence.accounts import MIN_PASSWORD_LENGTH
+from evidence.bounds import add_months
 from evidence.db import db
 from evidence.framework_sync import AUTHORITY_NAME, set_setting, sync_framework
 from evidence.models import (
@@ -92,12 +92,6 @@ def period_of(label: str) -> date:
     if match := QUARTER_LABEL.match(label):
         return date(int(match[1]), 3 * int(match[2]) - 2, 1)
     return datetime.strptime(label, "%b %Y").date()
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def cite(text: str, items: dict[str, EvidenceItem]) -> str:

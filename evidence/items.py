@@ -7,7 +7,6 @@ the one way an item's status moves.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from evidence import audit, personal_data
+from evidence import audit, bounds, personal_data
+from evidence.bounds import add_months
 from evidence.db import db
 from evidence.metrics import MetricError, parse_period
 from evidence.models import Attachment, AuditEvent, EvidenceItem, MetricPoint, User, today, utcnow
@@ -193,14 +193,9 @@ def fields_for(kind: str) -> tuple[str, ...]:
     return KIND_FIELDS[Kind(kind)]
 
 
-def add_months(start: date, months: int) -> date:
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
 def default_review_by(kind: str, period_end: date | None = None, period_start: date | None = None, on=None) -> date:
-    """When evidence of this kind is due a review: its kind's months after the period it covers ends."""
+    """When evidence of this kind is due a review: its kind's months after the period it covers ends
+    (at the latest ``bounds.LAST_DATE``, so a period ending late in the range still has one)."""
     return add_months(period_end or period_start or on or today(), Kind(kind).review_months)
 
 
@@ -253,6 +248,11 @@ def check_fields(kind: str, fields: Mapping[str, Any]) -> None:
     for name in ("period_start", "period_end", "review_by"):
         if fields.get(name) is not None and not isinstance(fields[name], date):
             raise ItemError(f"{label(name)}: not a date")
+        try:
+            if fields.get(name) is not None:
+                bounds.check_date(fields[name])
+        except bounds.OutOfRange as exc:
+            raise ItemError(f"{label(name)}: {exc}") from None
     start, end = fields.get("period_start"), fields.get("period_end")
     if start and end and end < start:
         raise ItemError("Period end: must be on or after the period start")
@@ -265,6 +265,12 @@ def check_fields(kind: str, fields: Mapping[str, Any]) -> None:
         value = fields.get(name)
         if value is not None and (not isinstance(value, int) or value < 0):
             raise ItemError(f"{label(name)}: must be a whole number, 0 or more")
+    for name, bound in bounds.ITEM_NUMBERS.items():
+        try:
+            if fields.get(name) is not None:
+                bound.check(fields[name])
+        except bounds.OutOfRange as exc:
+            raise ItemError(f"{label(name)}: {exc}") from None
     for name, vocab in CHOICE_FIELDS.items():
         value = fields.get(name)
         if value and value not in set(vocab):
@@ -292,7 +298,8 @@ def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_points(points: Iterable[tuple[str, float]]) -> list[tuple[date, str, float]]:
-    """(period text, value) pairs → (first day, label, value), refusing bad or repeated periods."""
+    """(period text, value) pairs → (first day, label, value), refusing bad or repeated periods
+    and values that are not numbers a metric may hold (``bounds.MEASURE``)."""
     parsed: list[tuple[date, str, float]] = []
     seen: dict[date, str] = {}
     for n, (period_text, value) in enumerate(points, start=1):
@@ -305,15 +312,19 @@ def parse_points(points: Iterable[tuple[str, float]]) -> list[tuple[date, str, f
         if period.start in seen:
             raise ItemError(f"Point {n}: {period.label} is already given as {seen[period.start]}")
         seen[period.start] = period.label
-        parsed.append((period.start, period.label, float(value)))
+        try:
+            value = bounds.MEASURE.check(value)
+        except bounds.OutOfRange as exc:
+            raise ItemError(f"Point {n}: {exc} (the value for {period.label})") from None
+        parsed.append((period.start, period.label, value))
     return parsed
 
 
 def _check_percentages(parsed: Sequence[tuple[date, str, float]], unit: str | None) -> None:
-    if (unit or "").strip() != "%":
+    if bounds.point_range(unit) is not bounds.PERCENT:
         return
     for n, (_, label, value) in enumerate(parsed, start=1):
-        if not 0 <= value <= 100:
+        if not bounds.PERCENT.holds(value):
             raise ItemError(f"Point {n}: {value:g} for {label} is not a percentage between 0 and 100")
 
 
@@ -360,8 +371,8 @@ def _apply(item: EvidenceItem, fields: Mapping[str, Any]) -> None:
         item.review_by = default_review_by(item.kind, item.period_end, item.period_start)
 
 
-def _check_version(item: EvidenceItem, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != item.version:
+def _check_version(item: EvidenceItem, expected_version: int | str | None) -> None:
+    if expected_version is not None and _version(expected_version) != item.version:
         raise VersionConflict(SavedItem.of(item))
 
 
@@ -387,6 +398,14 @@ def _changing(item: EvidenceItem) -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _version(value: int | str) -> int | None:
+    """A version as a form sends it back; text that is not one never matches, so the save is refused."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 # --- The life of an item --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from evidence import audit
+from evidence import audit, bounds
 from evidence.db import db
 from evidence.models import EvidenceItem, MetricPoint, User
 from evidence.round_lock import lock_open_rounds
@@ -38,7 +38,8 @@ class Period:
 
 
 def parse_period(text: str | None) -> Period:
-    """A month ("2026-09", "Sep 2026", "September 2026") or a quarter ("2026 Q3", "Q3 2026")."""
+    """A month ("2026-09", "Sep 2026", "September 2026") or a quarter ("2026 Q3", "Q3 2026"),
+    in the years ``bounds`` allows."""
     raw = (text or "").strip()
     if not raw:
         raise MetricError(f"enter a period: {PERIOD_HINT}")
@@ -49,7 +50,7 @@ def parse_period(text: str | None) -> Period:
     elif match := _QUARTER.match(raw):
         year = int(match.group(1) or match.group(4))
         quarter = int(match.group(2) or match.group(3))
-        return Period(date(year, 3 * quarter - 2, 1), f"{year} Q{quarter}")
+        return Period(date(_year(year), 3 * quarter - 2, 1), f"{year} Q{quarter}")
     elif match := _NAMED_MONTH.match(raw):
         name, year = match.group(1).lower(), int(match.group(2))
         if name in MONTH_NAMES:
@@ -59,10 +60,15 @@ def parse_period(text: str | None) -> Period:
     raise MetricError(f"“{raw}” is not a period the portal understands: use {PERIOD_HINT}")
 
 
+def _year(year: int) -> int:
+    try:
+        return bounds.check_year(year)
+    except bounds.OutOfRange as exc:
+        raise MetricError(str(exc)) from None
+
+
 def _month(year: int, month: int) -> Period:
-    if not 1900 <= year <= 2200:
-        raise MetricError(f"{year} is not a plausible year")
-    start = date(year, month, 1)
+    start = date(_year(year), month, 1)
     return Period(start, start.strftime("%b %Y"))
 
 
@@ -85,8 +91,11 @@ def add_point(
     period = parse_period(period_text)
     if value is None:
         raise MetricError("enter a value", field="value")
-    value = float(value)
-    if item.unit and item.unit.strip() == "%" and not 0 <= value <= 100:
+    try:
+        value = bounds.MEASURE.check(value)
+    except bounds.OutOfRange as exc:
+        raise MetricError(str(exc), field="value") from None
+    if not bounds.point_range(item.unit).holds(value):
         raise MetricError(f"{value:g} is not a percentage between 0 and 100", field="value")
     lock_open_rounds()  # an accepted metric's points are in every open round's snapshot
     existing = point_for(item, period.start)

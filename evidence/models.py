@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from evidence import bounds
 from evidence.db import db
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 
@@ -35,7 +36,7 @@ REFERENCE_PATTERN = re.compile(r"^E-(\d+)$")
 SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
 # The largest id an INTEGER column holds on PostgreSQL: a larger number names nothing, and must
 # not reach a query, where it would raise rather than find nothing.
-MAX_ID = 2**31 - 1
+MAX_ID = bounds.MAX_ID
 SEARCHED_FIELDS = ("title", "summary", "source", "quote_text")
 
 # werkzeug's scrypt by default; the test suite swaps in a cheap method to stay fast.

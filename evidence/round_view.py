@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from evidence import bounds
 from evidence.citations import cited_references
 from evidence.db import db
 from evidence.framework_sync import AUTHORITY_NAME, FRAMEWORK_VERSION, categories, get_setting, statements_by_theme
@@ -275,7 +276,11 @@ def _datetime(value: str | None) -> datetime | None:
 
 def _accepted_items() -> dict[int, ItemView]:
     """Every accepted item as an ``ItemView``, read as plain rows (no ORM objects: a large
-    portfolio has tens of thousands of items, mappings and points)."""
+    portfolio has tens of thousands of items, mappings and points).
+
+    A number stored as Infinity or NaN (before values were checked) counts as missing, as it
+    must in a snapshot: JSON cannot hold it.
+    """
     columns = [getattr(EvidenceItem, name) for name in DETAIL_FIELDS]
     accepted = EvidenceItem.status == Status.ACCEPTED
     items: dict[int, ItemView] = {}
@@ -304,7 +309,11 @@ def _accepted_items() -> dict[int, ItemView]:
             period_start=start,
             period_end=end,
             review_by=review_by,
-            details={name: value for name, value in zip(DETAIL_FIELDS, details, strict=True) if value is not None},
+            details={
+                name: value
+                for name, value in zip(DETAIL_FIELDS, details, strict=True)
+                if bounds.finite(value) is not None
+            },
         )
     for item_id, period, label, value in db.session.execute(
         select(MetricPoint.item_id, MetricPoint.period, MetricPoint.label, MetricPoint.value)
@@ -312,7 +321,8 @@ def _accepted_items() -> dict[int, ItemView]:
         .where(accepted)
         .order_by(MetricPoint.item_id, MetricPoint.period)
     ):
-        items[item_id].points.append(PointView(period, label, value))
+        if bounds.finite(value) is not None:
+            items[item_id].points.append(PointView(period, label, value))
     for item_id, name in db.session.execute(
         select(Attachment.item_id, Attachment.original_name)
         .join(EvidenceItem)

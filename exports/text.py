@@ -24,8 +24,8 @@ Markdown
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import timedelta
 from functools import cache
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -165,7 +165,7 @@ def period_text(start, end=None) -> str:
         return ""
     if not end or end == start:
         return f"{start.day} {_month_year(start)}"
-    whole_months = start.day == 1 and (end + timedelta(days=1)).day == 1 and end >= start
+    whole_months = start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1] and end >= start
     if not whole_months:
         return f"{start.day} {_month_year(start)} – {end.day} {_month_year(end)}"
     if start.year == end.year:

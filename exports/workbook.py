@@ -246,6 +246,8 @@ class _Sheet:
             text = _xml_text(text)
             return f'<c r="{ref}" s="{style_id}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
         if isinstance(value, date):
+            if value.year < 1900:  # Excel has no such date (one stored before dates were checked): show it as text
+                return self._cell(ref, value.isoformat(), style_id)
             return f'<c r="{ref}" s="{style_id}"><v>{_serial(value)}</v></c>'
         if isinstance(value, int | float):
             if not math.isfinite(value):

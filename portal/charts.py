@@ -15,6 +15,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from evidence import bounds
+
 LINE_COLOUR = "#1d4f91"
 TARGET_COLOUR = "#067647"
 COMPARATOR_COLOUR = "#b54708"
@@ -28,6 +30,8 @@ def format_value(value: float | None, unit: str = "") -> str:
     """A value as people read it: 61%, 1,250, 12.5 days."""
     if value is None:
         return ""
+    if isinstance(value, float) and not math.isfinite(value):  # stored before values were checked
+        return "not a number"
     text = f"{value:,.2f}".rstrip("0").rstrip(".") if not float(value).is_integer() else f"{int(value):,}"
     unit = (unit or "").strip()
     if not unit:
@@ -36,13 +40,14 @@ def format_value(value: float | None, unit: str = "") -> str:
 
 
 def _pairs(points: Iterable[Any]) -> list[tuple[str, float]]:
+    """(label, value) of each point a chart can draw: a value beyond ``bounds.MEASURE`` is left out."""
     out = []
     for point in points:
         if isinstance(point, tuple | list):
             label, value = point[0], point[1]
         else:
             label, value = point.label, point.value
-        if value is not None:
+        if bounds.usable(value) is not None:
             out.append((str(label), float(value)))
     return out
 
@@ -100,6 +105,7 @@ def line_chart(
     comparator_name = (comparator_label or "").strip() or "Comparator"
 
     values = [v for _, v in pairs]
+    target, comparator = bounds.usable(target), bounds.usable(comparator)
     extent = [*values, *(x for x in (target, comparator) if x is not None)]
     lo, hi, ticks = _scale(extent, 3 if small else 5)
 

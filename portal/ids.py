@@ -1,4 +1,4 @@
-"""Ids in addresses: only what the database can hold is looked up.
+"""Ids in addresses and forms: only what the database can hold is looked up.
 
 An id beyond the range of an INTEGER column makes PostgreSQL (and SQLite's
 driver) raise instead of finding nothing, so such ids are treated as not found
@@ -8,6 +8,8 @@ before any query runs.
 from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter
+from wtforms import IntegerField
+from wtforms.validators import StopValidation
 
 from evidence.models import MAX_ID
 
@@ -22,10 +24,26 @@ class IdConverter(IntegerConverter):
 
 def id_arg(value: str | None) -> int | None:
     """A query-string id (ASCII digits, at most ``MAX_ID``), or None when the text is not one."""
-    if not value or not value.isascii() or not value.isdigit():
+    if not value or not value.isascii() or not value.isdigit() or len(value) > len(str(MAX_ID)):
         return None
     number = int(value)
     return number if number <= MAX_ID else None
+
+
+class IdField(IntegerField):
+    """An id posted by a form (a hidden field, a select's value). Text that is not one, or a number
+    beyond ``MAX_ID``, is refused with ``message`` before any query is asked about it."""
+
+    def __init__(self, label=None, validators=None, message="Not a valid choice.", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        self.data = id_arg(valuelist[0].strip()) if valuelist else None
+
+    def pre_validate(self, form):
+        if self.data is None and self.raw_data and self.raw_data[0].strip():
+            raise StopValidation(self.message)
 
 
 def page_arg(value: str | None) -> int:

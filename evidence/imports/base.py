@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from calendar import monthrange
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from evidence import personal_data
+from evidence.bounds import add_months
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
@@ -432,12 +432,6 @@ class Importer:
 def natural_key(kind: str, *parts: str) -> str:
     joined = "|".join(cells.normalise(p) for p in parts)
     return f"import:{kind}:{hashlib.sha1(joined.encode('utf-8')).hexdigest()}"
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def default_review_by(kind: str) -> date:

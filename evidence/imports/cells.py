@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from evidence import bounds
+from evidence.bounds import NumberRange
+
 PERCENT_RULE = (
     "Write a percentage as 61%, 61 or 0.61: all three mean 61 per cent. A number of 1 or less written with a "
     "decimal point (0.61), or a cell formatted as a percentage in Excel, is read as a fraction; any other number "
@@ -33,6 +36,10 @@ class CellError(ValueError):
     def __init__(self, reason: str):
         self.reason = reason
         super().__init__(reason)
+
+
+class CellOutOfRange(CellError):
+    """A value that was read but is outside what the portal stores (``evidence.bounds``)."""
 
 
 class PercentValue(float):
@@ -118,23 +125,34 @@ def _parse_number_text(raw: str) -> tuple[float, bool]:
     return float(cleaned), "." in cleaned
 
 
-def number(value: Any) -> float:
+def _within(value: float, bound: NumberRange) -> float:
+    """A number read from a cell, refused unless ``bound`` holds it (Infinity and NaN never do)."""
+    if not bound.holds(value):
+        raise CellOutOfRange(f"Out of range: must be {bound.text}")
+    return bound.check(value)
+
+
+def number(value: Any, bound: NumberRange = bounds.MEASURE) -> float:
     """A plain number. "1,234.5" is understood; "61%" and a percent-formatted cell give 61."""
     if isinstance(value, bool):
         raise CellError("Not a number")
     if isinstance(value, PercentValue):
-        return round(float(value) * 100, 6)
+        return _within(round(float(value) * 100, 6), bound)
     if isinstance(value, int | float):
-        return float(value)
+        return _within(float(value), bound)
     if isinstance(value, str):
         raw = value.strip()
         if raw.endswith("%"):
-            return _parse_number_text(raw[:-1])[0]
-        return _parse_number_text(raw)[0]
+            return _within(_parse_number_text(raw[:-1])[0], bound)
+        return _within(_parse_number_text(raw)[0], bound)
     raise CellError("Not a number")
 
 
-def whole_number(value: Any, minimum: int | None = 0) -> int:
+_DIGITS = re.compile(r"^[+-]?\d+$")
+
+
+def whole_number(value: Any, bound: NumberRange = bounds.COUNT) -> int:
+    """A whole number within ``bound`` (a count, by default: 0 to ``bounds.COUNT.maximum``)."""
     if isinstance(value, bool | PercentValue):
         raise CellError("Not a whole number")
     if isinstance(value, int):
@@ -144,17 +162,25 @@ def whole_number(value: Any, minimum: int | None = 0) -> int:
             raise CellError("Not a whole number")
         result = int(value)
     elif isinstance(value, str):
-        try:
-            parsed, _ = _parse_number_text(value)
-        except CellError:
-            raise CellError("Not a whole number") from None
-        if not parsed.is_integer():
-            raise CellError("Not a whole number")
-        result = int(parsed)
+        cleaned = value.strip().replace(",", "").replace(" ", "").replace("\u00a0", "")
+        if _DIGITS.match(cleaned):
+            # Read exactly, not through a float. Past 20 characters only the sign matters (any such figure is
+            # beyond every bound), and int() of thousands of digits refuses to run.
+            result = int(cleaned[:21])
+        else:
+            try:
+                parsed, _ = _parse_number_text(value)
+            except CellError:
+                raise CellError("Not a whole number") from None
+            if not parsed.is_integer():
+                raise CellError("Not a whole number")
+            result = int(parsed)
     else:
         raise CellError("Not a whole number")
-    if minimum is not None and result < minimum:
-        raise CellError(f"Must be {minimum} or more")
+    if result < bound.minimum:
+        raise CellOutOfRange(f"Must be {bound.minimum:,} or more")
+    if result > bound.maximum:
+        raise CellOutOfRange(f"Too large: at most {bound.maximum:,}")
     return result
 
 
@@ -182,11 +208,13 @@ def percent(value: Any) -> float:
     else:
         raise CellError("Not a percentage")
     result = round(result, 6)
-    if result > 100:
+    if result > bounds.PERCENT.maximum:
         raise CellError("Percentage over 100")
-    if result < 0:
+    if result < bounds.PERCENT.minimum:
         raise CellError("Percentage below 0")
-    return result
+    if not bounds.PERCENT.holds(result):
+        raise CellError("Not a percentage")
+    return bounds.PERCENT.check(result)
 
 
 # --- Dates and periods -------------------------------------------------------------------------------------------
@@ -206,15 +234,23 @@ def _date_from_text(raw: str) -> date | None:
     return None
 
 
+def _in_range(day: date) -> date:
+    try:
+        return bounds.check_date(day)
+    except bounds.OutOfRange as exc:
+        raise CellOutOfRange(str(exc)) from None
+
+
 def a_date(value: Any) -> date:
+    """A date in the years ``bounds`` allows."""
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date())
     if isinstance(value, date):
-        return value
+        return _in_range(value)
     if isinstance(value, str):
         parsed = _date_from_text(value)
         if parsed is not None:
-            return parsed
+            return _in_range(parsed)
     raise CellError(f"Date does not parse: write it as {DATE_FORMS}")
 
 
@@ -235,13 +271,25 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+def _year(year: int) -> int:
+    try:
+        return bounds.check_year(year)
+    except bounds.OutOfRange as exc:
+        raise CellOutOfRange(str(exc)) from None
+
+
 def month_period(year: int, month: int) -> Period:
-    return Period(date(year, month, 1), _month_end(year, month), f"{calendar.month_abbr[month]} {year}")
+    return Period(date(_year(year), month, 1), _month_end(year, month), f"{calendar.month_abbr[month]} {year}")
 
 
 def quarter_period(year: int, quarter: int) -> Period:
     first = 3 * (quarter - 1) + 1
-    return Period(date(year, first, 1), _month_end(year, first + 2), f"{year} Q{quarter}")
+    return Period(date(_year(year), first, 1), _month_end(year, first + 2), f"{year} Q{quarter}")
+
+
+def _financial_year(year: int) -> Period:
+    end = _in_range(date(_year(year) + 1, 3, 31))  # April to March: 2100/01 ends outside the range
+    return Period(date(year, 4, 1), end, f"{year}/{str(year + 1)[2:]}")
 
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -258,12 +306,12 @@ _YEAR = re.compile(r"^(\d{4})$")
 
 
 def period(value: Any) -> Period:
-    """A month, quarter, financial year, year or date (see ``PERIOD_FORMS``)."""
+    """A month, quarter, financial year, year or date (see ``PERIOD_FORMS``), in the years ``bounds`` allows."""
     if isinstance(value, datetime | date):
         day = a_date(value)
         return Period(day, day, _day_label(day))
-    if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2200:
-        return Period(date(value, 1, 1), date(value, 12, 31), str(value))
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return Period(date(_year(value), 1, 1), date(value, 12, 31), str(value))
     if isinstance(value, str):
         found = _period_from_text(value)
         if found is not None:
@@ -282,8 +330,7 @@ def _period_from_text(raw: str) -> Period | None:
         if iso_month and "-" in cleaned and 1 <= int(iso_month.group(2)) <= 12:
             return month_period(int(iso_month.group(1)), int(iso_month.group(2)))
         if (match := _FINANCIAL_YEAR.match(cleaned)) and _is_next_year(match.group(1), match.group(2)):
-            year = int(match.group(1))
-            return Period(date(year, 4, 1), date(year + 1, 3, 31), f"{year}/{str(year + 1)[2:]}")
+            return _financial_year(int(match.group(1)))
         if iso_month:
             month = int(iso_month.group(2))
             return month_period(int(iso_month.group(1)), month) if 1 <= month <= 12 else None
@@ -293,12 +340,15 @@ def _period_from_text(raw: str) -> Period | None:
         if (match := _NAMED_MONTH.match(cleaned)) and match.group(1) in _MONTHS:
             return month_period(int(match.group(2)), _MONTHS[match.group(1)])
         if match := _YEAR.match(cleaned):
-            year = int(match.group(1))
+            year = _year(int(match.group(1)))
             return Period(date(year, 1, 1), date(year, 12, 31), str(year))
+    except CellOutOfRange:
+        raise
     except ValueError:
         return None
     day = _date_from_text(raw)
     if day is not None:
+        day = _in_range(day)
         return Period(day, day, _day_label(day))
     return None
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit
+from evidence import audit, bounds
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.base import (
@@ -53,6 +53,9 @@ DESCRIBING = {
     "Source": "source",
     "Summary": "summary",
 }
+
+
+PERCENT_REASON = "Not a percentage between 0 and 100, and the metric's unit is %"
 
 
 def _metric(raw: Any, _lookups) -> str:
@@ -240,6 +243,9 @@ class MetricImporter(Importer):
             else:
                 point, spec = None, new_metrics[target]
                 reference, name, unit = "New", spec["title"], spec.get("unit") or ""
+            if not bounds.point_range(unit).holds(value):
+                new_errors.append(self.error(row, "Value", row.raw["Value"], PERCENT_REASON))
+                continue
             changes, findings = [], []
             if how == "new" and target not in announced:
                 announced.add(target)
@@ -316,6 +322,7 @@ class MetricImporter(Importer):
         """The description of each new metric, gathered from its rows; rows that disagree are errors."""
         specs: dict[str, dict[str, Any]] = {}
         sources: dict[tuple[str, str], int] = {}
+        given_by: dict[tuple[str, str], ParsedRow] = {}
         ignored: dict[str, list[int]] = defaultdict(list)
         for row in rows:
             if row.row not in targets:
@@ -346,9 +353,15 @@ class MetricImporter(Importer):
                     continue
                 spec[attr] = value
                 sources.setdefault((target, attr), row.row)
+                given_by.setdefault((target, attr), row)
             for mapping in self.mappings_of(row.values):
                 if all((m[0].id, m[1].id) != (mapping[0].id, mapping[1].id) for m in spec["wanted"]):
                     spec["wanted"].append(mapping)
+        for target, spec in specs.items():
+            # A percentage's target is a percentage too (as on the metric's own form).
+            if spec.get("target") is not None and not bounds.point_range(spec.get("unit")).holds(spec["target"]):
+                row = given_by[(target, "target")]
+                errors.append(self.error(row, "Target", row.raw["Target"], PERCENT_REASON))
         notices = [
             f"{reference} already exists, so the unit, direction, target, comparator, source, summary and mapping "
             f"cells in row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} were not used. "

@@ -85,6 +85,8 @@ def _reference(raw: Any, _lookups: Lookups | None = None) -> int:
 def _period(raw: Any) -> cells.Period:
     try:
         return cells.period(raw)
+    except cells.CellOutOfRange:
+        raise
     except CellError:
         raise CellError(f"Date does not parse: write it as {cells.DATE_FORMS}, or a month such as 2026-03") from None
 
@@ -93,6 +95,8 @@ def _review_by(raw: Any) -> date:
     """A date, or a month, quarter or year meaning its last day ("review by March 2027")."""
     try:
         return cells.a_date(raw)
+    except cells.CellOutOfRange:
+        raise
     except CellError:
         return _period(raw).end
 
@@ -487,6 +491,8 @@ class RegisterImporter(Importer):
         checks = [{name: changed[name]} for name in TEXT_FIELDS if name in changed]
         if "period_start" in changed or "period_end" in changed:
             checks.append({name: changed.get(name, getattr(item, name)) for name in ("period_start", "period_end")})
+        if changed.get("review_by") is not None:
+            checks.append({"review_by": changed["review_by"]})
         for fields in checks:
             try:
                 check_fields(item.kind, fields)

@@ -14,6 +14,8 @@ from evidence.vocab import Kind
 def _as_period(raw: Any, _lookups=None) -> cells.Period:
     try:
         return cells.period(raw)
+    except cells.CellOutOfRange:
+        raise
     except cells.CellError:
         raise cells.CellError(
             f"Date does not parse: write it as {cells.DATE_FORMS}, or a month such as 2026-03"
@@ -84,7 +86,7 @@ class SurveyImporter(ItemImporter):
             "Whole number",
             "How many people answered the question.",
             412,
-            parse=lambda raw, _: cells.whole_number(raw, minimum=0),
+            parse=lambda raw, _: cells.whole_number(raw),
             aliases=("n", "Responses", "Number of respondents"),
             number_format="0",
             width=12,

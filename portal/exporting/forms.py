@@ -1,9 +1,10 @@
-from wtforms import IntegerField, RadioField, SelectField, StringField
+from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired
 from wtforms.widgets import HiddenInput
 
 from exports.packs import FORMATS, XLSX
 from portal.forms import BaseForm
+from portal.ids import IdField
 
 FORMAT_CHOICES = [(key, spec.label) for key, spec in FORMATS.items()]
 
@@ -23,7 +24,9 @@ class ChooseForm(BaseForm):
 class DownloadForm(BaseForm):
     """Go on: the manager has seen the checks and wants the file."""
 
-    round = IntegerField(widget=HiddenInput(), validators=[InputRequired(message="Choose a round.")])
+    round = IdField(
+        widget=HiddenInput(), validators=[InputRequired(message="Choose a round.")], message="Choose a round."
+    )
     format = StringField(
         widget=HiddenInput(),
         validators=[InputRequired(message="Choose a format."), AnyOf(list(FORMATS), message="Unknown format.")],

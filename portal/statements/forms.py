@@ -1,9 +1,10 @@
-from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from evidence.assessments import TEXT_MAX
 from evidence.vocab import ActionStatus, Stance
 from portal.forms import BaseForm
+from portal.submissions.forms import PlainDateField
 from quality_statements import scoring
 
 
@@ -94,7 +95,7 @@ class ActionForm(BaseForm):
         "What will be done", validators=[DataRequired(message="Say what will be done."), Length(max=2000)]
     )
     owner = StringField("Owner", validators=[DataRequired(message="Name who owns the action."), Length(max=200)])
-    due_date = DateField("Due date", validators=[Optional()])
+    due_date = PlainDateField("Due date", validators=[Optional()])
     status = SelectField("Status", choices=ActionStatus.choices(), default=ActionStatus.OPEN)
     submit = SubmitField("Save action")
 

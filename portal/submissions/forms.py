@@ -7,6 +7,7 @@ the review blueprint extends the same classes.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 
@@ -17,13 +18,14 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from evidence import storage
+from evidence import bounds, storage
 from evidence.items import FIELD_LABELS, KIND_FIELDS
 from evidence.metrics import PERIOD_HINT, MetricError, parse_period
 from evidence.vocab import Direction, Kind, QuoteTone, Voice
 from portal.forms import BaseForm
 
 POINT_ROWS = 6  # blank rows offered for a new metric's first values
+_DIGITS = re.compile(r"^[+-]?\d+$")
 L = FIELD_LABELS
 
 
@@ -31,9 +33,15 @@ L = FIELD_LABELS
 
 
 class PlainDateField(DateField):
-    """A date as 2026-04-01 (what a date input sends) or 1/4/2026."""
+    """A date as 2026-04-01 (what a date input sends) or 1/4/2026, in the years ``bounds`` allows."""
 
     def __init__(self, label=None, validators=None, **kwargs):
+        # A date input offers only the range the portal stores.
+        kwargs["render_kw"] = {
+            "min": bounds.FIRST_DATE.isoformat(),
+            "max": bounds.LAST_DATE.isoformat(),
+            **(kwargs.get("render_kw") or {}),
+        }
         super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
 
     def process_formdata(self, valuelist):
@@ -43,21 +51,40 @@ class PlainDateField(DateField):
             return
         for fmt in self.strptime_format:
             try:
-                self.data = datetime.strptime(text, fmt).date()
-                return
+                day = datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
+            try:
+                self.data = bounds.check_date(day)
+            except bounds.OutOfRange as exc:
+                raise ValueError(f"{self.label.text}: {exc}.") from None
+            return
         raise ValueError(f"{self.label.text}: “{text}” is not a date; enter it like 2026-04-01.")
 
 
 class NumberField(Field):
-    """A number typed as text: "1,250", "12.5", "-3"; with ``percent`` also "61%"."""
+    """A number typed as text: "1,250", "12.5", "-3"; with ``percent`` also "61%".
+
+    ``minimum`` and ``maximum`` are what the field asks for; ``bound`` (from ``evidence.bounds``) is
+    what the portal stores at all, the same range the domain checks.
+    """
 
     widget = TextInput()
 
-    def __init__(self, label=None, validators=None, whole=False, percent=False, minimum=None, maximum=None, **kw):
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        whole=False,
+        percent=False,
+        minimum=None,
+        maximum=None,
+        bound=bounds.MEASURE,
+        **kw,
+    ):
         super().__init__(label, validators, **kw)
         self.whole, self.percent, self.minimum, self.maximum = whole, percent, minimum, maximum
+        self.bound = bound
 
     def _value(self):
         if self.raw_data:
@@ -89,14 +116,15 @@ class NumberField(Field):
             cleaned = cleaned[:-1]
         try:
             value = float(cleaned)
-            if not value == value or value in (float("inf"), float("-inf")):
+            if not math.isfinite(value):
                 raise ValueError
         except ValueError:
             raise ValueError(f"{self.label.text}: “{text}” is not {self._what()}.") from None
         if self.whole:
             if not value.is_integer():
                 raise ValueError(f"{self.label.text}: “{text}” is not {self._what()}.")
-            value = int(value)
+            # Digits are read exactly: 2,147,483,648 must not round to a neighbour on its way through a float.
+            value = int(cleaned) if _DIGITS.match(cleaned) and len(cleaned) <= 30 else int(value)
         self.data = value
 
     def pre_validate(self, form):
@@ -106,6 +134,10 @@ class NumberField(Field):
             self.maximum is not None and self.data > self.maximum
         ):
             raise StopValidation(f"{self.label.text}: {self.data:g} is out of range; enter {self._what()}.")
+        try:
+            self.data = self.bound.check(self.data)
+        except bounds.OutOfRange as exc:
+            raise StopValidation(f"{self.label.text}: {exc}.") from None
 
 
 class ChoiceField(RadioField):
@@ -231,7 +263,7 @@ class ItemForm(BaseForm):
 
     def _validate_points(self) -> bool:
         ok, seen, filled = True, {}, 0
-        percent = (self.unit.data or "").strip() == "%"
+        values = bounds.point_range(self.unit.data)
         for n, (period_field, value_field) in enumerate(self.point_fields(), start=1):
             text = (period_field.data or "").strip()
             typed_value = ((value_field.raw_data or [""])[0] or "").strip()
@@ -259,7 +291,7 @@ class ItemForm(BaseForm):
             if value_field.data is None and not value_field.errors:
                 value_field.errors.append(f"Value {n}: enter the value for {period.label}.")
                 ok = False
-            elif percent and value_field.data is not None and not 0 <= value_field.data <= 100:
+            elif value_field.data is not None and not value_field.errors and not values.holds(value_field.data):
                 value_field.errors.append(f"Value {n}: {value_field.data:g}% is not between 0 and 100.")
                 ok = False
         if filled == 0:
@@ -275,8 +307,8 @@ class SurveyFields:
         validators=[required(L["survey_name"], "name the survey."), most(L["survey_name"], 200)],
     )
     question = TextAreaField(L["question"], validators=[Optional(), most(L["question"], 5000)])
-    respondents = NumberField(L["respondents"], whole=True, minimum=0)
-    result_percent = NumberField(L["result_percent"], percent=True, minimum=0, maximum=100)
+    respondents = NumberField(L["respondents"], whole=True, minimum=0, bound=bounds.COUNT)
+    result_percent = NumberField(L["result_percent"], percent=True, minimum=0, maximum=100, bound=bounds.PERCENT)
     population = StringField(L["population"], validators=[Optional(), most(L["population"], 200)])
 
     def validate_result_percent(self, field):
@@ -300,7 +332,7 @@ class MetricFields:
             raise ValidationError(f"{L['comparator_label']}: name the comparator, e.g. England average.")
 
     def validate_target(self, field):
-        if (self.unit.data or "").strip() == "%" and field.data is not None and not 0 <= field.data <= 100:
+        if field.data is not None and not bounds.point_range(self.unit.data).holds(field.data):
             raise ValidationError(f"{L['target']}: {field.data:g}% is not between 0 and 100.")
 
 
@@ -348,7 +380,7 @@ class PartnerFeedbackFields:
 
 
 class CaseAuditFields:
-    cases_reviewed = NumberField(L["cases_reviewed"], whole=True, minimum=1)
+    cases_reviewed = NumberField(L["cases_reviewed"], whole=True, minimum=1, bound=bounds.COUNT)
     audit_outcome = TextAreaField(
         L["audit_outcome"],
         validators=[required(L["audit_outcome"], "say what the audit found."), most(L["audit_outcome"], 5000)],
