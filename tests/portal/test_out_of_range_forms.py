@@ -428,7 +428,7 @@ def test_an_edit_carrying_an_unreadable_version_is_refused_as_out_of_date(client
     before = database()
     data = {**form_data(Kind.SURVEY), "version": version, "action": "save"}
     response = client.post(f"/review/{item.id}", data=data)
-    assert response.status_code == 200
+    assert response.status_code == 409  # a conflict, shown with the saved version beside the edit
     assert "was changed by someone else" in page_text(response)
     assert database() == before
 
