@@ -34,6 +34,13 @@ def from_environment(instance_path: str) -> dict:
         max_upload = int(float(upload_mb) * 1024 * 1024)
     except ValueError as exc:
         raise ConfigError(f"MAX_UPLOAD_MB must be a number of megabytes, not {upload_mb!r}") from exc
+    restore_gb = os.environ.get("RESTORE_MAX_GB", "4")
+    try:
+        restore_max = int(float(restore_gb) * 1024**3)
+    except ValueError as exc:
+        raise ConfigError(f"RESTORE_MAX_GB must be a number of gigabytes, not {restore_gb!r}") from exc
+    if restore_max <= 0:
+        raise ConfigError(f"RESTORE_MAX_GB must be more than 0, not {restore_gb!r}")
     debug = _bool("FLASK_DEBUG", False)
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
@@ -42,6 +49,7 @@ def from_environment(instance_path: str) -> dict:
         ),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": max_upload,
+        "RESTORE_MAX_BYTES": restore_max,  # the most a backup may unpack to (a zip bomb stops here)
         "AUTHORITY_NAME": os.environ.get("AUTHORITY_NAME", ""),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
         "SESSION_COOKIE_HTTPONLY": True,
