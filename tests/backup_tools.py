@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import zipfile
 import zlib
@@ -75,18 +76,25 @@ def member(source: Path, name: str) -> bytes:
         return archive.read(name)
 
 
-def _zeros_deflated(mib: int) -> tuple[bytes, int]:
-    """Raw deflate data for ``mib`` MiB of zero bytes (about 1 KB per MiB) and its CRC-32, made quickly."""
+def _zeros_deflated(mib: int, start: bytes) -> tuple[bytes, int]:
+    """Raw deflate data for ``start`` and then zeros, ``mib`` MiB in all (about 1 KB per MiB), with its CRC-32.
+
+    Made quickly: one MiB of zeros compressed and flushed so that its bytes can simply be repeated.
+    """
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = start + b"\0" * (MiB - len(start))
+    head = compressor.compress(first) + compressor.flush(zlib.Z_FULL_FLUSH)
     block = compressor.compress(b"\0" * MiB) + compressor.flush(zlib.Z_FULL_FLUSH)
-    crc, zeros = 0, b"\0" * MiB
-    for _ in range(mib):
+    crc, zeros = zlib.crc32(first), b"\0" * MiB
+    for _ in range(mib - 1):
         crc = zlib.crc32(zeros, crc)
-    return block * mib + compressor.flush(zlib.Z_FINISH), crc
+    return head + block * (mib - 1) + compressor.flush(zlib.Z_FINISH), crc
 
 
-def zip_with_bomb(source: Path, target: Path, name: str, mib: int, *, declared: int | None = None) -> Path:
-    """A copy of a backup with one more member ``name`` that inflates to ``mib`` MiB of zeros.
+def zip_with_bomb(
+    source: Path, target: Path, name: str, mib: int, *, declared: int | None = None, start: bytes = b""
+) -> Path:
+    """A copy of a backup with one more member ``name`` that inflates to ``mib`` MiB: ``start``, then zeros.
 
     The zip is written by hand so that the member's header can claim another size (``declared``) than
     its data really has, as a hostile zip would.
@@ -95,9 +103,12 @@ def zip_with_bomb(source: Path, target: Path, name: str, mib: int, *, declared: 
     with zipfile.ZipFile(source) as old:
         for info in old.infolist():
             data = old.read(info.filename)
+            if info.filename == "backup.json" and name.startswith("uploads/"):  # the manifest counts the files
+                manifest = json.loads(data)
+                data = json.dumps({**manifest, "uploads": manifest["uploads"] + 1}).encode()
             compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
             members.append((info.filename, compressor.compress(data) + compressor.flush(), zlib.crc32(data), len(data)))
-    raw, crc = _zeros_deflated(mib)
+    raw, crc = _zeros_deflated(mib, start)
     members.append((name, raw, crc, mib * MiB if declared is None else declared))
     with open(target, "wb") as out:
         directory = b""

@@ -26,6 +26,11 @@ from evidence.backups.errors import RestoreRefused, SizeLimitExceeded, shown, si
 
 MANIFEST = "backup.json"
 DATABASE_MEMBERS = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
+# How each database file begins, so that a member that is not one is refused at its first chunk.
+DATABASE_SIGNATURES = {
+    "sqlite": (b"SQLite format 3\x00", "an SQLite database"),
+    "postgresql": (b"PGDMP", "a pg_dump file"),
+}
 UPLOADS = "uploads/"
 # Every revision of the schema since the first migration has had these tables.
 ASSURE_TABLES = frozenset(
@@ -108,22 +113,30 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, out: BinaryIO) -> str:
-    """Stream one member into ``out`` in chunks, never past its declared size; returns its SHA-256."""
-    digest, written = hashlib.sha256(), 0
+def copy_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, out: BinaryIO, *, digest=None, signature: tuple | None = None
+) -> None:
+    """Stream one member into ``out`` in chunks, never past its declared size, feeding ``digest`` if given.
+
+    With a ``signature`` (first bytes, what they mean), a member that does not begin with them is refused
+    at its first chunk.
+    """
+    written = 0
     try:
         with archive.open(info) as member:
             while chunk := member.read(CHUNK):
+                if signature and not written and not chunk.startswith(signature[0]):
+                    raise RestoreRefused(f"the member {shown(info.filename)} is not {signature[1]}")
                 written += len(chunk)
                 if written > info.file_size:
                     raise RestoreRefused(f"the member {shown(info.filename)} holds more than its header says")
-                digest.update(chunk)
+                if digest is not None:
+                    digest.update(chunk)
                 out.write(chunk)
     except _READ_ERRORS as exc:
         raise RestoreRefused(f"the member {shown(info.filename)} is damaged ({exc})") from exc
     if written != info.file_size:
         raise RestoreRefused(f"the member {shown(info.filename)} holds less than its header says")
-    return digest.hexdigest()
 
 
 def _read_manifest(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict:
@@ -224,15 +237,18 @@ def unpack_uploads(archive: zipfile.ZipFile, contents: Contents, target: Path) -
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "wb") as out:
-                files[relative] = copy_member(archive, info, out)
+                digest = hashlib.sha256()
+                copy_member(archive, info, out, digest=digest)
+                files[relative] = digest.hexdigest()
         except OSError as exc:
             raise RestoreRefused(f"the member {shown(info.filename)} could not be unpacked ({exc.strerror})") from exc
     return files
 
 
 def unpack_database(archive: zipfile.ZipFile, contents: Contents, target: Path) -> None:
+    signature = DATABASE_SIGNATURES[contents.manifest["database"]]
     try:
         with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-            copy_member(archive, contents.database, out)
+            copy_member(archive, contents.database, out, signature=signature)
     except OSError as exc:
         raise RestoreRefused(f"the database could not be unpacked ({exc.strerror})") from exc
