@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from evidence.backups import postgres, scratch, sqlite
 from evidence.backups.archive import CHUNK, DATABASE_MEMBERS, MANIFEST, UPLOADS
 from evidence.backups.errors import BackupError
+from evidence.backups.restore import WORKSPACE as RESTORE_WORKSPACE
 
 ENGINES = {"sqlite": sqlite, "postgresql": postgres}
 
@@ -51,6 +52,7 @@ def make_backup(database_url: str, upload_dir: str, out: Path) -> dict:
     with contextlib.ExitStack() as stack:
         if upload_root.parent.exists():  # no restore may swap the files while they are read
             stack.enter_context(scratch.locked(upload_root.parent, shared=True))
+            scratch.sweep(upload_root.parent, RESTORE_WORKSPACE)  # a killed restore's unpacked copy
         work = stack.enter_context(scratch.workspace(out.parent, ".assure-backup-"))
         out.with_name(out.name + ".partial").unlink(missing_ok=True)  # left by a killed run of an older version
         member = DATABASE_MEMBERS[backend]

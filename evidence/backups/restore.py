@@ -15,6 +15,7 @@ the private folder of a killed run is removed by the next one.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from evidence.backups.errors import BackupError, RestoreRefused, size
 from evidence.backups.uploads import UploadSwap
 
 ENGINES = {"sqlite": sqlite, "postgresql": postgres}
+WORKSPACE = ".assure-restore-"  # the private folder beside the uploads, swept by the next backup or restore
 # Unpacking must leave this much of the disk free for the portal itself.
 SPARE_BYTES = 256 * 1024 * 1024
 
@@ -44,6 +46,18 @@ class RestoreResult:
 
 def _describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc.strerror or exc)
+
+
+def _prepare(swap: UploadSwap, loader) -> None:
+    """Everything up to the commit; on any failure, undo it (the database has not committed)."""
+    try:
+        swap.prepare()
+        loader.prepare()
+        swap.enter()
+    except BaseException:
+        loader.abort()
+        swap.leave()
+        raise
 
 
 @functools.cache
@@ -64,6 +78,10 @@ def restore_backup(
         raise RestoreRefused(f"restoring {backend} databases is not supported")
     known, head = migration_revisions(str(migrations_dir))
     live = Path(upload_dir).resolve()
+    if os.path.ismount(live):
+        raise RestoreRefused(
+            f"the upload folder {live} is a mount point, which cannot be swapped; set UPLOAD_DIR to a folder inside it"
+        )
     live.parent.mkdir(parents=True, exist_ok=True)
     with scratch.locked(live.parent), open_backup(Path(source)) as archive:
         contents = check(archive, backend, max_bytes)
@@ -73,23 +91,21 @@ def restore_backup(
                 f"it would unpack to {size(contents.unpacked_bytes)}, but only {size(free)} is free in "
                 f"{live.parent} (keeping {size(SPARE_BYTES)} spare)"
             )
-        with scratch.workspace(live.parent, ".assure-restore-") as work:
+        with scratch.workspace(live.parent, WORKSPACE) as work:
             database = work / DATABASE_MEMBERS[backend]
-            unpack_database(archive, contents, database)
-            backup_files = unpack_uploads(archive, contents, work / "uploads")
-            revision = engine.check(database, known)
-            swap = UploadSwap(live, work / "uploads", work, backup_files)
-            loader = engine.Loader(url, database, work, revision)
             try:
-                swap.prepare()
-                loader.prepare()
-                swap.enter()
-            except BaseException as exc:
-                loader.abort()
-                swap.leave()
-                if isinstance(exc, OSError):
-                    raise RestoreRefused(f"the restore could not go on ({_describe(exc)})") from exc
+                unpack_database(archive, contents, database)
+                backup_files = unpack_uploads(archive, contents, work / "uploads")
+                revision = engine.check(database, known)
+                swap = UploadSwap(live, work / "uploads", work, backup_files)
+                loader = engine.Loader(url, database, work, revision)
+                _prepare(swap, loader)
+            except RestoreRefused:
                 raise
+            except BackupError as exc:  # e.g. a client tool missing: still before anything changed
+                raise RestoreRefused(str(exc)) from exc
+            except OSError as exc:
+                raise RestoreRefused(f"the restore could not go on ({_describe(exc)})") from exc
             try:
                 loader.commit()
             except RestoreRefused:  # the database refused the commit and rolled back

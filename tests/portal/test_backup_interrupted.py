@@ -21,8 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from evidence import storage
+from evidence.backups import postgres as postgres_module
 from evidence.backups import restore as restore_module
 from evidence.backups import restore_backup
+from evidence.backups import sqlite as sqlite_module
 from evidence.backups import uploads as uploads_module
 from evidence.db import db
 from evidence.framework_sync import sync_framework
@@ -268,3 +270,32 @@ def test_a_backup_killed_half_way_leaves_no_partial_file(portal, tmp_path):
 
     _timed_run(portal, "backup", "--out", str(out))  # the next run sweeps what killed runs left
     assert sorted(p.name for p in folder.iterdir()) == ["assure.zip"]
+
+
+def test_a_backup_sweeps_the_unpacked_copy_a_killed_restore_left(portal, tmp_path):
+    upload_dir = Path(portal.config["UPLOAD_DIR"])
+    make_item("Personal details in the backup")
+    storage.store(b"name,need\nA. Person,home care\n", "people.csv", upload_dir)
+    first = tmp_path / "first.zip"
+    _timed_run(portal, "backup", "--out", str(first))
+    db.engine.dispose()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            original = sqlite_module.check if "sqlite" in str(db.engine.url) else postgres_module.check
+
+            def then_die(*args, **kwargs):
+                original(*args, **kwargs)
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            sqlite_module.check = postgres_module.check = then_die
+            _restore(portal, first)
+        finally:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status)
+    (left,) = upload_dir.parent.glob(".assure-restore-*")
+    assert (left / "uploads").exists(), "the killed restore had unpacked the backup"
+
+    _timed_run(portal, "backup", "--out", str(tmp_path / "second.zip"))
+    assert not left.exists()
