@@ -83,7 +83,7 @@ class UploadSwap:
 
     def enter(self) -> None:
         """Before the commit: the live folder shows the union (old and new files)."""
-        if self.live.exists():
+        if self.union.exists():  # there was a live folder to make a union with
             exchange(self.union, self.live)
             self.entered = True
 
