@@ -66,9 +66,8 @@ def stamp_head() -> None:
     schema without Alembic, and a restore accepts only databases at a revision it knows."""
     with db.engine.begin() as connection:
         if inspect(connection).has_table("alembic_version"):
-            connection.execute(
-                text("DELETE FROM alembic_version")
-            )  # a test may have left a revision Alembic does not know
+            # A test may have left a revision Alembic does not know, which it cannot stamp over.
+            connection.execute(text("DELETE FROM alembic_version"))
         MigrationContext.configure(connection).stamp(ScriptDirectory(str(MIGRATIONS_DIR)), "heads")
 
 
