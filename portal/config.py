@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,19 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(name: str, default: str, unit: str, *, maximum: float | None = None) -> float:
+    """A positive amount from the environment, or a ConfigError that names the variable."""
+    raw = os.environ.get(name, default)
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of {unit}, not {raw!r}") from exc
+    if not (0 < value <= (maximum if maximum is not None else math.inf)) or math.isinf(value):
+        most = f" and at most {maximum:g} {unit}" if maximum is not None else ""
+        raise ConfigError(f"{name} must be more than 0{most}, not {raw!r}")
+    return value
+
+
 def _database_url(url: str) -> str:
     # Hosting platforms still hand out postgres:// URLs; SQLAlchemy wants a driver name.
     if url.startswith("postgres://"):
@@ -30,18 +44,9 @@ def _database_url(url: str) -> str:
 
 
 def from_environment(instance_path: str) -> dict:
-    upload_mb = os.environ.get("MAX_UPLOAD_MB", "20")
-    try:
-        max_upload = int(float(upload_mb) * 1024 * 1024)
-    except ValueError as exc:
-        raise ConfigError(f"MAX_UPLOAD_MB must be a number of megabytes, not {upload_mb!r}") from exc
-    days = os.environ.get("SESSION_DAYS", "14")
-    try:
-        session_days = float(days)
-    except ValueError as exc:
-        raise ConfigError(f"SESSION_DAYS must be a number of days, not {days!r}") from exc
-    if not 0 < session_days <= 366:
-        raise ConfigError(f"SESSION_DAYS must be more than 0 and at most 366 days, not {days!r}")
+    max_upload = int(_number("MAX_UPLOAD_MB", "20", "megabytes") * 1024 * 1024)
+    session_days = _number("SESSION_DAYS", "14", "days", maximum=366)
+    restore_max = int(_number("RESTORE_MAX_GB", "4", "gigabytes") * 1024**3)
     debug = _bool("FLASK_DEBUG", False)
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
@@ -50,6 +55,7 @@ def from_environment(instance_path: str) -> dict:
         ),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": max_upload,
+        "RESTORE_MAX_BYTES": restore_max,  # the most a backup may unpack to (a zip bomb stops here)
         "AUTHORITY_NAME": os.environ.get("AUTHORITY_NAME", ""),
         # Sign-in attempt counters: in Redis when set (shared by every worker and server), else per process.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,

@@ -37,9 +37,19 @@ def test_bad_upload_limit_is_named(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("SESSION_DAYS", "forever"), ("SESSION_DAYS", "0"), ("SESSION_DAYS", "nan"), ("REDIS_URL", "ftp://cache")],
+    [
+        ("SESSION_DAYS", "forever"),
+        ("SESSION_DAYS", "0"),
+        ("SESSION_DAYS", "nan"),
+        ("SESSION_DAYS", "400"),
+        ("MAX_UPLOAD_MB", "inf"),
+        ("MAX_UPLOAD_MB", "-5"),
+        ("RESTORE_MAX_GB", "1e400"),
+        ("RESTORE_MAX_GB", "0"),
+        ("REDIS_URL", "ftp://cache"),
+    ],
 )
-def test_bad_session_and_counter_settings_are_named(monkeypatch, name, value):
+def test_bad_settings_are_named(monkeypatch, name, value):
     monkeypatch.setenv("SECRET_KEY", "x")
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
