@@ -88,8 +88,8 @@ def test_a_path_that_cannot_be_written_is_a_clear_error(app, runner, tmp_path):
 
 def test_an_unknown_format_is_refused(app, runner, tmp_path):
     make_round()
-    result = runner.invoke(args=["export", "--format", "pdf", "--out", str(tmp_path / "x.pdf")])
-    assert result.exit_code != 0 and "'pdf' is not one of 'xlsx', 'markdown'" in result.output
+    result = runner.invoke(args=["export", "--format", "odt", "--out", str(tmp_path / "x.odt")])
+    assert result.exit_code != 0 and "'odt' is not one of 'xlsx', 'docx', 'pdf', 'markdown'" in result.output
 
 
 def test_the_checks_are_reported_and_strict_stops_on_personal_data(app, runner, tmp_path):
