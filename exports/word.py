@@ -112,6 +112,7 @@ class _Writer:
         self.doc = Document()
         self.charts = ChartCache()
         self._bookmarks = 0
+        self._style_ids: dict[str, str] = {}
         self._section: Section | None = None
 
     # --- the document ----------------------------------------------------------------------
@@ -227,6 +228,7 @@ class _Writer:
         code = styles.add_style("Code", WD_STYLE_TYPE.CHARACTER)
         code.font.name = MONO
         code.font.size = Pt(9)
+        self._style_ids = {style.name: style.style_id for style in styles}
 
     def _style_font(self, name, *, size=None, bold=None, italic=None, colour=None):
         font = self.doc.styles[name].font
@@ -552,7 +554,7 @@ class _Writer:
             cells = table.add_row().cells
             for cell, source in zip(cells, [c for c in row if c.tag in ("th", "td")], strict=False):
                 p = cell.paragraphs[0]
-                p.style = self.doc.styles["Table Text"]
+                self._style(p, "Table Text")
                 self._inline(p, source, _Format(bold=source.tag == "th"))
         self._fix_widths(table, widths)
 
@@ -623,16 +625,21 @@ class _Writer:
         if fmt.subscript:
             font.subscript = True
         if fmt.code:
-            run.style = self.doc.styles["Code"]
+            run._r.style = self._style_ids["Code"]
         if fmt.link is not None:
             if not fmt.code:
-                run.style = self.doc.styles["Hyperlink"]
+                run._r.style = self._style_ids["Hyperlink"]
             fmt.link.append(run._r)
 
     # --- building blocks -------------------------------------------------------------------------
 
+    def _style(self, paragraph, name: str):
+        """Give the paragraph a style by its id (python-docx looks a name up among every style, each time)."""
+        paragraph._p.style = self._style_ids[name]
+        return paragraph
+
     def _paragraph(self, text: str = "", style: str = "Normal", *, colour=None, space_before=None, space_after=None):
-        p = self.doc.add_paragraph(style=style)
+        p = self._style(self.doc.add_paragraph(), style)
         if text:
             self._run(p, text, colour=colour)
         if space_before is not None:
@@ -654,7 +661,7 @@ class _Writer:
         return run
 
     def _heading(self, text: str, level: int, *, anchor: str | None = None):
-        p = self.doc.add_paragraph(style=f"Heading {level}")
+        p = self._style(self.doc.add_paragraph(), f"Heading {level}")
         self._run(p, text)
         if anchor:
             self._bookmark(p, _bookmark(anchor))
@@ -751,7 +758,7 @@ class _Writer:
             row_pr.append(OxmlElement("w:tblHeader"))  # repeats at the top of every page the table runs onto
             for cell, text in zip(row.cells, header, strict=True):
                 p = cell.paragraphs[0]
-                p.style = self.doc.styles["Table Head"]
+                self._style(p, "Table Head")
                 self._run(p, text)
                 self._shade_cell(cell, palette.BRAND)
         return table
@@ -765,7 +772,7 @@ class _Writer:
 
     def _cell_text(self, cell, text, *, bold=None, colour=None, centre=False, style="Table Text", new_paragraph=False):
         p = cell.add_paragraph() if new_paragraph else cell.paragraphs[-1]
-        p.style = self.doc.styles[style]
+        self._style(p, style)
         if centre:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         self._run(p, text, bold=bold, colour=colour)
