@@ -132,9 +132,9 @@ class _Writer:
     def _properties(self) -> None:
         core = self.doc.core_properties
         report = self.report
-        core.title = xml_safe(report.title)
+        core.title = _property(report.title)
         core.subject = report.subject
-        core.author = xml_safe(report.authority)
+        core.author = _property(report.authority)
         core.last_modified_by = "Assure"
         core.keywords = "CQC; local authority assessment; self-assessment; adult social care"
         core.category = report.status
@@ -787,6 +787,12 @@ class _Writer:
         update = OxmlElement("w:updateFields")
         update.set(qn("w:val"), "true")
         settings.insert_element_before(update, *_SETTINGS_AFTER_UPDATE_FIELDS)
+
+
+def _property(text: str) -> str:
+    """A document property: Word holds at most 255 characters."""
+    text = " ".join(xml_safe(text).split())
+    return text if len(text) <= 255 else text[:254] + "…"
 
 
 def _run_with(child):
