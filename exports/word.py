@@ -313,9 +313,14 @@ class _Writer:
         heading.paragraph_format.page_break_before = True
         widths = [Cm(4.6), Cm(5.4), Cm(1.4), Cm(5.6)]
         table = self._table(widths, header=["Theme", "Quality statement", "Score", "Label"])
+        theme_started: dict[str, object] = {}
         for row in report.statements:
             cells = table.add_row().cells
-            self._cell_text(cells[0], row.theme)
+            if row.theme in theme_started:  # a theme reads once, beside all of its statements
+                theme_started[row.theme].merge(cells[0])
+            else:
+                theme_started[row.theme] = cells[0]
+                self._cell_text(cells[0], row.theme, colour=palette.MUTED)
             self._cell_text(cells[1], row.name)
             self._cell_text(cells[2], str(row.score or "–"), bold=True, colour=row.colours.text, centre=True)
             self._cell_text(cells[3], row.label if row.score else "Not scored", bold=True, colour=row.colours.text)
@@ -375,8 +380,11 @@ class _Writer:
         if s.category_scores:
             widths = [Cm(7.4), Cm(1.6), Cm(8)]
             table = self._table(widths, header=["Evidence category", "Score", "Label"])
-            for c in s.category_scores:
+            for position, c in enumerate(s.category_scores, start=1):
                 cells = table.add_row().cells
+                if position < len(s.category_scores):  # a few rows: kept on one page together
+                    for cell in cells:
+                        cell.paragraphs[0].paragraph_format.keep_with_next = True
                 self._cell_text(cells[0], c.name)
                 self._cell_text(cells[1], str(c.score or "–"), bold=True, colour=c.colours.text, centre=True)
                 self._cell_text(cells[2], c.label, bold=True, colour=c.colours.text)
