@@ -29,6 +29,7 @@ DRAFT = "Draft"
 SIGNED_OFF = "Signed off"
 NOTHING = "–"
 NOT_SCORED = "Not scored"
+RUNNING_LIMIT = 60  # characters of the council's name and the round's in a running header or footer
 # The framework file marks text written in Assure's words, rather than CQC's, with this suffix.
 SUMMARY_MARK = "(summary)"
 SUMMARIES_NOTE = (
@@ -159,7 +160,6 @@ class Report:
     status: str  # "Signed off" or "Draft"
     dated_label: str  # "Signed off" or "Made"
     dated: str  # "14 December 2026 by Helen Okoro", or when a draft was made
-    date: str  # the sign-off day, or "Draft"
     stamp: datetime  # the one time the files carry: the sign-off, else when they were made
     framework_version: str
     overall: Overall
@@ -174,13 +174,27 @@ class Report:
 
     @property
     def footer(self) -> str:
-        return f"{self.title} · {self.status}"
+        return f"{self.running_title} · {self.status}"
+
+    @property
+    def running_authority(self) -> str:
+        """The council's name as a running header holds it: on one line, cut short if need be."""
+        return _one_line(self.authority, RUNNING_LIMIT)
+
+    @property
+    def running_title(self) -> str:
+        return _one_line(self.title, RUNNING_LIMIT)
 
     @property
     def end_note(self) -> str:
         if self.signed_off:
             return "Made by Assure from the record kept when the round was signed off."
         return f"Made by Assure on {long_date(self.stamp)} from the open round: a working draft, not signed off."
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def anchor(number: int) -> str:
@@ -196,10 +210,8 @@ def build_report(view: RoundView, generated_at: datetime) -> Report:
     if view.signed_off:
         by = f" by {view.signed_off_by}" if view.signed_off_by else ""
         dated_label, dated = "Signed off", f"{long_date(view.signed_off_at)}{by}"
-        date = long_date(view.signed_off_at)
     else:
         dated_label, dated = "Made", f"{long_date(stamp)}, from the evidence as it stood then; not signed off"
-        date = DRAFT
     if overall.complete:
         summary = Overall(
             True,
@@ -224,7 +236,6 @@ def build_report(view: RoundView, generated_at: datetime) -> Report:
         status=SIGNED_OFF if view.signed_off else DRAFT,
         dated_label=dated_label,
         dated=dated,
-        date=date,
         stamp=stamp,
         framework_version=view.framework_version,
         overall=summary,

@@ -152,9 +152,9 @@ class _Writer:
         section.different_first_page_header_footer = True  # the cover has neither
         header = section.header.paragraphs[0]
         self._right_tab(header)
-        self._run(header, self.report.authority)
+        self._run(header, self.report.running_authority)
         header.add_run("\t")
-        self._run(header, self.report.title)
+        self._run(header, self.report.running_title)
         footer = section.footer.paragraphs[0]
         self._right_tab(footer)
         self._run(footer, self.report.footer)
