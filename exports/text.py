@@ -175,3 +175,12 @@ def period_text(start, end=None) -> str:
             return _month_year(start)
         return f"{_MONTHS[start.month - 1]}–{_month_year(end)}"
     return f"{_month_year(start)} – {_month_year(end)}"
+
+
+# --- Documents -------------------------------------------------------------------------
+
+
+def xml_safe(value: object) -> str:
+    """Text as an XML document (Word's) can hold it: the characters XML 1.0 cannot carry dropped."""
+    text = value if isinstance(value, str) else str(value)
+    return _ILLEGAL_XML.sub("", text) if _ILLEGAL_XML.search(text) else text
