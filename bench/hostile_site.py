@@ -742,7 +742,7 @@ def describe_exception(exc: BaseException) -> str:
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename.startswith(CODE):
             where = f" at {Path(frame.filename).relative_to(ROOT)}:{frame.lineno} in {frame.name}"
-    message = " ".join(str(exc).split())
+    message = " ".join(re.split(r"\[SQL:|\(Background on", str(exc))[0].split())  # not the statement
     if len(message) > 160:
         message = message[:160] + "…"
     return f"{type(exc).__name__}: {message}{where}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from flask import url_for
+from flask import flash, redirect, request, url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -24,6 +24,8 @@ from bench import hostile_inputs as hi
 from bench.hostile_site import (
     PATH_FIELD,
     Case,
+    Field,
+    Form,
     Site,
     Target,
     hostile_import,
@@ -32,8 +34,9 @@ from bench.hostile_site import (
     send_import,
 )
 from evidence.db import db
-from evidence.models import EvidenceItem
+from evidence.models import EvidenceItem, Round
 from evidence.vocab import Kind, Role
+from portal.permissions import SIGNED_IN, allow
 from tests.factories import make_item, make_round
 
 CI = bool(os.environ.get("CI"))  # CI replays the same examples; local runs explore new ones
@@ -201,6 +204,36 @@ def test_every_import_column_survives_hostile_cells(site):
     for spec in import_specs():
         _import_attacker(site, spec, failures)()
     assert failures == [], "\n".join(failures[:30])
+
+
+def test_the_check_reports_a_write_left_by_a_refused_post_and_a_server_error(app):
+    """The judge itself: a view that writes and then refuses, or writes what its form does not own, or raises."""
+
+    @allow(*SIGNED_IN)
+    def careless():
+        db.session.add(Round(name=f"Written by {request.form['how']}"))
+        db.session.commit()
+        if request.form["how"] == "raise":
+            raise RuntimeError("the view failed")
+        if request.form["how"] == "refuse":
+            return "refused", 422
+        flash("Saved.", "success")
+        return redirect("/")
+
+    app.add_url_rule("/careless", "careless", careless, methods=["POST"])
+    site = Site(app)
+    site.reset()
+    form = Form("/careless", {"how": Field("how", "text", [""])})
+    target = Target("Careless", "careless", Role.STAFF, "/careless", form, {"how": ["refuse"]}, spec=None)
+
+    refused = site.post(target, Case.of())
+    assert not refused.accepted and refused.status == 422
+    assert refused.partial == "refused (422) but changed round (1 row)"
+    accepted = site.post(target, Case.of(how="accept"))
+    assert accepted.accepted and accepted.partial == "accepted but also changed round (1 row)"
+    failed = site.post(target, Case.of(how="raise"))
+    assert failed.error.startswith("RuntimeError: the view failed")
+    assert failed.partial == "answered 500 and changed round (1 row)"
 
 
 # What people (or scanners) put in the query strings of pages: oversized and non-ASCII numbers,
