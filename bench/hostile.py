@@ -183,7 +183,7 @@ def run_forms(
             row.add(case.describe(), outcome, result.causes, result.first)
             if not (outcome.accepted or outcome.error):
                 continue
-            if outcome.accepted and len(accepted) < SHOWN:
+            if outcome.accepted:
                 accepted.append(f"{target.name}: {case.describe()}" if quick else case.describe())
             since_reset += 1
             if since_reset >= RESET_EVERY:
@@ -206,31 +206,38 @@ def _closing(site: Site, row: Row, accepted: list[str], result: DatabaseResult) 
         row.tried += 1
     for problem in problems:
         row.errors += 1
-        row.note(f"after accepting {'; '.join(accepted)}", problem, None, result.causes, result.first)
+        first = "; ".join(accepted[:SHOWN]) + ("; …" if len(accepted) > SHOWN else "")
+        what = f"after {len(accepted)} accepted value{'s' if len(accepted) != 1 else ''} ({first})"
+        row.note(what, problem, None, result.causes, result.first)
 
 
 def run_imports(site: Site, quotas: dict[str, int], result: DatabaseResult) -> None:
+    """Each import on a fresh sample: every file uploaded, previewed and confirmed, then the closing checks."""
     for spec in import_specs():
         site.reset()
         rows = {step: result.row(f"Import {spec.label.lower()}: {step}", "quality_lead") for step in STEPS}
         cases = import_cases(spec)
         quota = quotas[f"import:{spec.kind}"]
         cases = (cases * (quota // len(cases) + 1))[:quota]
-        since_reset, odd = 0, odd_imports(site, spec)
+        accepted, since_reset, odd = [], 0, odd_imports(site, spec)
         for case in cases:
-            if case.column is None:
-                upload = odd[case.odd]
-            else:
-                upload = hostile_import(site, spec, case.column, case.value, case.fmt)
+            upload = (
+                odd[case.odd] if case.column is None else hostile_import(site, spec, case.column, case.value, case.fmt)
+            )
             outcomes = send_import(site, spec.kind, upload)
             for step, outcome in outcomes.items():
                 rows[step].add(upload.what, outcome, result.causes, result.first)
             confirm = outcomes.get("confirm")
-            if confirm is not None and (confirm.accepted or confirm.error):
-                since_reset += 1
-                if since_reset >= RESET_EVERY:
-                    site.reset()
-                    since_reset, odd = 0, odd_imports(site, spec)
+            if confirm is None or not (confirm.accepted or confirm.error):
+                continue
+            if confirm.accepted:
+                accepted.append(upload.what)
+            since_reset += 1
+            if since_reset >= RESET_EVERY:
+                _closing(site, rows["confirm"], accepted, result)
+                site.reset()
+                accepted, since_reset, odd = [], 0, odd_imports(site, spec)
+        _closing(site, rows["confirm"], accepted, result)
 
 
 def run_database(kind: str, args: argparse.Namespace) -> DatabaseResult:
