@@ -49,8 +49,8 @@ ADDRESS_IDS = (hi.TWENTY_DIGITS, "2147483648")
 
 
 def form_cases(target: Target) -> list[Case]:
-    """Every value of each field's class in that field, the first values of every field first; then the
-    ids in the form's address."""
+    """Every value of each field's class in that field, the first values of every field first, and early on
+    ids too large in the form's address."""
     per_field = [[(f.name, v) for v in hi.values_for(f.value_class)] for f in target.inputs]
     ordered = [
         cases[rank] for rank in range(max((len(c) for c in per_field), default=0)) for cases in per_field
