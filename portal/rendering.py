@@ -16,6 +16,9 @@ ALLOWED_TAGS = {
     "table", "thead", "tbody", "tr", "th", "td", "a", "del", "sup", "sub",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
+# Links of any other scheme lose their href (javascript:, data:, vbscript:, ftp: …). A relative link
+# keeps it: it can only lead to another page of the portal. Images are not an allowed tag, so no
+# image (data: or remote) is ever shown.
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 

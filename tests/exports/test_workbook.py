@@ -404,6 +404,6 @@ def test_builders_need_no_app_or_database():
     )
     with zipfile.ZipFile(BytesIO(build_markdown_pack(view, GENERATED))) as archive:
         assert (
-            "| E-7 | document / process | Board minutes | Board |"
+            "| E-7 | Document / process | Board minutes | Board |"
             in archive.read("statements/01-governance.md").decode()
         )
