@@ -201,12 +201,22 @@ def page_layout(widths: Sequence[float], title_columns: int = 1) -> PageLayout:
     return PageLayout(False, scale, title_columns, tuple(breaks))
 
 
-def _header_footer_text(text: str, limit: int = 80) -> str:
+HEADER_CHARACTERS = 100  # each of the two header parts; Excel allows 255 for a header with its codes
+
+
+def _header_footer_text(text: str, limit: int = HEADER_CHARACTERS) -> str:
     """User text for a page header: '&' starts a code there, so it is doubled; kept short."""
     text = " ".join(sheet_text(text).split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text.replace("&", "&&")
+    escaped = text.replace("&", "&&")
+    if len(escaped) <= limit:
+        return escaped
+    kept, length = [], 1  # room for the ellipsis
+    for character in text:
+        length += 2 if character == "&" else 1
+        if length > limit:
+            break
+        kept.append(character)
+    return "".join(kept).replace("&", "&&") + "…"
 
 
 # --- The workbook ----------------------------------------------------------------

@@ -77,6 +77,8 @@ def test_an_ampersand_in_the_council_or_round_name_prints_as_itself(app):
     header = wb["Summary"].oddHeader
     assert header.left.text == "Bath && North East Somerset Council"  # && prints one &; &P would be a page number
     assert header.right.text == "Q&&A round &&P"
+    long = open_workbook(build_workbook(live_view(make_round("&" * 150)), GENERATED))["Summary"].oddHeader.right.text
+    assert len(long) <= 100 and long.endswith("&&…")  # never half of a doubled &
 
 
 def test_sheets_fit_the_page_width_only_at_a_readable_scale(workbook):
