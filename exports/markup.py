@@ -17,7 +17,8 @@ ALLOWED_TAGS = {
     "table", "thead", "tbody", "tr", "th", "td", "a", "del", "sup", "sub",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
-ALLOWED_SCHEMES = {"http", "https", "mailto"}
+# The only link schemes that survive in any user text the portal or an export shows as a link.
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
 def sanitise_html(html: str) -> str:

@@ -620,7 +620,7 @@ class _Writer:
                 text = text.lstrip()
             if not text:
                 return
-        run = paragraph.add_run(xml_safe(text))
+        run = paragraph.add_run(_word_text(text))
         font = run.font
         if fmt.bold:
             font.bold = True
@@ -657,7 +657,7 @@ class _Writer:
         return p
 
     def _run(self, paragraph, text: str, *, bold=None, colour=None, size=None, link=None):
-        run = paragraph.add_run(xml_safe(text))
+        run = paragraph.add_run(_word_text(text))
         if bold is not None:
             run.font.bold = bold
         if colour:
@@ -820,6 +820,11 @@ def _shading(fill: str):
 def _bookmark(anchor: str) -> str:
     """A hidden Word bookmark name (a leading underscore), within Word's 40 characters."""
     return "_" + "".join(ch if ch.isalnum() else "_" for ch in anchor)[:39]
+
+
+def _word_text(text: str) -> str:
+    """Text for a run: XML-safe, and each line ending one line break (python-docx makes every \\r and \\n one)."""
+    return xml_safe(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _safe_url(href: str | None) -> str | None:

@@ -163,7 +163,7 @@ def test_documents_are_the_same_bytes_in_another_process():
 def test_hostile_text_in_every_plain_field_is_literal_in_the_word_document(payload):
     document = open_docx(build_docx(hand_made_view(payload), GENERATED))
     text = all_text(document)
-    literal = xml_safe(payload).strip()
+    literal = xml_safe(payload).strip().replace("\r\n", "\n").replace("\r", "\n")  # a line ending is one break
     for field in ("Round", "Council", "Governance", "Board minutes", "Words", "Role", "Do", "Owner", "Because"):
         assert f"{field} {literal}" in text, field
     assert "Director" not in text  # an open round has no sign-off

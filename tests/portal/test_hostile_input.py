@@ -41,6 +41,10 @@ from tests.factories import make_item, make_round
 
 CI = bool(os.environ.get("CI"))  # CI replays the same examples; local runs explore new ones
 
+# The hostile text the export tests also put into every plain-text field of every format.
+HOSTILE_SAMPLES = list(hi.VALUES[hi.TEXT])
+HOSTILE_TEXT = st.one_of(st.sampled_from(HOSTILE_SAMPLES), st.text(max_size=300))
+
 
 def hypothesis_settings(examples: int):
     return settings(
