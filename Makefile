@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run test lint format install install-test system-libraries browser migration clean
+.PHONY: run test lint format install install-test system-libraries browser office migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,12 +49,23 @@ browser:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null || \
 		echo "Chromium could not be installed: the browser tests will be skipped"; }
 
+# LibreOffice (Calc and Writer, no GUI) for the tests that print the workbook and open the Word document as
+# people's office software would; with Carlito, which has Calibri's widths, so text measures as in Excel.
+OFFICE_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui fonts-crosextra-carlito
+office:
+	@dpkg -s $(OFFICE_PACKAGES) >/dev/null 2>&1 || ! command -v apt-get >/dev/null || { \
+		echo "Installing LibreOffice from Debian's packages for the print and Word tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO apt-get install -y -qq --no-install-recommends $(OFFICE_PACKAGES) >/dev/null || \
+		echo "LibreOffice could not be installed: the print and Word tests will be skipped"; }
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: install-test browser lint
+test: install-test browser office lint
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "Running the suite again on PostgreSQL"; \

@@ -8,7 +8,6 @@ written down here.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from tests.exports.documents import (
     outline_titles,
     pdf_text,
 )
+from tests.tools import soffice
 
 GENERATED = datetime(2027, 1, 5, 9, 15, 0)
 DEMO_ROUND = "Winter 2026 self-assessment"
@@ -240,14 +240,12 @@ def test_both_documents_build_quickly_and_stay_small(demo):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    shutil.which("soffice") is None, reason="LibreOffice is not installed (apt install libreoffice-writer-nogui)"
-)
 def test_libreoffice_opens_the_word_document(demo, tmp_path):
+    office = soffice()
     source = tmp_path / "report.docx"
     source.write_bytes(demo.docx)
     done = subprocess.run(
-        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf",
+        [office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf",
          "--outdir", str(tmp_path), str(source)],
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip

@@ -3,7 +3,6 @@ and the demo round printed to PDF by LibreOffice with no text overlapping and no
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import date, datetime
 from itertools import pairwise
@@ -26,6 +25,7 @@ from exports.workbook import (
     row_lines,
 )
 from tests.exports.test_workbook import GENERATED, build_round, open_workbook, rows, sign_off
+from tests.tools import missing, soffice
 
 PRINTABLE_POINTS = A4_LANDSCAPE_POINTS - 2 * 72 * MARGIN_INCHES
 DEFAULT_ROW_POINTS = 15
@@ -194,20 +194,14 @@ def test_a_signed_off_round_keeps_its_category_scores(built):
 # --- printed by LibreOffice -----------------------------------------------------------
 
 
-def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def print_to_pdf(xlsx: bytes, folder: Path) -> Path:
     """The workbook as LibreOffice prints it, with a profile of its own (runs never share one)."""
-    soffice = _soffice()
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed (Debian: apt-get install libreoffice-calc-nogui)")
+    office = soffice()
     source = folder / "round.xlsx"
     source.write_bytes(xlsx)
     done = subprocess.run(
         [
-            soffice,
+            office,
             f"-env:UserInstallation=file://{folder / 'profile'}",
             "--headless",
             "--convert-to",
@@ -222,7 +216,7 @@ def print_to_pdf(xlsx: bytes, folder: Path) -> Path:
     )
     pdf = folder / "round.pdf"
     if not pdf.exists() and "no export filter" in (done.stdout + done.stderr).lower():
-        pytest.skip("LibreOffice is installed without Calc (Debian: apt-get install libreoffice-calc-nogui)")
+        missing("LibreOffice is installed without Calc")
     assert pdf.exists(), done.stdout + done.stderr
     return pdf
 
