@@ -64,12 +64,13 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over every core
+# (pytest-xdist: each worker has its own database).
 test: install-test browser office lint
-	env -u TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEST_DATABASE_URL $(BIN)/pytest -n auto
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "Running the suite again on PostgreSQL"; \
-		$(BIN)/pytest -m "not browser"; \
+		$(BIN)/pytest -n auto -m "not browser"; \
 	fi
 
 format: install-test
