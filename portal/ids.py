@@ -42,7 +42,7 @@ class IdField(IntegerField):
         self.data = id_arg(valuelist[0].strip()) if valuelist else None
 
     def pre_validate(self, form):
-        if self.data is None and self.raw_data and self.raw_data[0].strip():
+        if self.data is None and self.raw_data and self.raw_data[0]:  # a space is no more an id than "abc"
             raise StopValidation(self.message)
 
 
