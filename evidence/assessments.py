@@ -19,14 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from evidence import audit
+from evidence import audit, citations
 from evidence.actions import actions_for, open_by_statement, overdue_by_statement
-from evidence.citations import cited_references
 from evidence.db import db
 from evidence.framework_sync import categories as framework_categories
 from evidence.mappings import MappingError, add_mapping
 from evidence.models import (
-    MAX_ID,
     Assessment,
     AuditEvent,
     EvidenceCategory,
@@ -154,9 +152,8 @@ def statement_by_key(key: str) -> QualityStatement | None:
 
 def citation_problems(*texts: str | None) -> list[tuple[str, str]]:
     """(reference, why) for each cited reference that is unknown or not accepted."""
-    references = cited_references(*texts)
-    ids = {ref: int(ref[2:]) for ref in references}
-    lookup = [i for i in ids.values() if i <= MAX_ID]
+    ids = {ref: citations.reference_id(ref) for ref in citations.cited_references(*texts)}
+    lookup = [i for i in ids.values() if citations.findable(i)]
     statuses = {}
     if lookup:
         statuses = dict(
@@ -294,7 +291,7 @@ class EvidenceRow:
 
     @property
     def reference(self) -> str:
-        return f"E-{self.item_id}"
+        return citations.reference(self.item_id)
 
 
 # A statement can gather thousands of mappings; its page lists the newest few per stance.
@@ -499,10 +496,10 @@ def map_reference(
 ) -> Mapping:
     """Map an accepted item, named by its reference (E-12), to the statement. Raises MappingError."""
     reference = (reference or "").strip().upper()
-    item_id = EvidenceItem.id_from_reference(reference)
+    item_id = citations.reference_id(reference)
     if item_id is None:
         raise MappingError("Write the evidence reference as E- and its number, for example E-12.")
-    item = db.session.get(EvidenceItem, item_id) if item_id <= MAX_ID else None
+    item = db.session.get(EvidenceItem, item_id) if citations.findable(item_id) else None
     if item is None:
         raise MappingError(f"There is no evidence item {reference}.")
     if item.status != Status.ACCEPTED:

@@ -117,10 +117,10 @@ def live_gaps(round_) -> list[Gap]:
     """
     from sqlalchemy import select
 
-    from evidence.citations import cited_references
+    from evidence.citations import cited_references, findable, reference_id
     from evidence.db import db
     from evidence.framework_sync import categories, statements_by_theme
-    from evidence.models import MAX_ID, Assessment, EvidenceItem, QualityStatement
+    from evidence.models import Assessment, EvidenceItem, QualityStatement
     from evidence.summary import live_summary
     from evidence.vocab import Status
 
@@ -141,7 +141,8 @@ def live_gaps(round_) -> list[Gap]:
             .where(Assessment.round_id == round_.id)
         ).all()
     cited = {key: cited_references(*texts) for key, _, *texts in rows}
-    every_id = {int(ref[2:]) for refs in cited.values() for ref in refs if int(ref[2:]) <= MAX_ID}
+    every_id = {reference_id(ref) for refs in cited.values() for ref in refs}
+    every_id = {item_id for item_id in every_id if findable(item_id)}
     accepted = set()
     if every_id:
         accepted = set(
@@ -150,6 +151,7 @@ def live_gaps(round_) -> list[Gap]:
             )
         )
     assessments = {
-        key: ScoredText(score, tuple(ref for ref in cited[key] if int(ref[2:]) in accepted)) for key, score, *_ in rows
+        key: ScoredText(score, tuple(ref for ref in cited[key] if reference_id(ref) in accepted))
+        for key, score, *_ in rows
     }
     return find_gaps(statements, cats, live_summary(), assessments)

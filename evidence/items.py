@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from evidence import audit, bounds, personal_data
+from evidence import audit, bounds, citations, personal_data
 from evidence.bounds import add_months
 from evidence.db import db
 from evidence.metrics import MetricError, parse_period
@@ -393,7 +393,7 @@ def _changing(item: EvidenceItem) -> Iterator[None]:
         db.session.rollback()
         current = db.session.get(EvidenceItem, item_id)
         if current is None:
-            raise ItemError(f"E-{item_id} was removed while you were editing it") from exc
+            raise ItemError(f"{citations.reference(item_id)} was removed while you were editing it") from exc
         raise VersionConflict(SavedItem.of(current)) from exc
     except BaseException:
         db.session.rollback()

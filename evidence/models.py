@@ -6,7 +6,6 @@ plain strings, which keeps them readable in exports and in SQL.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,15 +27,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from evidence import bounds
+from evidence import citations
 from evidence.db import db
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 
-REFERENCE_PATTERN = re.compile(r"^E-(\d+)$")
 SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
-# The largest id an INTEGER column holds on PostgreSQL: a larger number names nothing, and must
-# not reach a query, where it would raise rather than find nothing.
-MAX_ID = bounds.MAX_ID
 SEARCHED_FIELDS = ("title", "summary", "source", "quote_text")
 
 # werkzeug's scrypt by default; the test suite swaps in a cheap method to stay fast.
@@ -244,12 +239,7 @@ class EvidenceItem(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"E-{self.id}"
-
-    @staticmethod
-    def id_from_reference(reference: str) -> int | None:
-        match = REFERENCE_PATTERN.match(reference.strip().upper())
-        return int(match.group(1)) if match else None
+        return citations.reference(self.id)
 
     @property
     def kind_label(self) -> str:

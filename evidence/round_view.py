@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import bounds
+from evidence import bounds, citations
 from evidence.citations import cited_references
 from evidence.db import db
 from evidence.framework_sync import AUTHORITY_NAME, FRAMEWORK_VERSION, categories, get_setting, statements_by_theme
@@ -72,7 +72,7 @@ class ItemView:
 
     @property
     def reference(self) -> str:
-        return f"E-{self.id}"
+        return citations.reference(self.id)
 
     @property
     def kind_label(self) -> str:

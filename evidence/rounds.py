@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from evidence import audit
+from evidence import audit, citations
 from evidence.citations import cited_ids
 from evidence.db import db
 from evidence.models import Action, Assessment, EvidenceItem, Mapping, QualityStatement, Round, User, utcnow
@@ -241,7 +241,7 @@ class ItemRef:
 
     @property
     def reference(self) -> str:
-        return f"E-{self.id}"
+        return citations.reference(self.id)
 
 
 @dataclass
@@ -312,7 +312,7 @@ def _frozen_evidence(round_: Round) -> _RoundEvidence:
     for m in view.mappings:
         item_ids.setdefault(m.statement_key, set()).add(m.item_id)
     for key, assessment in view.assessments.items():
-        item_ids.setdefault(key, set()).update(int(ref[2:]) for ref in assessment.citations)
+        item_ids.setdefault(key, set()).update(citations.reference_id(ref) for ref in assessment.citations)
     titles = {i: item.title for i, item in view.items.items()}
     return _RoundEvidence(
         [(s.key, s.name, s.theme_name) for s in view.statements],

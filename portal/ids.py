@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms import IntegerField
 from wtforms.validators import StopValidation
 
-from evidence.models import MAX_ID
+from evidence.bounds import MAX_ID
 
 
 class IdConverter(IntegerConverter):

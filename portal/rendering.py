@@ -8,7 +8,7 @@ from flask import url_for
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
-from evidence.citations import link_citations
+from evidence.citations import link_citations, reference_id
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote",
@@ -46,6 +46,6 @@ def render_markdown(text: str | None, *, link_refs: bool = True) -> Markup:
 
 def _item_url(reference: str) -> str:
     try:
-        return url_for("library.item", item_id=int(reference[2:]))
+        return url_for("library.item", item_id=reference_id(reference))
     except BuildError:  # the library blueprint is absent in some minimal apps
         return "#" + reference

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit, bounds
+from evidence import audit, bounds, citations
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.base import (
@@ -36,7 +36,7 @@ from evidence.imports.base import (
     scan,
     text_column,
 )
-from evidence.models import MAX_ID, EvidenceItem, MetricPoint, User
+from evidence.models import EvidenceItem, MetricPoint, User
 from evidence.vocab import Direction, Kind, Status
 
 CHUNK = 500
@@ -181,7 +181,7 @@ class MetricImporter(Importer):
         targets: dict[int, tuple[str, Any]] = {}  # row -> ("item", item) | ("new", key)
         for row in good:
             name = row.values["Metric"]
-            item_id = EvidenceItem.id_from_reference(name)
+            item_id = citations.reference_id(name)
             if item_id is not None:
                 item = by_id.get(item_id)
                 if item is None:
@@ -278,14 +278,10 @@ class MetricImporter(Importer):
         return planned, new_errors, notices, {"new_metrics": new_metrics}
 
     def _existing(self, rows: list[ParsedRow]):
-        # A reference beyond MAX_ID names no item: it is reported as unknown without being looked up.
-        ids = sorted({i for r in rows if (i := EvidenceItem.id_from_reference(r.values["Metric"])) and i <= MAX_ID})
+        # A reference no item can have is reported as unknown without being looked up.
+        ids = sorted({i for r in rows if citations.findable(i := citations.reference_id(r.values["Metric"]))})
         names = sorted(
-            {
-                cells.normalise(r.values["Metric"])
-                for r in rows
-                if EvidenceItem.id_from_reference(r.values["Metric"]) is None
-            }
+            {cells.normalise(r.values["Metric"]) for r in rows if citations.reference_id(r.values["Metric"]) is None}
         )
         keys = [natural_key("metric", name) for name in names]
         by_id: dict[int, EvidenceItem] = {}

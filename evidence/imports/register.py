@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit
+from evidence import audit, citations
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.base import (
@@ -334,7 +334,7 @@ class RegisterImporter(Importer):
 
         groups: dict[int, list[ParsedRow]] = {}
         for row in candidates:
-            reference = f"E-{row.values['Reference']}"
+            reference = citations.reference(row.values["Reference"])
             item = items.get(row.values["Reference"])
             if item is None:
                 new_errors.append(
