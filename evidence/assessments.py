@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from evidence import audit, citations
 from evidence.actions import actions_for, open_by_statement, overdue_by_statement
 from evidence.db import db
+from evidence.fields import ASSESSMENT_FIELDS, ASSESSMENT_TEXTS
 from evidence.framework_sync import categories as framework_categories
 from evidence.mappings import MappingError, add_mapping
 from evidence.models import (
@@ -51,14 +52,6 @@ __all__ = [
     "save_assessment",
 ]
 
-TEXT_FIELDS = ("rationale", "key_findings", "strengths", "areas_for_improvement")
-TEXT_LABELS = {
-    "rationale": "Rationale",
-    "key_findings": "Key findings",
-    "strengths": "Strengths",
-    "areas_for_improvement": "Areas for improvement",
-}
-AUDITED_FIELDS = ["score", *TEXT_FIELDS, "category_scores", "override_reason"]
 TEXT_MAX = 20_000
 
 
@@ -86,40 +79,54 @@ class CitationError(AssessmentError):
 
 
 @dataclass(frozen=True)
-class SavedVersion:
-    """Another person's saved assessment, as plain values that outlive the failed transaction."""
+class SavedAssessment:
+    """An assessment as it was saved, as plain values that outlive the transaction: what the statement page
+    shows (live, or its text and score from a signed-off round's snapshot), and another person's version
+    when a save is refused."""
 
-    version: int
     score: int | None
     rationale: str
     key_findings: str
     strengths: str
     areas_for_improvement: str
-    override_reason: str | None
     category_scores: dict[str, int]
+    override_reason: str | None
     updated_by: str | None
     updated_at: Any
+    version: int
 
     @classmethod
-    def of(cls, assessment: Assessment) -> SavedVersion:
+    def of(cls, row: Assessment | None, frozen: Any | None = None) -> SavedAssessment | None:
+        """The saved ``row``; with ``frozen`` (its snapshot), the score and text as they were at sign-off."""
+        source = frozen or row
+        if source is None:
+            return None
         return cls(
-            version=assessment.version,
-            score=assessment.score,
-            rationale=assessment.rationale or "",
-            key_findings=assessment.key_findings or "",
-            strengths=assessment.strengths or "",
-            areas_for_improvement=assessment.areas_for_improvement or "",
-            override_reason=assessment.override_reason,
-            category_scores=dict(assessment.category_scores or {}),
-            updated_by=assessment.updated_by.name if assessment.updated_by else None,
-            updated_at=assessment.updated_at,
+            score=source.score,
+            **{name: getattr(source, name) or "" for name in ASSESSMENT_TEXTS},
+            category_scores=dict((row.category_scores if row else None) or {}),
+            override_reason=row.override_reason if row else None,
+            updated_by=row.updated_by.name if row and row.updated_by else None,
+            updated_at=source.updated_at,
+            version=row.version if row else 0,
         )
+
+    @property
+    def label(self) -> str:
+        return scoring.label_for(self.score)
+
+    @property
+    def suggested(self) -> int | None:
+        return scoring.suggested_score(self.category_scores)
+
+    def text(self, name: str) -> str:
+        return getattr(self, name)
 
 
 class ConflictError(AssessmentError):
     """Somebody else saved this assessment after the form was loaded."""
 
-    def __init__(self, theirs: SavedVersion | None):
+    def __init__(self, theirs: SavedAssessment | None):
         who = (theirs.updated_by if theirs else None) or "Someone else"
         super().__init__(
             f"Not saved: {who} saved this assessment after you opened it. "
@@ -179,10 +186,10 @@ def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
         values["score"] = scoring.validate_score(data.get("score"))
     except ValueError:
         errors["score"] = "Choose a score of 1, 2, 3 or 4, or leave it not scored."
-    for name in TEXT_FIELDS:
+    for name, label in ASSESSMENT_TEXTS.items():
         text = (data.get(name) or "").replace("\r\n", "\n")
         if len(text) > TEXT_MAX:
-            errors[name] = f"{TEXT_LABELS[name]} can be at most {TEXT_MAX:,} characters."
+            errors[name] = f"{label} can be at most {TEXT_MAX:,} characters."
         values[name] = text.strip()
     known = set(categories)
     category_scores: dict[str, int] = {}
@@ -214,7 +221,7 @@ def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
 def _conflict(round_: Round, statement: QualityStatement) -> ConflictError:
     db.session.rollback()
     current = find_assessment(round_, statement)
-    return ConflictError(SavedVersion.of(current) if current else None)
+    return ConflictError(SavedAssessment.of(current))
 
 
 def save_assessment(
@@ -234,14 +241,14 @@ def save_assessment(
     existing = find_assessment(round_, statement)
     current_version = existing.version if existing else 0
     if int(expected_version or 0) != current_version:
-        raise ConflictError(SavedVersion.of(existing) if existing else None)
+        raise ConflictError(SavedAssessment.of(existing))
     category_keys = db.session.scalars(select(EvidenceCategory.key)).all()
     values = _clean(data, category_keys)
-    problems = citation_problems(*(values[name] for name in TEXT_FIELDS))
+    problems = citation_problems(*(values[name] for name in ASSESSMENT_TEXTS))
     if problems:
         raise CitationError(problems)
 
-    before = audit.snapshot(existing, AUDITED_FIELDS) if existing else None
+    before = audit.snapshot(existing, list(ASSESSMENT_FIELDS)) if existing else None
     if existing is not None and not audit.changed(before, values):
         return existing  # nothing to save; the version stays as it was
     lock_round(round_)  # a sign-off under way finishes first; then a frozen round refuses the save
@@ -259,7 +266,7 @@ def save_assessment(
         db.session.flush()
     except (StaleDataError, IntegrityError) as error:  # another save won the race
         raise _conflict(round_, statement) from error
-    after = audit.snapshot(assessment, AUDITED_FIELDS)
+    after = audit.snapshot(assessment, list(ASSESSMENT_FIELDS))
     if existing is None:
         summary = f"Assessment of {statement.name} written in “{round_.name}”"
     elif before["score"] != after["score"]:
@@ -533,33 +540,6 @@ def statement_history(assessment_ids: Iterable[int], action_ids: Iterable[int]) 
 # --- A statement's page ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AssessmentDisplay:
-    """What the statement page shows of an assessment, live or from a signed-off round's snapshot."""
-
-    score: int | None
-    rationale: str
-    key_findings: str
-    strengths: str
-    areas_for_improvement: str
-    category_scores: dict[str, int]
-    override_reason: str | None
-    updated_by: str | None
-    updated_at: Any
-    version: int
-
-    @property
-    def label(self) -> str:
-        return scoring.label_for(self.score)
-
-    @property
-    def suggested(self) -> int | None:
-        return scoring.suggested_score(self.category_scores)
-
-    def text(self, name: str) -> str:
-        return getattr(self, name)
-
-
 @dataclass
 class StatementPage:
     statement: QualityStatement
@@ -567,7 +547,7 @@ class StatementPage:
     frozen: bool  # read from the round's sign-off snapshot
     as_of: date
     categories: list[tuple[str, str]]
-    assessment: AssessmentDisplay | None
+    assessment: SavedAssessment | None
     evidence: list[CategoryGroup]
     actions: list[Any]  # Action rows, or ActionView from a snapshot
     history: list[AuditEvent]
@@ -596,24 +576,6 @@ class StatementPage:
         return self.assessment.version if self.assessment else 0
 
 
-def _display(row: Assessment | None, frozen_text: Any | None = None) -> AssessmentDisplay | None:
-    source = frozen_text or row
-    if source is None:
-        return None
-    return AssessmentDisplay(
-        score=source.score,
-        rationale=source.rationale or "",
-        key_findings=source.key_findings or "",
-        strengths=source.strengths or "",
-        areas_for_improvement=source.areas_for_improvement or "",
-        category_scores=dict((row.category_scores if row else None) or {}),
-        override_reason=row.override_reason if row else None,
-        updated_by=row.updated_by.name if row and row.updated_by else None,
-        updated_at=source.updated_at,
-        version=row.version if row else 0,
-    )
-
-
 def statement_page(statement: QualityStatement, round_: Round | None) -> StatementPage:
     """Everything the statement page shows for one round (the evidence as it stood, once signed off)."""
     row = find_assessment(round_, statement)
@@ -627,7 +589,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
             frozen=True,
             as_of=view.as_of,
             categories=list(view.categories),
-            assessment=_display(row, view.assessments.get(statement.key)),
+            assessment=SavedAssessment.of(row, view.assessments.get(statement.key)),
             evidence=group_evidence(frozen_evidence_rows(view, statement.key), view.categories),
             actions=view.actions_for(statement.key),
             history=history,
@@ -639,7 +601,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
         frozen=False,
         as_of=today(),
         categories=cats,
-        assessment=_display(row),
+        assessment=SavedAssessment.of(row),
         evidence=live_evidence_groups(statement, cats),
         actions=db_actions,
         history=history,

@@ -21,57 +21,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from evidence import audit, bounds, citations, personal_data
 from evidence.bounds import add_months
 from evidence.db import db
+from evidence.fields import ALL_KIND_FIELDS, COMMON_FIELDS, FIELD_LABELS, KIND_FIELDS, fields_for
 from evidence.metrics import MetricError, parse_period
 from evidence.models import Attachment, AuditEvent, EvidenceItem, MetricPoint, User, today, utcnow
 from evidence.round_lock import lock_open_rounds
 from evidence.storage import StoredFile
 from evidence.vocab import Direction, Kind, QuoteTone, Role, Status, Voice
 
-# What every kind has, and what each kind adds (the columns of EvidenceItem).
-COMMON_FIELDS = ("title", "summary", "source", "period_start", "period_end", "review_by", "suggested_statements")
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    Kind.SURVEY: ("survey_name", "question", "respondents", "result_percent", "population"),
-    Kind.METRIC: ("unit", "direction", "target", "comparator_label", "comparator_value"),
-    Kind.QUOTE: ("quote_text", "speaker_role", "voice", "quote_tone"),
-    Kind.DOCUMENT: ("link_url", "evidences"),
-    Kind.PARTNER_FEEDBACK: ("partner_organisation", "feedback_method"),
-    Kind.CASE_AUDIT: ("cases_reviewed", "audit_outcome"),
-    Kind.OBSERVATION: ("setting", "observer_role"),
-}
-ALL_KIND_FIELDS = tuple(name for names in KIND_FIELDS.values() for name in names)
-
-# The names people see for each field: forms, the item page and error messages use the same words.
-FIELD_LABELS = {
-    "title": "Title",
-    "summary": "Summary",
-    "source": "Source",
-    "period_start": "Period start",
-    "period_end": "Period end",
-    "review_by": "Review by",
-    "suggested_statements": "Suggested quality statements",
-    "survey_name": "Survey name",
-    "question": "Question",
-    "respondents": "Respondents (n)",
-    "result_percent": "Result (%)",
-    "population": "Population",
-    "unit": "Unit",
-    "direction": "Direction",
-    "target": "Target",
-    "comparator_label": "Comparator",
-    "comparator_value": "Comparator value",
-    "quote_text": "Quote",
-    "speaker_role": "Speaker's role",
-    "voice": "Whose voice",
-    "quote_tone": "Barrier or facilitator",
-    "link_url": "Link",
-    "evidences": "What it evidences",
-    "partner_organisation": "Partner organisation",
-    "feedback_method": "How the feedback was gathered",
-    "cases_reviewed": "Cases reviewed",
-    "audit_outcome": "Audit outcome",
-    "setting": "Setting",
-    "observer_role": "Observer's role",
-}
 # What must be filled in for each kind, beyond title and source.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.SURVEY: ("survey_name", "result_percent"),
@@ -187,10 +143,6 @@ class VersionConflict(ItemError):
             "Nothing was saved; reload the page to see their changes."
         )
         self.theirs = theirs
-
-
-def fields_for(kind: str) -> tuple[str, ...]:
-    return KIND_FIELDS[Kind(kind)]
 
 
 def default_review_by(kind: str, period_end: date | None = None, period_start: date | None = None, on=None) -> date:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from evidence.db import db
+from evidence.fields import ASSESSMENT_TEXTS
 from evidence.framework_sync import statements_by_theme
 from evidence.models import Assessment, QualityStatement, Round, Theme
 from quality_statements import scoring
@@ -30,6 +31,18 @@ def scores_for(round_: Round | None) -> dict[str, int | None]:
         )
         scores.update({key: score for key, score in rows})
     return scores
+
+
+def assessment_texts(round_: Round | None) -> list[tuple[str, int | None, tuple[str, ...]]]:
+    """(statement key, score, the texts of ``ASSESSMENT_TEXTS``) for each assessment in the round, in one query."""
+    if round_ is None:
+        return []
+    rows = db.session.execute(
+        select(QualityStatement.key, Assessment.score, *(getattr(Assessment, name) for name in ASSESSMENT_TEXTS))
+        .join(Assessment, Assessment.statement_id == QualityStatement.id)
+        .where(Assessment.round_id == round_.id)
+    )
+    return [(key, score, tuple(texts)) for key, score, *texts in rows]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from evidence import bounds, citations
 from evidence.citations import cited_references
 from evidence.db import db
+from evidence.fields import ALL_KIND_FIELDS, ASSESSMENT_TEXTS
 from evidence.framework_sync import AUTHORITY_NAME, FRAMEWORK_VERSION, categories, get_setting, statements_by_theme
 from evidence.gaps import Gap, ScoredText, find_gaps
 from evidence.models import (
@@ -38,15 +39,6 @@ from evidence.vocab import Kind, Status
 from quality_statements import scoring
 
 SNAPSHOT_FORMAT = 1
-
-# Kind-specific columns carried into the view (and so into exports and snapshots).
-DETAIL_FIELDS = (
-    "survey_name", "question", "respondents", "result_percent", "population",
-    "unit", "direction", "target", "comparator_label", "comparator_value",
-    "quote_text", "speaker_role", "voice", "quote_tone",
-    "link_url", "evidences", "partner_organisation", "feedback_method",
-    "cases_reviewed", "audit_outcome", "setting", "observer_role",
-)  # fmt: skip
 
 
 @dataclass
@@ -124,7 +116,7 @@ class AssessmentView:
 
     @property
     def citations(self) -> list[str]:
-        return cited_references(self.rationale, self.key_findings, self.strengths, self.areas_for_improvement)
+        return cited_references(*(getattr(self, name) for name in ASSESSMENT_TEXTS))
 
 
 @dataclass
@@ -281,7 +273,8 @@ def _accepted_items() -> dict[int, ItemView]:
     A number stored as Infinity or NaN (before values were checked) counts as missing, as it
     must in a snapshot: JSON cannot hold it.
     """
-    columns = [getattr(EvidenceItem, name) for name in DETAIL_FIELDS]
+    # Every kind's own columns, carried as details (and so into exports and snapshots).
+    columns = [getattr(EvidenceItem, name) for name in ALL_KIND_FIELDS]
     accepted = EvidenceItem.status == Status.ACCEPTED
     items: dict[int, ItemView] = {}
     for row in db.session.execute(
@@ -311,7 +304,7 @@ def _accepted_items() -> dict[int, ItemView]:
             review_by=review_by,
             details={
                 name: value
-                for name, value in zip(DETAIL_FIELDS, details, strict=True)
+                for name, value in zip(ALL_KIND_FIELDS, details, strict=True)
                 if bounds.finite(value) is not None
             },
         )
@@ -377,15 +370,12 @@ def live_view(round_: Round) -> RoundView:
         mappings=_accepted_mappings(),
         assessments={
             a.statement.key: AssessmentView(
-                a.statement.key,
-                a.score,
-                a.rationale or "",
-                a.key_findings or "",
-                a.strengths or "",
-                a.areas_for_improvement or "",
-                a.updated_at,
-                dict(a.category_scores or {}),
-                a.override_reason,
+                statement_key=a.statement.key,
+                score=a.score,
+                **{name: getattr(a, name) or "" for name in ASSESSMENT_TEXTS},
+                updated_at=a.updated_at,
+                category_scores=dict(a.category_scores or {}),
+                override_reason=a.override_reason,
             )
             for a in assessments
         },

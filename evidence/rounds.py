@@ -15,8 +15,9 @@ from sqlalchemy.orm import selectinload
 from evidence import audit, citations
 from evidence.citations import cited_ids
 from evidence.db import db
+from evidence.fields import ASSESSMENT_FIELDS
 from evidence.models import Action, Assessment, EvidenceItem, Mapping, QualityStatement, Round, User, utcnow
-from evidence.rollup import round_result
+from evidence.rollup import assessment_texts, round_result
 from evidence.round_lock import RoundError, RoundFrozenError, lock_round
 from evidence.round_view import live_view, round_view
 from evidence.vocab import ActionStatus, RoundStatus, Status
@@ -24,15 +25,6 @@ from quality_statements import scoring
 
 NAME_MAX = 200
 ROUND_FIELDS = ["name", "status", "signed_off_at", "signed_off_by_id"]
-CARRIED_FIELDS = (
-    "score",
-    "rationale",
-    "key_findings",
-    "strengths",
-    "areas_for_improvement",
-    "category_scores",
-    "override_reason",
-)
 
 
 def all_rounds() -> list[Round]:
@@ -101,7 +93,7 @@ def _carry_forward(source: Round, target: Round, user: User | None) -> None:
     ).all()
     for old in earlier:
         new = Assessment(round=target, statement_id=old.statement_id, updated_by_id=user.id if user else None)
-        for name in CARRIED_FIELDS:
+        for name in ASSESSMENT_FIELDS:
             value = getattr(old, name)
             setattr(new, name, dict(value) if isinstance(value, dict) else value)
         db.session.add(new)
@@ -111,7 +103,7 @@ def _carry_forward(source: Round, target: Round, user: User | None) -> None:
             new,
             user=user,
             summary=f"Carried forward from “{source.name}”: {old.statement.name}",
-            after=audit.snapshot(new, list(CARRIED_FIELDS)),
+            after=audit.snapshot(new, list(ASSESSMENT_FIELDS)),
         )
     unfinished = db.session.scalars(
         select(Action).where(Action.round_id == source.id, Action.status != ActionStatus.DONE).order_by(Action.id)
@@ -335,19 +327,8 @@ def _live_evidence(round_: Round) -> _RoundEvidence:
     )
     for key, item_id in rows:
         item_ids.setdefault(key, set()).add(item_id)
-    texts = db.session.execute(
-        select(
-            QualityStatement.key,
-            Assessment.rationale,
-            Assessment.key_findings,
-            Assessment.strengths,
-            Assessment.areas_for_improvement,
-        )
-        .join(Assessment, Assessment.statement_id == QualityStatement.id)
-        .where(Assessment.round_id == round_.id)
-    )
-    for key, *parts in texts:
-        item_ids.setdefault(key, set()).update(cited_ids(*parts))
+    for key, _, texts in assessment_texts(round_):
+        item_ids.setdefault(key, set()).update(cited_ids(*texts))
     return _RoundEvidence(
         [(s.key, s.name, t.theme.name) for t in result.themes for s in t.statements],
         result.scores,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from evidence import audit, citations
 from evidence.db import db
+from evidence.fields import FIELD_LABELS
 from evidence.imports import cells
 from evidence.imports.base import (
     UNCHANGED,
@@ -44,7 +45,7 @@ from evidence.imports.base import (
 )
 from evidence.imports.cells import CellError
 from evidence.imports.reading import ImportRefused, Limits
-from evidence.items import FIELD_LABELS, ItemError, check_fields
+from evidence.items import ItemError, check_fields
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User
 from evidence.vocab import Stance, Status
 
@@ -57,14 +58,9 @@ _REFERENCE = re.compile(r"^e\s*-?\s*(\d{1,9})$", re.IGNORECASE)
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 STANCES = cells.choices_of(Stance)
 
-# Item attribute -> its column. Labels match the item's own form (evidence.items.FIELD_LABELS).
+# Item attribute -> its column, headed as the item's own form labels it.
 ITEM_FIELDS = {
-    "title": "Title",
-    "summary": "Summary",
-    "source": "Source",
-    "period_start": "Period start",
-    "period_end": "Period end",
-    "review_by": "Review by",
+    name: FIELD_LABELS[name] for name in ("title", "summary", "source", "period_start", "period_end", "review_by")
 }
 MULTILINE = {"summary"}
 TEXT_FIELDS = ("title", "summary", "source")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from evidence import audit, items, mappings, metrics, search, storage
 from evidence.citations import cited_references
 from evidence.db import db
+from evidence.fields import ASSESSMENT_TEXTS, FIELD_LABELS, fields_for
 from evidence.framework_sync import categories, statements_by_theme
 from evidence.models import (
     Assessment,
@@ -30,12 +31,6 @@ from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
 bp = Blueprint("library", __name__)
 bp.add_app_template_filter(format_value, "metric_value")
 
-ASSESSMENT_TEXTS = {
-    "rationale": "rationale",
-    "key_findings": "key findings",
-    "strengths": "strengths",
-    "areas_for_improvement": "areas for improvement",
-}
 LONG_TEXT = {"question", "evidences", "audit_outcome"}
 
 
@@ -97,7 +92,7 @@ def index():
 def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     """(label, text, how to show it) for the item's kind-specific fields that have a value."""
     rows = []
-    for name in items.fields_for(item.kind):
+    for name in fields_for(item.kind):
         value = getattr(item, name)
         if value is None or value == "" or name == "quote_text":
             continue
@@ -113,7 +108,7 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
             text, how = value, "link"
         else:
             text, how = str(value), "long" if name in LONG_TEXT else "text"
-        rows.append((items.FIELD_LABELS[name], text, how))
+        rows.append((FIELD_LABELS[name], text, how))
     return rows
 
 
@@ -130,7 +125,7 @@ def _citations(item: EvidenceItem) -> list[tuple[Assessment, list[str]]]:
     out = []
     for assessment in found:
         parts = [
-            label
+            label.lower()
             for name, label in ASSESSMENT_TEXTS.items()
             if item.reference in cited_references(getattr(assessment, name))
         ]

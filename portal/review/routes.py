@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from evidence import audit, items
 from evidence.db import db
+from evidence.fields import FIELD_LABELS
 from evidence.framework_sync import statements_by_theme
 from evidence.models import EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
@@ -90,7 +91,7 @@ def _render(item: EvidenceItem, form, return_form, findings, status: int = 200, 
             mappings=mappings,
             history=audit.history("evidence_item", item.id),
             conflict=conflict,
-            labels=items.FIELD_LABELS,
+            labels=FIELD_LABELS,
             shown=lambda name, value: _shown(name, value, statement_names),
             Status=Status,
         ),

@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from evidence.actions import ActionError, create_action, update_action
 from evidence.assessments import (
-    TEXT_FIELDS,
     CitationError,
     ConflictError,
     ValidationError,
@@ -19,6 +18,7 @@ from evidence.assessments import (
 from evidence.audit import history
 from evidence.citations import cited_references
 from evidence.db import db
+from evidence.fields import ASSESSMENT_TEXTS
 from evidence.mappings import MappingError, remove_mapping
 from evidence.models import Action, Mapping, Round
 from evidence.rollup import current_round
@@ -65,14 +65,8 @@ def _assessment_form(page, formdata=None):
     a = page.assessment
     data = {"version": str(page.version)}
     if a is not None:
-        data.update(
-            score=a.score,
-            rationale=a.rationale,
-            key_findings=a.key_findings,
-            strengths=a.strengths,
-            areas_for_improvement=a.areas_for_improvement,
-            override_reason=a.override_reason or "",
-        )
+        data.update(score=a.score, override_reason=a.override_reason or "")
+        data.update({name: a.text(name) for name in ASSESSMENT_TEXTS})
         for key, value in a.category_scores.items():
             data["category_" + key.replace("-", "_")] = value
     return assessment_form(cats, formdata=None, data=data)
@@ -109,7 +103,7 @@ def _render(page, *, form=None, map_form=None, action_form=None, preview=None, c
             preview=preview,
             conflict=conflict,
             suggestion=suggestion,
-            text_fields=TEXT_FIELDS,
+            texts=ASSESSMENT_TEXTS,
             metrics=[] if page.frozen else metrics_for_statement(page.statement),
             is_current=page.round is not None and page.round == current_round(),
         ),
@@ -145,7 +139,7 @@ def save(key, round_id):
         flash("Not saved: check the fields marked below.", "error")
         return _render(page, form=form, status=422)
     if form.preview.data:
-        texts = {name: form[name].data or "" for name in TEXT_FIELDS}
+        texts = {name: form[name].data or "" for name in ASSESSMENT_TEXTS}
         problems = citation_problems(*texts.values())
         behind = form.expected_version() != page.version  # someone has saved since the form was opened
         return _render(page, form=form, preview={"texts": texts, "problems": problems, "behind": behind})
@@ -167,7 +161,7 @@ def save(key, round_id):
         return _render(page, form=form, status=422)
     except CitationError as error:
         bad = dict(error.problems)
-        for name in TEXT_FIELDS:
+        for name in ASSESSMENT_TEXTS:
             refs = [ref for ref in cited_references(form[name].data) if ref in bad]
             if refs:
                 message = "Cannot cite " + "; ".join(f"{ref} ({bad[ref]})" for ref in refs) + "."
