@@ -146,8 +146,13 @@ class VersionConflict(ItemError):
 
 
 def default_review_by(kind: str, period_end: date | None = None, period_start: date | None = None, on=None) -> date:
-    """When evidence of this kind is due a review: its kind's months after the period it covers ends
-    (at the latest ``bounds.LAST_DATE``, so a period ending late in the range still has one)."""
+    """When evidence of this kind is due a review: its kind's months after the period it covers ends.
+
+    The one rule, for a submission, a reviewer's blank review-by and an import alike: evidence ages from
+    when it describes, not from when it reached the portal, so a survey run two years ago and imported today
+    is already due a review. Without a period, the months run from ``on`` (today). At the latest
+    ``bounds.LAST_DATE``, so a period ending late in the range still has one.
+    """
     return add_months(period_end or period_start or on or today(), Kind(kind).review_months)
 
 

@@ -20,13 +20,13 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from evidence import personal_data
-from evidence.bounds import add_months
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
 from evidence.imports.reading import ImportRefused, Table
-from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, today, utcnow
-from evidence.vocab import Kind, Stance, Status
+from evidence.items import default_review_by
+from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, utcnow
+from evidence.vocab import Stance, Status
 from quality_statements import load_default_framework
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
@@ -434,12 +434,9 @@ def natural_key(kind: str, *parts: str) -> str:
     return f"import:{kind}:{hashlib.sha1(joined.encode('utf-8')).hexdigest()}"
 
 
-def default_review_by(kind: str) -> date:
-    return add_months(today(), Kind(kind).review_months)
-
-
 def new_item(kind: str, user: User | None, key: str, **fields) -> EvidenceItem:
-    """An accepted evidence item, as a curator's import creates it."""
+    """An accepted evidence item, as a curator's import creates it, due a review as any item of its kind
+    (``items.default_review_by``: its kind's months after the period it covers)."""
     user_id = user.id if user is not None else None
     return EvidenceItem(
         kind=kind,
@@ -449,7 +446,7 @@ def new_item(kind: str, user: User | None, key: str, **fields) -> EvidenceItem:
         submitted_by_id=user_id,
         reviewed_by_id=user_id,
         reviewed_at=utcnow(),
-        review_by=default_review_by(kind),
+        review_by=default_review_by(kind, fields.get("period_end"), fields.get("period_start")),
         suggested_statements=[],
         **fields,
     )

@@ -36,6 +36,7 @@ from evidence.imports.base import (
     scan,
     text_column,
 )
+from evidence.items import default_review_by
 from evidence.models import EvidenceItem, MetricPoint, User
 from evidence.vocab import Direction, Kind, Status
 
@@ -444,6 +445,8 @@ class MetricImporter(Importer):
                 item.period_start = start
             if item.period_end is None or end > item.period_end:
                 item.period_end = end
+        for item in created.values():  # due a review from the last period it measures, as any metric
+            item.review_by = default_review_by(Kind.METRIC, item.period_end, item.period_start)
         db.session.flush()
 
         source = f"import of {plan.filename}"
