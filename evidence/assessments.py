@@ -9,7 +9,7 @@ accepted evidence. Any failure changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -36,7 +36,7 @@ from evidence.models import (
     User,
     today,
 )
-from evidence.rollup import round_result
+from evidence.rollup import StatementScore, ThemeResult, round_result
 from evidence.round_lock import RoundFrozenError, ensure_open, lock_round
 from evidence.round_view import RoundView, round_view
 from evidence.summary import EvidenceCount, evidence_counts, keys_by_id, mapping_counts
@@ -609,48 +609,33 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
 
 
 @dataclass(frozen=True)
-class StatementRow:
-    key: str
-    name: str
-    score: int | None
+class StatementRow(StatementScore):
+    """A statement's score in the round, with its evidence counts and actions."""
+
     evidence: EvidenceCount
     open_actions: int
     overdue_actions: int
 
-    @property
-    def label(self) -> str:
-        return scoring.label_for(self.score)
 
-
-@dataclass(frozen=True)
-class ThemeRows:
-    key: str
-    name: str
-    statements: list[StatementRow]
-    result: scoring.RollUp
-
-
-def statements_overview(round_: Round | None) -> list[ThemeRows]:
+def statements_overview(round_: Round | None) -> list[ThemeResult]:
     """Every statement by theme with its score in the round, evidence counts and actions (a few queries)."""
     result = round_result(round_)
     counts = evidence_counts()
     open_actions, overdue = open_by_statement(round_), overdue_by_statement(round_)
     return [
-        ThemeRows(
-            t.theme.key,
-            t.theme.name,
-            [
+        replace(
+            theme,
+            statements=[
                 StatementRow(
                     s.key,
                     s.name,
-                    result.scores.get(s.key),
+                    s.score,
                     counts.get(s.key, EvidenceCount()),
                     open_actions.get(s.key, 0),
                     overdue.get(s.key, 0),
                 )
-                for s in t.statements
+                for s in theme.statements
             ],
-            t.result,
         )
-        for t in result.themes
+        for theme in result.themes
     ]

@@ -15,8 +15,6 @@ from evidence.db import db
 from evidence.models import Assessment, EvidenceItem, QualityStatement, Round, today
 from evidence.vocab import Status
 
-UP, DOWN, SAME = "up", "down", "same"
-
 
 @dataclass(frozen=True)
 class Waiting:
@@ -41,12 +39,6 @@ def previous_round(round_: Round | None) -> Round | None:
     if round_ is None:
         return None
     return db.session.scalar(select(Round).where(Round.id < round_.id).order_by(Round.id.desc()).limit(1))
-
-
-def movement(now: int | None, before: int | None) -> str | None:
-    if now is None or before is None:
-        return None
-    return UP if now > before else DOWN if now < before else SAME
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from evidence.citations import cited_ids
 from evidence.db import db
 from evidence.fields import ASSESSMENT_FIELDS
 from evidence.models import Action, Assessment, EvidenceItem, Mapping, QualityStatement, Round, User, utcnow
-from evidence.rollup import assessment_texts, round_result
+from evidence.rollup import RoundResult, assessment_texts, rolled_up, round_result
 from evidence.round_lock import RoundError, RoundFrozenError, lock_round
 from evidence.round_view import live_view, round_view
 from evidence.vocab import ActionStatus, RoundStatus, Status
@@ -161,69 +161,18 @@ def sign_off(round_: Round, user: User, confirmed: bool) -> Round:
 # --- Reading a round ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StatementScore:
-    key: str
-    name: str
-    score: int | None
-
-    @property
-    def label(self) -> str:
-        return scoring.label_for(self.score)
-
-
-@dataclass(frozen=True)
-class ThemeScores:
-    key: str
-    name: str
-    statements: list[StatementScore]
-    result: scoring.RollUp
-
-
-@dataclass(frozen=True)
-class RoundOverview:
-    round: Round
-    themes: list[ThemeScores]
-    overall: scoring.RollUp
-    names: dict[str, str]
-    frozen: bool  # read from the sign-off snapshot
-
-    def missing_names(self, rollup: scoring.RollUp) -> list[str]:
-        return [self.names.get(key, key) for key in rollup.missing]
-
-
-def round_overview(round_: Round) -> RoundOverview:
+def round_overview(round_: Round) -> RoundResult:
     """Statement scores and roll-up: from the snapshot once signed off, else live."""
-    if round_.signed_off:
-        view = round_view(round_)
-        framework = view.rollup()
-        scores = view.scores()
-        themes = [
-            ThemeScores(
-                t_key,
-                t_name,
-                [StatementScore(s.key, s.name, scores[s.key]) for s in view.statements_in(t_key)],
-                framework.themes[t_key],
-            )
-            for t_key, t_name in view.themes
-        ]
-        return RoundOverview(round_, themes, framework.overall, {s.key: s.name for s in view.statements}, True)
-    result = round_result(round_)
-    themes = [
-        ThemeScores(
-            t.theme.key,
-            t.theme.name,
-            [StatementScore(s.key, s.name, result.scores.get(s.key)) for s in t.statements],
-            t.result,
-        )
-        for t in result.themes
-    ]
-    return RoundOverview(round_, themes, result.overall, result.names, False)
+    if not round_.signed_off:
+        return round_result(round_)
+    view = round_view(round_)
+    themes = [(key, name, [(s.key, s.name) for s in view.statements_in(key)]) for key, name in view.themes]
+    return rolled_up(round_, themes, view.scores(), frozen=True)
 
 
 # --- Comparing ----------------------------------------------------------------------
 
-UP, DOWN, SAME, NOT_COMPARABLE = "up", "down", "same", "not_comparable"
+NOT_COMPARABLE = "not_comparable"
 
 
 @dataclass(frozen=True)
@@ -248,13 +197,7 @@ class StatementComparison:
 
     @property
     def movement(self) -> str:
-        if self.score_a is None or self.score_b is None:
-            return NOT_COMPARABLE
-        if self.score_b > self.score_a:
-            return UP
-        if self.score_b < self.score_a:
-            return DOWN
-        return SAME
+        return scoring.movement(self.score_a, self.score_b) or NOT_COMPARABLE
 
     @property
     def movement_label(self) -> str:
@@ -262,11 +205,11 @@ class StatementComparison:
             if self.score_a is None and self.score_b is None:
                 return "Not scored in either round"
             return "Newly scored" if self.score_a is None else "No longer scored"
-        return {UP: "Up", DOWN: "Down", SAME: "Same"}[self.movement]
+        return {scoring.UP: "Up", scoring.DOWN: "Down", scoring.SAME: "Same"}[self.movement]
 
     @property
     def changed(self) -> bool:
-        return self.movement != SAME or bool(self.added or self.removed)
+        return self.movement != scoring.SAME or bool(self.added or self.removed)
 
 
 @dataclass
@@ -330,7 +273,7 @@ def _live_evidence(round_: Round) -> _RoundEvidence:
     for key, _, texts in assessment_texts(round_):
         item_ids.setdefault(key, set()).update(cited_ids(*texts))
     return _RoundEvidence(
-        [(s.key, s.name, t.theme.name) for t in result.themes for s in t.statements],
+        [(s.key, s.name, t.name) for t in result.themes for s in t.statements],
         result.scores,
         result.overall,
         item_ids,

@@ -10,6 +10,7 @@ from evidence.summary import live_summary
 from evidence.vocab import Role
 from portal.dashboard.charts import score_sparkline
 from portal.permissions import READERS, SIGNED_IN, allow
+from quality_statements import scoring
 
 bp = Blueprint("dashboard", __name__)
 
@@ -35,7 +36,7 @@ def index():
         "dashboard/index.html",
         result=result,
         previous=previous,
-        movement={key: dashboard.movement(score, previous_scores.get(key)) for key, score in result.scores.items()},
+        movement={key: scoring.movement(previous_scores.get(key), score) for key, score in result.scores.items()},
         summary=live_summary(),
         categories=categories(),
         waiting=dashboard.waiting(unscored=len(result.overall.missing), overdue_actions=overdue.total(), on=today()),
