@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select, text
 from evidence.bounds import add_months
 from evidence.db import db
 from evidence.fields import ALL_KIND_FIELDS
-from evidence.framework_sync import AUTHORITY_NAME, set_setting, sync_framework
+from evidence.framework_sync import sync_framework
 from evidence.models import (
     Action,
     Assessment,
@@ -36,6 +36,7 @@ from evidence.models import (
     utcnow,
 )
 from evidence.round_view import live_view
+from evidence.settings import AUTHORITY_NAME, set_setting
 from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Role, RoundStatus, Stance, Status, Voice
 
 LEAD_EMAIL = "bench.lead@example.gov.uk"

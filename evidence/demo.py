@@ -24,7 +24,7 @@ from evidence import audit, fields
 from evidence.accounts import MIN_PASSWORD_LENGTH
 from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
-from evidence.framework_sync import AUTHORITY_NAME, set_setting, sync_framework
+from evidence.framework_sync import sync_framework
 from evidence.items import CHOICE_FIELDS, default_review_by
 from evidence.models import (
     Action,
@@ -39,6 +39,7 @@ from evidence.models import (
     utcnow,
 )
 from evidence.personal_data import ITEM_TEXT_FIELDS, scan_fields
+from evidence.settings import AUTHORITY_NAME, set_setting
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 
 DATA_FILE = "demo_data/portfolio.yaml"

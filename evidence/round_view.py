@@ -20,7 +20,7 @@ from evidence import bounds, citations
 from evidence.citations import cited_references
 from evidence.db import db
 from evidence.fields import ALL_KIND_FIELDS, ASSESSMENT_TEXTS
-from evidence.framework_sync import AUTHORITY_NAME, FRAMEWORK_VERSION, categories, get_setting, statements_by_theme
+from evidence.framework_sync import categories, statements_by_theme
 from evidence.gaps import Gap, ScoredText, find_gaps
 from evidence.models import (
     Action,
@@ -34,6 +34,7 @@ from evidence.models import (
     Round,
     utcnow,
 )
+from evidence.settings import AUTHORITY_NAME, FRAMEWORK_VERSION, get_setting
 from evidence.summary import Summary
 from evidence.vocab import Kind, Status
 from quality_statements import scoring

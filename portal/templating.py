@@ -5,7 +5,7 @@ from datetime import date, datetime
 from flask import Flask
 from flask_login import current_user
 
-from evidence.framework_sync import AUTHORITY_NAME, get_setting
+from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import Role
 from portal.charts import format_value, line_chart
 from portal.permissions import can

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from evidence import accounts
 from evidence.db import db
-from evidence.framework_sync import FRAMEWORK_VERSION, get_setting
 from evidence.models import User
+from evidence.settings import FRAMEWORK_VERSION, get_setting
 from portal.admin.forms import NewUserForm, UserRoleForm
 from portal.permissions import ADMINS, allow
 
