@@ -22,8 +22,8 @@ from evidence import audit, bounds, citations, personal_data
 from evidence.bounds import add_months
 from evidence.db import db
 from evidence.fields import ALL_KIND_FIELDS, COMMON_FIELDS, FIELD_LABELS, KIND_FIELDS, fields_for
-from evidence.metrics import MetricError, parse_period
-from evidence.models import Attachment, AuditEvent, EvidenceItem, MetricPoint, User, today, utcnow
+from evidence.metrics import MetricError, parse_period, set_point
+from evidence.models import Attachment, AuditEvent, EvidenceItem, User, today, utcnow
 from evidence.round_lock import lock_open_rounds
 from evidence.storage import StoredFile
 from evidence.vocab import Direction, Kind, QuoteTone, Role, Status, Voice
@@ -292,10 +292,7 @@ def _set_points(item: EvidenceItem, parsed: Sequence[tuple[date, str, float]]) -
         if period not in wanted:
             item.points.remove(point)
     for period, label, value in parsed:
-        if period in existing:
-            existing[period].label, existing[period].value = label, value
-        else:
-            item.points.append(MetricPoint(period=period, label=label, value=value))
+        set_point(item, period, label, value, existing.get(period))
 
 
 def _points_snapshot(item: EvidenceItem) -> list[str]:
@@ -403,7 +400,7 @@ def create_item(
     if not item.review_by:
         item.review_by = default_review_by(kind, item.period_end, item.period_start)
     for period, label, value in parsed:
-        item.points.append(MetricPoint(period=period, label=label, value=value))
+        set_point(item, period, label, value)
     _attach(item, files, user)
     db.session.add(item)
     db.session.flush()

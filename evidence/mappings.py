@@ -11,6 +11,9 @@ from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStat
 from evidence.round_lock import lock_open_rounds
 from evidence.vocab import Stance
 
+# What the audit trail keeps of a mapping.
+AUDITED_FIELDS = ["item_id", "statement_id", "category_id", "stance", "note"]
+
 
 class MappingError(ValueError):
     pass
@@ -21,6 +24,39 @@ def _find(item_id: int, statement_id: int, category_id: int) -> Mapping | None:
         select(Mapping).where(
             Mapping.item_id == item_id, Mapping.statement_id == statement_id, Mapping.category_id == category_id
         )
+    )
+
+
+def new_mapping(
+    item: EvidenceItem,
+    statement: QualityStatement,
+    category: EvidenceCategory,
+    stance: str,
+    note: str = "",
+    user: User | None = None,
+) -> Mapping:
+    """A mapping of ``item`` (added to its mappings), not yet written. ``add_mapping`` checks, writes and
+    records one; an import that writes many in one transaction records each with ``record_mapping``."""
+    return Mapping(
+        item=item,
+        statement=statement,
+        category=category,
+        stance=stance,
+        note=(note or "").strip(),
+        created_by_id=user.id if user else None,
+    )
+
+
+def record_mapping(mapping: Mapping, user: User | None, how: str = "") -> None:
+    """The audit event of a new mapping: "Mapped E-12 to … · … (strength)", then ``how`` it came (" by import")."""
+    audit.record(
+        "create",
+        mapping,
+        entity_id=mapping.id,  # known once written; an import records thousands without writing each event
+        user=user,
+        summary=f"Mapped {mapping.item.reference} to {mapping.statement.name} · {mapping.category.name} "
+        f"({mapping.stance}){how}",
+        after=audit.snapshot(mapping, AUDITED_FIELDS),
     )
 
 
@@ -41,14 +77,7 @@ def add_mapping(
     if _find(*ids):
         db.session.rollback()  # ends the transaction, and the lock with it
         raise MappingError(already)
-    mapping = Mapping(
-        item=item,
-        statement=statement,
-        category=category,
-        stance=stance,
-        note=(note or "").strip(),
-        created_by_id=user.id if user else None,
-    )
+    mapping = new_mapping(item, statement, category, stance, note, user)
     db.session.add(mapping)
     try:
         db.session.flush()
@@ -57,13 +86,7 @@ def add_mapping(
         if _find(*ids):
             raise MappingError(already) from error
         raise MappingError("the item, statement or category changed while this was being saved; try again") from error
-    audit.record(
-        "create",
-        mapping,
-        user=user,
-        summary=f"Mapped {item.reference} to {statement.name} · {category.name} ({stance})",
-        after=audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"]),
-    )
+    record_mapping(mapping, user)
     # The item's own trail shows its mappings too.
     audit.record(
         "map", item, user=user, summary=f"Mapped to {statement.name} · {category.name} as {Stance(stance).label}"
@@ -81,7 +104,7 @@ def remove_mapping(mapping: Mapping, user: User | None = None) -> None:
     if db.session.scalar(select(Mapping.id).where(Mapping.id == mapping.id).with_for_update()) is None:
         db.session.rollback()
         raise MappingError(gone)
-    before = audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"])
+    before = audit.snapshot(mapping, AUDITED_FIELDS)
     audit.record(
         "delete",
         mapping,

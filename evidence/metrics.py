@@ -76,6 +76,20 @@ def point_for(item: EvidenceItem, period: date) -> MetricPoint | None:
     return db.session.scalar(db.select(MetricPoint).where(MetricPoint.item_id == item.id, MetricPoint.period == period))
 
 
+def set_point(
+    item: EvidenceItem, period: date, label: str, value: float, existing: MetricPoint | None = None
+) -> MetricPoint:
+    """Give ``item`` its value for the period starting ``period``: ``existing`` (the point it already holds for
+    that period) changed, or a new point added to its series. Not written yet, and the value not checked: for
+    writers of many points in one transaction (an edited series, an import), which check every value first."""
+    if existing is not None:
+        existing.label, existing.value = label, value
+        return existing
+    point = MetricPoint(period=period, label=label, value=value)
+    item.points.append(point)
+    return point
+
+
 def add_point(
     item: EvidenceItem,
     period_text: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from evidence import personal_data
+from evidence import mappings, personal_data
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
@@ -30,6 +30,7 @@ from evidence.vocab import Stance, Status
 from quality_statements import load_default_framework
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+CHUNK = 500
 ACTION_LABELS = {CREATE: "Create", UPDATE: "Update", UNCHANGED: "Unchanged"}
 
 
@@ -456,12 +457,28 @@ def add_mappings(
     item: EvidenceItem, wanted: list[tuple[QualityStatement, EvidenceCategory, str]], user: User | None
 ) -> list[Mapping]:
     """Map ``item`` onto each (statement, category, stance) wanted, with no note; the new mappings."""
-    added = [
-        Mapping(statement=statement, category=category, stance=stance, note="", created_by_id=user.id if user else None)
-        for statement, category, stance in wanted
+    return [
+        mappings.new_mapping(item, statement, category, stance, user=user) for statement, category, stance in wanted
     ]
-    item.mappings.extend(added)
-    return added
+
+
+def record_mappings(added: Iterable[Mapping], user: User | None) -> None:
+    """The audit events of mappings an import added, once they are written."""
+    for mapping in added:
+        mappings.record_mapping(mapping, user, " by import")
+
+
+def personal_note(planned: PlannedRow) -> str:
+    """What the audit trail adds to an imported row's event when the importer confirmed possible personal data."""
+    if not planned.findings:
+        return ""
+    return ". Possible personal data confirmed by the importer: " + "; ".join(planned.findings)
+
+
+def in_chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``values`` a few hundred at a time: each chunk is one ``IN (…)`` list when loading what a file names."""
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def mapping_changes(

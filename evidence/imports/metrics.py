@@ -30,17 +30,19 @@ from evidence.imports.base import (
     RowError,
     add_mappings,
     describe_mappings,
+    in_chunks,
     mapping_columns,
     natural_key,
     new_item,
+    record_mappings,
     scan,
     text_column,
 )
 from evidence.items import default_review_by
-from evidence.models import EvidenceItem, MetricPoint, User
+from evidence.metrics import set_point
+from evidence.models import EvidenceItem, User
 from evidence.vocab import Direction, Kind, Status
 
-CHUNK = 500
 DIRECTIONS = cells.choices_of(
     Direction, {"higher is better": "higher", "lower is better": "lower", "up": "higher", "down": "lower"}
 )
@@ -289,14 +291,11 @@ class MetricImporter(Importer):
         by_key: dict[str, EvidenceItem] = {}
         by_title: dict[str, list[EvidenceItem]] = defaultdict(list)
         load_points = (selectinload(EvidenceItem.points), selectinload(EvidenceItem.mappings))
-        for start in range(0, len(ids), CHUNK):
-            query = select(EvidenceItem).where(EvidenceItem.id.in_(ids[start : start + CHUNK])).options(*load_points)
+        for chunk in in_chunks(ids):
+            query = select(EvidenceItem).where(EvidenceItem.id.in_(chunk)).options(*load_points)
             for item in db.session.scalars(query):
                 by_id[item.id] = item
-        for start in range(0, max(len(names), 1), CHUNK):
-            chunk_names, chunk_keys = names[start : start + CHUNK], keys[start : start + CHUNK]
-            if not chunk_names:
-                break
+        for chunk_names, chunk_keys in zip(in_chunks(names), in_chunks(keys), strict=True):
             query = (
                 select(EvidenceItem)
                 .where(
@@ -406,6 +405,18 @@ class MetricImporter(Importer):
     def write(self, plan: Plan, user: User | None, confirmed_personal_data: bool) -> ImportResult:
         result = ImportResult(kind=self.key)
         specs = plan.extra.get("new_metrics", {})
+        created = self._create_metrics(plan, specs, user)
+        periods = self._write_points(plan, created, result)
+        self._cover_periods(periods)
+        for item in created.values():  # due a review from the last period it measures, as any metric
+            item.review_by = default_review_by(Kind.METRIC, item.period_end, item.period_start)
+        db.session.flush()
+        self._record(plan, specs, created, periods, user, result)
+        return result
+
+    @staticmethod
+    def _create_metrics(plan: Plan, specs: dict[str, dict[str, Any]], user: User | None) -> dict[str, EvidenceItem]:
+        """The new metrics the file names, as they are described, with their mappings."""
         flagged = {r.payload["target"] for r in plan.rows if r.findings and r.payload["how"] == "new"}
         created: dict[str, EvidenceItem] = {}
         for key, spec in specs.items():
@@ -417,42 +428,54 @@ class MetricImporter(Importer):
             add_mappings(item, spec["wanted"], user)
             db.session.add(item)
             created[key] = item
+        return created
 
-        notes: dict[EvidenceItem, list[str]] = defaultdict(list)
-        periods: dict[EvidenceItem, list[cells.Period]] = defaultdict(list)
+    @staticmethod
+    def _write_points(
+        plan: Plan, created: dict[str, EvidenceItem], result: ImportResult
+    ) -> dict[EvidenceItem, list[tuple[cells.Period, str]]]:
+        """Each row's point added or changed; per metric, the periods written and how each changed."""
+        periods: dict[EvidenceItem, list[tuple[cells.Period, str]]] = defaultdict(list)
         for planned in plan.rows:
             payload = planned.payload
             item = payload["target"] if payload["how"] == "item" else created[payload["target"]]
-            period, value = payload["period"], payload["value"]
+            period, value, point = payload["period"], payload["value"], payload["point"]
             if planned.action == CREATE:
-                db.session.add(MetricPoint(item=item, period=period.start, label=period.label, value=value))
-                notes[item].append(f"added {period.label} = {cells.as_text(value)}")
-                periods[item].append(period)
+                note = f"added {period.label} = {cells.as_text(value)}"
                 result.created += 1
             elif planned.action == UPDATE:
-                point = payload["point"]
-                notes[item].append(f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}")
-                point.value, point.label = value, period.label
-                periods[item].append(period)
+                note = f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}"
                 result.updated += 1
             else:
                 result.unchanged += 1
+                continue
+            set_point(item, period.start, period.label, value, point)
+            periods[item].append((period, note))
+        return periods
 
-        for item, item_periods in periods.items():
-            start = min(p.start for p in item_periods)
-            end = max(p.end for p in item_periods)
+    @staticmethod
+    def _cover_periods(periods: dict[EvidenceItem, list[tuple[cells.Period, str]]]) -> None:
+        """A metric's period stretches to cover every point it was given."""
+        for item, written in periods.items():
+            start = min(period.start for period, _ in written)
+            end = max(period.end for period, _ in written)
             if item.period_start is None or start < item.period_start:
                 item.period_start = start
             if item.period_end is None or end > item.period_end:
                 item.period_end = end
-        for item in created.values():  # due a review from the last period it measures, as any metric
-            item.review_by = default_review_by(Kind.METRIC, item.period_end, item.period_start)
-        db.session.flush()
 
+    @staticmethod
+    def _record(
+        plan: Plan,
+        specs: dict[str, dict[str, Any]],
+        created: dict[str, EvidenceItem],
+        periods: dict[EvidenceItem, list[tuple[cells.Period, str]]],
+        user: User | None,
+        result: ImportResult,
+    ) -> None:
         source = f"import of {plan.filename}"
         for key, item in created.items():
-            spec = specs[key]
-            summary = f"Created and accepted by the {source}, row {spec['row']}"
+            summary = f"Created and accepted by the {source}, row {specs[key]['row']}"
             if item.personal_data:
                 summary += ". Possible personal data confirmed by the importer"
             audit.record(
@@ -463,19 +486,11 @@ class MetricImporter(Importer):
                 summary=summary,
                 after=audit.snapshot(item, ["kind", "title", "status", *DESCRIBING.values()]),
             )
-            for mapping in item.mappings:
-                audit.record(
-                    "create",
-                    mapping,
-                    entity_id=mapping.id,
-                    user=user,
-                    summary=f"Mapped {item.reference} to {mapping.statement.name} · {mapping.category.name} "
-                    f"({mapping.stance}) by import",
-                    after=audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"]),
-                )
+            record_mappings(item.mappings, user)
             result.references.append(item.reference)
-        for item, item_notes in notes.items():
-            shown = item_notes if len(item_notes) <= 24 else [*item_notes[:24], f"and {len(item_notes) - 24} more"]
+        for item, written in periods.items():
+            notes = [note for _, note in written]
+            shown = notes if len(notes) <= 24 else [*notes[:24], f"and {len(notes) - 24} more"]
             audit.record(
                 "points",
                 item,
@@ -485,4 +500,3 @@ class MetricImporter(Importer):
             )
             if item.reference not in result.references:
                 result.references.append(item.reference)
-        return result

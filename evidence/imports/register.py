@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit, citations
+from evidence import audit, citations, mappings
 from evidence.db import db
 from evidence.fields import FIELD_LABELS
 from evidence.imports import cells
@@ -38,7 +38,9 @@ from evidence.imports.base import (
     PlannedRow,
     RowError,
     category_parse,
+    in_chunks,
     normalise_heading,
+    personal_note,
     scan,
     show,
     text_column,
@@ -49,7 +51,6 @@ from evidence.items import ItemError, check_fields
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User
 from evidence.vocab import Stance, Status
 
-CHUNK = 500
 SHEET = "Evidence register"
 MAX_CELL = 32_767  # the most a spreadsheet cell holds
 SUMMARY_MAX, NOTE_MAX = 20_000, 2_000  # as the item's and the mapping's forms allow
@@ -374,11 +375,10 @@ class RegisterImporter(Importer):
 
     def _items(self, ids: set[int]) -> dict[int, EvidenceItem]:
         found: dict[int, EvidenceItem] = {}
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), CHUNK):
+        for chunk in in_chunks(sorted(ids)):
             query = (
                 select(EvidenceItem)
-                .where(EvidenceItem.id.in_(wanted[start : start + CHUNK]))
+                .where(EvidenceItem.id.in_(chunk))
                 .options(
                     selectinload(EvidenceItem.mappings).selectinload(Mapping.statement),
                     selectinload(EvidenceItem.mappings).selectinload(Mapping.category),
@@ -590,62 +590,10 @@ class RegisterImporter(Importer):
             if planned.action == UNCHANGED:
                 result.unchanged += 1
                 continue
-            payload = planned.payload
-            item: EvidenceItem = payload["item"]
+            item: EvidenceItem = planned.payload["item"]
             where = f"the import of {plan.filename}, row {planned.row}"
-            note = self._personal_note(planned)
-            changed = dict(payload["changed"])
-            if planned.findings and not item.personal_data:
-                changed["personal_data"] = True
-            before = audit.snapshot(item, list(changed)) if changed else None
-            for name, value in changed.items():
-                setattr(item, name, value)
-            if payload["changed"]:
-                edited += 1
-            audit.record(
-                "update" if changed else "map",
-                item,
-                user=user,
-                summary=f"Updated by {where}: {'; '.join(planned.changes)}{note}",
-                before=before,
-                after=audit.snapshot(item, list(changed)) if changed else None,
-            )
-            mapping: Mapping | None = payload["mapping"]
-            if payload["mapping_changes"] and mapping is not None:
-                fields = list(payload["mapping_changes"])
-                mapping_before = audit.snapshot(mapping, fields)
-                for name, value in payload["mapping_changes"].items():
-                    setattr(mapping, name, value)
-                audit.record(
-                    "update",
-                    mapping,
-                    user=user,
-                    summary=f"Mapping of {item.reference} to {mapping.statement.name} · {mapping.category.name} "
-                    f"changed by {where}",
-                    before=mapping_before,
-                    after=audit.snapshot(mapping, fields),
-                )
-                result.updated += 1
-            if payload["new_mapping"] is not None:
-                statement, category, stance, mapping_note = payload["new_mapping"]
-                added = Mapping(
-                    item=item,
-                    statement=statement,
-                    category=category,
-                    stance=stance,
-                    note=mapping_note,
-                    created_by_id=user.id if user is not None else None,
-                )
-                db.session.add(added)
-                db.session.flush()
-                audit.record(
-                    "create",
-                    added,
-                    user=user,
-                    summary=f"Mapped {item.reference} to {statement.name} · {category.name} ({stance}) by {where}",
-                    after=audit.snapshot(added, ["item_id", "statement_id", "category_id", "stance", "note"]),
-                )
-                result.created += 1
+            edited += self._write_item(planned, user, where)
+            self._write_mapping(planned, user, where, result)
             touched[item.id] = item.reference
         db.session.flush()
         result.updated += edited
@@ -662,10 +610,53 @@ class RegisterImporter(Importer):
         return result
 
     @staticmethod
-    def _personal_note(planned: PlannedRow) -> str:
-        if not planned.findings:
-            return ""
-        return ". Possible personal data confirmed by the importer: " + "; ".join(planned.findings)
+    def _write_item(planned: PlannedRow, user: User | None, where: str) -> bool:
+        """The item's own changes (given with its first row), recorded; whether it was edited."""
+        item: EvidenceItem = planned.payload["item"]
+        changed = dict(planned.payload["changed"])
+        if planned.findings and not item.personal_data:
+            changed["personal_data"] = True
+        before = audit.snapshot(item, list(changed)) if changed else None
+        for name, value in changed.items():
+            setattr(item, name, value)
+        audit.record(
+            "update" if changed else "map",
+            item,
+            user=user,
+            summary=f"Updated by {where}: {'; '.join(planned.changes)}{personal_note(planned)}",
+            before=before,
+            after=audit.snapshot(item, list(changed)) if changed else None,
+        )
+        return bool(planned.payload["changed"])
+
+    @staticmethod
+    def _write_mapping(planned: PlannedRow, user: User | None, where: str, result: ImportResult) -> None:
+        """The row's mapping: its stance and note changed, or the mapping added, and recorded."""
+        payload = planned.payload
+        item: EvidenceItem = payload["item"]
+        mapping: Mapping | None = payload["mapping"]
+        if payload["mapping_changes"] and mapping is not None:
+            fields = list(payload["mapping_changes"])
+            before = audit.snapshot(mapping, fields)
+            for name, value in payload["mapping_changes"].items():
+                setattr(mapping, name, value)
+            audit.record(
+                "update",
+                mapping,
+                user=user,
+                summary=f"Mapping of {item.reference} to {mapping.statement.name} · {mapping.category.name} "
+                f"changed by {where}",
+                before=before,
+                after=audit.snapshot(mapping, fields),
+            )
+            result.updated += 1
+        if payload["new_mapping"] is not None:
+            statement, category, stance, note = payload["new_mapping"]
+            added = mappings.new_mapping(item, statement, category, stance, note, user)
+            db.session.add(added)
+            db.session.flush()
+            mappings.record_mapping(added, user, f" by {where}")
+            result.created += 1
 
 
 def _count(number: int, one: str, many: str) -> str:
