@@ -23,7 +23,7 @@ from evidence import mappings, personal_data
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
-from evidence.imports.reading import ImportRefused, Table
+from evidence.imports.reading import LIMITS, ImportRefused, Limits, Table
 from evidence.items import default_review_by
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, utcnow
 from evidence.vocab import Stance, Status
@@ -275,16 +275,52 @@ class ImportResult:
 
 
 class Importer:
-    """Base class: subclasses set the class attributes and implement ``plan_rows`` and ``write``."""
+    """Base class: subclasses set the class attributes and implement ``plan_rows`` and ``write``.
+
+    Whatever differs from one kind of import to another is said here, by the importer: the service
+    and the pages ask it rather than asking which import it is.
+    """
 
     key: str = ""
     label: str = ""  # "Survey findings"
-    item_label: str = ""  # "survey finding"
     intro: str = ""
     columns: tuple[Column, ...] = ()
     preview_headings: tuple[str, ...] = ()
     matching_rule: str = ""
     notes: tuple[str, ...] = ()
+    sheet: str | None = None  # the sheet of a workbook read (by name); None: the first
+    limits: Limits = LIMITS  # how much of a file is read
+    # True when the file to start from is the round's Excel export rather than a template of headings.
+    starts_from_export = False
+    # How the preview offers to write an error-free plan.
+    confirm_title = "Import these rows"
+    confirm_note = (
+        "Every row below will be saved together, or none of them. Imported evidence is accepted straight away."
+    )
+    rows_title = "What will be imported"
+    status_note = (
+        "Imported evidence is accepted straight away, with you as its owner and reviewer, and each change is kept "
+        "in the item's history."
+    )
+
+    @property
+    def upload_hint(self) -> str:
+        """What the upload form asks for."""
+        return (
+            "An Excel workbook (.xlsx; the first sheet is read) or a CSV file saved as UTF-8. "
+            f"Up to {self.limits.max_data_rows:,} rows."
+        )
+
+    def confirm_label(self, plan: Plan) -> str:
+        """The words of the button that writes the plan."""
+        return f"Import {len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''}"
+
+    def message(self, plan: Plan, result: ImportResult) -> str:
+        """What the person is told once a plan that changed something is written."""
+        return (
+            f"Imported {self.label.lower()} from {plan.filename}: {result.created} created, "
+            f"{result.updated} updated, {result.unchanged} already up to date."
+        )
 
     # -- columns
 

@@ -75,7 +75,6 @@ def _point_period(period: cells.Period) -> cells.Period:
 class MetricImporter(Importer):
     key = "metric"
     label = "Metric points"
-    item_label = "metric point"
     intro = (
         "One row per value: which metric, the period it measures and the value. Points are added to a metric "
         "already in the library, or a new metric is created the first time its name appears."
@@ -390,6 +389,15 @@ class MetricImporter(Importer):
         if spec["wanted"]:
             parts.append("mapped to " + describe_mappings(spec["wanted"]))
         return ", ".join(parts)
+
+    def message(self, plan: Plan, result: ImportResult) -> str:
+        count = len(plan.extra.get("new_metrics", {}))
+        if not count:
+            return super().message(plan, result)
+        return (
+            f"Imported metric points from {plan.filename}: {count} new metric{'s' if count != 1 else ''}, "
+            f"{result.created} points added, {result.updated} updated, {result.unchanged} already up to date."
+        )
 
     def summarise(self, plan: Plan) -> str:
         counts = plan.counts

@@ -24,7 +24,6 @@ class QuoteImporter(ItemImporter):
     key = "quote"
     kind = Kind.QUOTE
     label = "Quotes"
-    item_label = "quote"
     intro = (
         "One row per quote: the words as said, the speaker's role (never their name), whose voice it is, and "
         "whether it describes a barrier, a facilitator or neither. Each row becomes an accepted quote."

@@ -136,8 +136,17 @@ def _differs(item: EvidenceItem, name: str, value: Any) -> bool:
 class RegisterImporter(Importer):
     key = "register"
     label = "Evidence register"
-    item_label = "register row"
     sheet = SHEET
+    starts_from_export = True
+    confirm_title = "Save these changes"
+    confirm_note = (
+        "Every change below will be saved together, or none of them. Rows marked Unchanged are left as they are."
+    )
+    rows_title = "What will change, then the rows already up to date"
+    status_note = (
+        "Only accepted evidence can be updated here, and it stays accepted. Each change is kept in the item's "
+        "history with the values before and after."
+    )
     # An exported register has a row per item and mapping: a large portfolio's runs to tens of thousands.
     limits = Limits(max_data_rows=60_000, max_sheet_rows=120_000, max_uncompressed_bytes=200 * 1024 * 1024)
     intro = (
@@ -598,16 +607,31 @@ class RegisterImporter(Importer):
         db.session.flush()
         result.updated += edited
         result.references = list(touched.values())
+        return result
+
+    @property
+    def upload_hint(self) -> str:
+        return (
+            f"The Excel workbook exported by Assure (.xlsx; only its {SHEET} sheet is read), or that sheet saved "
+            f"as CSV UTF-8. Up to {self.limits.max_data_rows:,} rows."
+        )
+
+    def confirm_label(self, plan: Plan) -> str:
+        rows = len(plan.rows)
+        return "Save the changes" if plan.changing else f"Import {rows} unchanged row{'s' if rows != 1 else ''}"
+
+    def message(self, plan: Plan, result: ImportResult) -> str:
+        # Items edited are counted apart from mappings changed, as the preview counted them (``summarise``).
+        edited = plan.extra["counts"]["items"]
         counts = [
             _count(edited, "item", "items") + " edited" if edited else "",
             _count(result.created, "mapping", "mappings") + " added" if result.created else "",
             _count(result.updated - edited, "mapping", "mappings") + " changed" if result.updated - edited else "",
         ]
-        result.message = (
+        return (
             f"Updated the evidence register from {plan.filename}: {', '.join(c for c in counts if c)}; "
             f"{_count(result.unchanged, 'row', 'rows')} already up to date."
         )
-        return result
 
     @staticmethod
     def _write_item(planned: PlannedRow, user: User | None, where: str) -> bool:

@@ -30,7 +30,6 @@ class SurveyImporter(ItemImporter):
     key = "survey"
     kind = Kind.SURVEY
     label = "Survey findings"
-    item_label = "survey finding"
     intro = (
         "One row per survey result: the survey, the question asked, the result as a percentage, how many "
         "people answered and when the fieldwork ran. Each row becomes an accepted survey finding in the library."
