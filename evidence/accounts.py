@@ -96,6 +96,11 @@ def _record_failure(email: str, user: User | None, remote_addr: str | None) -> N
     db.session.commit()
 
 
+def people() -> list[User]:
+    """Every account, those that can sign in first, by name."""
+    return db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
+
+
 def change_role(user: User, role: str, by: User) -> None:
     if role not in set(Role):
         raise AccountError(f"unknown role '{role}'")

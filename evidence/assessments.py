@@ -14,7 +14,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,6 +24,7 @@ from evidence.actions import actions_for, open_by_statement, overdue_by_statemen
 from evidence.db import db
 from evidence.fields import ASSESSMENT_FIELDS, ASSESSMENT_TEXTS
 from evidence.framework_sync import categories as framework_categories
+from evidence.framework_sync import category_by_key
 from evidence.mappings import MappingError, add_mapping
 from evidence.models import (
     Assessment,
@@ -513,10 +514,33 @@ def map_reference(
         raise MappingError(
             f"{reference} is {Status(item.status).label.lower()}; only accepted evidence can be mapped here."
         )
-    category = db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == category_key))
+    category = category_by_key(category_key)
     if category is None:
         raise MappingError(f"There is no evidence category '{category_key}'.")
     return add_mapping(item, statement, category, stance, note, user=user)
+
+
+def citing_assessments(item: EvidenceItem) -> list[tuple[Assessment, list[str]]]:
+    """The assessments whose text cites the item, newest round first, each with the texts that cite it
+    ("rationale", "key findings"). The database finds the candidates; each is then read as citations are."""
+    needle = f"%[{item.reference.lower()}]%"
+    columns = [getattr(Assessment, name) for name in ASSESSMENT_TEXTS]
+    found = db.session.scalars(
+        select(Assessment)
+        .where(or_(*(func.lower(func.coalesce(c, "")).like(needle) for c in columns)))
+        .options(selectinload(Assessment.round), selectinload(Assessment.statement))
+        .order_by(Assessment.round_id.desc(), Assessment.statement_id)
+    ).all()
+    out = []
+    for assessment in found:
+        parts = [
+            label.lower()
+            for name, label in ASSESSMENT_TEXTS.items()
+            if item.reference in citations.cited_references(getattr(assessment, name))
+        ]
+        if parts:
+            out.append((assessment, parts))
+    return out
 
 
 def statement_history(assessment_ids: Iterable[int], action_ids: Iterable[int]) -> list[AuditEvent]:

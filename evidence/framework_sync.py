@@ -66,5 +66,14 @@ def statements_by_theme() -> list[tuple[Theme, list[QualityStatement]]]:
     return [(theme, [s for s in statements if s.theme_id == theme.id]) for theme in themes]
 
 
+def statements_in_order() -> list[QualityStatement]:
+    """Every quality statement in framework order (theme by theme)."""
+    return [s for _, group in statements_by_theme() for s in group]
+
+
 def categories() -> list[EvidenceCategory]:
     return db.session.scalars(select(EvidenceCategory).order_by(EvidenceCategory.position)).all()
+
+
+def category_by_key(key: str) -> EvidenceCategory | None:
+    return db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == key))

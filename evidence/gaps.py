@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from evidence.citations import cited_references, findable, reference_id
 from evidence.db import db
-from evidence.framework_sync import categories, statements_by_theme
+from evidence.framework_sync import categories, statements_in_order
 from evidence.models import EvidenceItem
 from evidence.rollup import assessment_texts
 from evidence.summary import Summary, live_summary
@@ -124,7 +124,7 @@ def live_gaps(round_) -> list[Gap]:
     queries, then hands them to the pure ``find_gaps``. A citation only counts while
     the item it names is accepted.
     """
-    statements = [(s.key, s.name) for _, ss in statements_by_theme() for s in ss]
+    statements = [(s.key, s.name) for s in statements_in_order()]
     cats = [(c.key, c.name) for c in categories()]
     rows = assessment_texts(round_)
     cited = {key: cited_references(*texts) for key, _, texts in rows}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -574,6 +574,27 @@ def resubmit(
         summary="Corrected and resubmitted",
         action="resubmit",
         new_status=Status.SUBMITTED,
+    )
+
+
+def review_queue(status: str) -> Select:
+    """The statement listing the items waiting with this status, the longest waiting first."""
+    return (
+        select(EvidenceItem)
+        .where(EvidenceItem.status == status)
+        .order_by(EvidenceItem.updated_at.asc(), EvidenceItem.id.asc())
+        .options(selectinload(EvidenceItem.submitted_by), selectinload(EvidenceItem.attachments))
+    )
+
+
+def status_counts(statuses: Iterable[str]) -> dict[str, int]:
+    """How many items have each of these statuses (one aggregate query; a status no item has is left out)."""
+    return dict(
+        db.session.execute(
+            select(EvidenceItem.status, func.count(EvidenceItem.id))
+            .where(EvidenceItem.status.in_(list(statuses)))
+            .group_by(EvidenceItem.status)
+        ).all()
     )
 
 

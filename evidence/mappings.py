@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from evidence import audit
 from evidence.db import db
@@ -17,6 +18,19 @@ AUDITED_FIELDS = ["item_id", "statement_id", "category_id", "stance", "note"]
 
 class MappingError(ValueError):
     pass
+
+
+def item_mappings(item: EvidenceItem) -> list[Mapping]:
+    """The item's mappings in framework order (by statement, then category), their statement and category
+    loaded: the one order in which a reader, a reviewer and a curator see them."""
+    return db.session.scalars(
+        select(Mapping)
+        .where(Mapping.item_id == item.id)
+        .options(selectinload(Mapping.statement), selectinload(Mapping.category))
+        .join(QualityStatement, QualityStatement.id == Mapping.statement_id)
+        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
+        .order_by(QualityStatement.position, EvidenceCategory.position)
+    ).all()
 
 
 def _find(item_id: int, statement_id: int, category_id: int) -> Mapping | None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from evidence import citations
 from evidence.db import db
-from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, today
+from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, today
 from evidence.vocab import Status
 
 ANY_STATUS = "any"
@@ -74,6 +74,13 @@ class Filters:
     def narrowed(self) -> bool:
         """Is a filter other than the search words in use, or a sort other than the default?"""
         return replace(self, q="").active or self.sort != DEFAULT_SORT
+
+
+def owners() -> list[User]:
+    """The people who own evidence, by name: the choices of the library's owner filter."""
+    return db.session.scalars(
+        select(User).where(exists().where(EvidenceItem.owner_id == User.id)).order_by(User.name)
+    ).all()
 
 
 def search_terms(q: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from evidence import accounts
 from evidence.db import db
@@ -30,11 +29,10 @@ def users():
         else:
             flash(f"Account created for {user.email}. Give them the temporary password in person.", "success")
             return redirect(url_for("admin.users"))
-    people = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
     return render_template(
         "admin/users.html",
         form=form,
-        people=people,
+        people=accounts.people(),
         role_form=UserRoleForm(),
         framework_version=get_setting(FRAMEWORK_VERSION, "not loaded"),
     )

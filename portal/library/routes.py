@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from evidence import audit, items, mappings, metrics, search, storage
-from evidence.citations import cited_references
+from evidence.assessments import citing_assessments, statement_by_key
 from evidence.db import db
-from evidence.fields import ASSESSMENT_TEXTS, FIELD_LABELS, fields_for
-from evidence.framework_sync import categories, statements_by_theme
-from evidence.models import (
-    Assessment,
-    Attachment,
-    EvidenceCategory,
-    EvidenceItem,
-    Mapping,
-    QualityStatement,
-    User,
-)
+from evidence.fields import FIELD_LABELS, fields_for
+from evidence.framework_sync import categories, category_by_key, statements_in_order
+from evidence.models import Attachment, EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
 from portal.charts import format_value, line_chart
 from portal.forms import BaseForm
@@ -32,10 +22,6 @@ bp = Blueprint("library", __name__)
 bp.add_app_template_filter(format_value, "metric_value")
 
 LONG_TEXT = {"question", "evidences", "audit_outcome"}
-
-
-def _statements() -> list[QualityStatement]:
-    return [s for _, group in statements_by_theme() for s in group]
 
 
 def _message(exc: Exception) -> str:
@@ -57,10 +43,7 @@ def _viewable_item_or_404(item_id: int) -> EvidenceItem:
 @allow(*READERS)
 def index():
     curator = items.is_curator(current_user)
-    owners = db.session.scalars(
-        select(User).where(exists().where(EvidenceItem.owner_id == User.id)).order_by(User.name)
-    ).all()
-    form = FilterForm(request.args, statements=_statements(), categories=categories(), owners=owners)
+    form = FilterForm(request.args, statements=statements_in_order(), categories=categories(), owners=search.owners())
     form.validate()
     stale = form.value("stale")
     owner = form.value("owner")
@@ -112,39 +95,9 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _citations(item: EvidenceItem) -> list[tuple[Assessment, list[str]]]:
-    """Assessments whose text cites this item, with the parts that cite it."""
-    needle = f"%[{item.reference.lower()}]%"
-    columns = [getattr(Assessment, name) for name in ASSESSMENT_TEXTS]
-    found = db.session.scalars(
-        select(Assessment)
-        .where(or_(*(func.lower(func.coalesce(c, "")).like(needle) for c in columns)))
-        .options(selectinload(Assessment.round), selectinload(Assessment.statement))
-        .order_by(Assessment.round_id.desc(), Assessment.statement_id)
-    ).all()
-    out = []
-    for assessment in found:
-        parts = [
-            label.lower()
-            for name, label in ASSESSMENT_TEXTS.items()
-            if item.reference in cited_references(getattr(assessment, name))
-        ]
-        if parts:
-            out.append((assessment, parts))
-    return out
-
-
 def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, status: int = 200):
     curator = items.is_curator(current_user)
-    item_mappings = db.session.scalars(
-        select(Mapping)
-        .where(Mapping.item_id == item.id)
-        .options(selectinload(Mapping.statement), selectinload(Mapping.category))
-        .join(QualityStatement, QualityStatement.id == Mapping.statement_id)
-        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
-        .order_by(QualityStatement.position, EvidenceCategory.position)
-    ).all()
-    statements = _statements()
+    statements = statements_in_order()
     if curator and mapping_form is None:
         mapping_form = MappingForm(formdata=None, statements=statements, categories=categories())
     if items.can_add_points(item, current_user) and point_form is None:
@@ -164,12 +117,12 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, stat
             "library/item.html",
             item=item,
             details=_details(item),
-            mappings=item_mappings,
+            mappings=mappings.item_mappings(item),
             statement_names={s.key: s.name for s in statements},
             mapping_form=mapping_form if curator else None,
             point_form=point_form if items.can_add_points(item, current_user) else None,
             remove_form=BaseForm(formdata=None),
-            citations=_citations(item),
+            citations=citing_assessments(item),
             chart=chart,
             history=audit.history("evidence_item", item.id),
             curator=curator,
@@ -212,10 +165,9 @@ def download(item_id: int, attachment_id: int):
 @allow(*CURATORS)
 def add_mapping(item_id: int):
     item = _viewable_item_or_404(item_id)
-    form = MappingForm(statements=_statements(), categories=categories())
+    form = MappingForm(statements=statements_in_order(), categories=categories())
     if form.validate_on_submit():
-        statement = db.session.scalar(select(QualityStatement).where(QualityStatement.key == form.statement.data))
-        category = db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == form.category.data))
+        statement, category = statement_by_key(form.statement.data), category_by_key(form.category.data)
         try:
             mappings.add_mapping(item, statement, category, form.stance.data, form.note.data, user=current_user)
         except mappings.MappingError as exc:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from evidence import items, storage
 from evidence.db import db
-from evidence.framework_sync import statements_by_theme
+from evidence.framework_sync import statements_in_order
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
 from portal.ids import page_arg
@@ -16,10 +16,6 @@ from portal.permissions import SIGNED_IN, allow
 from portal.submissions.forms import FIELD_HINTS, KIND_DESCRIPTIONS, POINT_ROWS, form_class
 
 bp = Blueprint("submissions", __name__)
-
-
-def _statements():
-    return [s for _, group in statements_by_theme() for s in group]
 
 
 def _kind_or_none(value: str | None) -> Kind | None:
@@ -37,7 +33,7 @@ def new():
         if request.args.get("kind"):
             flash("That is not a kind of finding the portal knows. Choose one of these.", "error")
         return render_template("submissions/choose.html", kinds=list(Kind), descriptions=KIND_DESCRIPTIONS)
-    form = form_class(kind)(statements=_statements())
+    form = form_class(kind)(statements=statements_in_order())
     if form.validate_on_submit():
         try:
             item = items.create_item(
@@ -86,7 +82,7 @@ def edit(item_id: int):
         flash(f"{item.reference} is {item.status_label.lower()}; only a returned item can be changed here.", "info")
         return redirect(url_for("library.item", item_id=item.id))
     rows = max(POINT_ROWS, len(item.points) + 3) if item.kind == Kind.METRIC else 0
-    form = form_class(item.kind, point_rows=rows)(obj=item, statements=_statements())
+    form = form_class(item.kind, point_rows=rows)(obj=item, statements=statements_in_order())
     form.existing_files = len(item.attachments)
     if request.method == "GET" and rows:
         form.fill_points(item.points)
