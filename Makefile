@@ -6,17 +6,27 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run test lint format install install-test browser migration clean
+.PHONY: run test lint format install install-test system-libraries browser migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+install: $(BIN)/python system-libraries
 	$(BIN)/pip install --quiet -e '.[serve]'
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python system-libraries
 	$(BIN)/pip install --quiet -e '.[test]'
+
+# What the PDF export needs from the system: Pango for WeasyPrint, and the fonts the print stylesheet names.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-dejavu-core
+system-libraries:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || ! command -v apt-get >/dev/null || { \
+		echo "Installing Pango and fonts from Debian's packages for the PDF export"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null || \
+		echo "Pango could not be installed: the PDF export will say what is missing"; }
 
 instance/secret_key:
 	@mkdir -p instance

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     event,
 )
@@ -30,6 +31,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from evidence import citations
 from evidence.db import db
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
+from quality_statements import scoring
 
 SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
 SEARCHED_FIELDS = ("title", "summary", "source", "quote_text")
@@ -88,6 +90,17 @@ class EvidenceCategory(db.Model):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
+
+
+class Score(TypeDecorator):
+    """A statement's score: 1–4, or NULL when unscored. The domain writes nothing else; a value stored
+    outside 1–4 some other way reads back as unscored, so that no page or roll-up fails on it."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return value if scoring.is_score(value) else None
 
 
 # --- Accounts ------------------------------------------------------------------
@@ -392,7 +405,7 @@ class Assessment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("quality_statement.id"))
-    score: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[int | None] = mapped_column(Score)
     rationale: Mapped[str] = mapped_column(Text, default="")
     key_findings: Mapped[str] = mapped_column(Text, default="")
     strengths: Mapped[str] = mapped_column(Text, default="")

@@ -10,9 +10,12 @@
   portal's preview);
 * ``MANIFEST.txt``: the SHA-256 of every other file, in ``sha256sum`` format.
 
-User text passes through unchanged except for what must be escaped for markdown
-(the rules are in ``exports.text``). Every zip entry carries one fixed time, the
-round's sign-off, so a signed-off round exports to the same bytes every time.
+Plain user text (names, titles, sources, quotes, roles, actions, owners,
+categories, reasons) reads literally, whatever it holds; markdown text
+(rationale, key findings, strengths, areas for improvement) keeps its
+formatting, with links of http, https and mailto only (the rules are in
+``exports.text``). Every zip entry carries one fixed time, the round's sign-off,
+so a signed-off round exports to the same bytes every time.
 """
 
 from __future__ import annotations
@@ -22,13 +25,27 @@ from datetime import datetime
 
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
-from exports.text import format_value, long_date, md_block, md_cell, md_inline, period_text, slugify, vocab_label
+from exports.text import (
+    format_value,
+    long_date,
+    md_block,
+    md_cell,
+    md_text,
+    md_text_block,
+    md_text_cell,
+    period_text,
+    short_date,
+    slugify,
+    vocab_label,
+)
 from exports.zipping import deterministic_zip, fixed_time
 from quality_statements import scoring
 
 README = "README.md"
 MANIFEST = "MANIFEST.txt"
 NOTHING = "–"
+# The framework's own mark on a text that summarises CQC's wording; the pack says so once instead.
+SUMMARY_MARK = "(summary)"
 
 
 def build_markdown_pack(view: RoundView, generated_at: datetime) -> bytes:
@@ -56,7 +73,7 @@ def manifest(files: dict[str, bytes]) -> str:
 
 def _status_phrase(view: RoundView) -> str:
     if view.signed_off:
-        by = f" by {md_inline(view.signed_off_by)}" if view.signed_off_by else ""
+        by = f" by {md_text(view.signed_off_by)}" if view.signed_off_by else ""
         return f"signed off {long_date(view.signed_off_at)}{by}"
     return "open: a working draft, not signed off"
 
@@ -79,11 +96,11 @@ def readme_markdown(view: RoundView, stamp: datetime) -> str:
     overall = rollup.overall
     statements = len(view.statements)
     lines = [
-        f"# {md_inline(view.name)}",
+        f"# {md_text(view.name)}",
         "",
-        f"{md_inline(view.authority) or 'The local authority'} · self-assessment of adult social care against "
+        f"{md_text(view.authority) or 'The local authority'} · self-assessment of adult social care against "
         f"the CQC local authority assessment framework"
-        + (f" (version {md_inline(view.framework_version)})" if view.framework_version else ""),
+        + (f" (version {md_text(view.framework_version)})" if view.framework_version else ""),
         "",
         f"- **Status:** {_status_phrase(view)[0].upper()}{_status_phrase(view)[1:]}",
         f"- **Date:** {long_date(stamp)}" + ("" if view.signed_off else " (when this pack was made)"),
@@ -107,9 +124,10 @@ def readme_markdown(view: RoundView, stamp: datetime) -> str:
     ]
     for position, statement in enumerate(view.statements, start=1):
         score = _score(view.assessments.get(statement.key))
-        link = f"[{md_cell(statement.name)}]({document_path(position, statement.key)})"
+        link = f"[{md_text_cell(statement.name)}]({document_path(position, statement.key)})"
         lines.append(
-            f"| {md_cell(statement.theme_name)} | {link} | {score or NOTHING} | {md_cell(scoring.label_for(score))} |"
+            f"| {md_text_cell(statement.theme_name)} | {link} | {score or NOTHING} | "
+            f"{md_cell(scoring.label_for(score))} |"
         )
     lines += [
         "",
@@ -119,7 +137,7 @@ def readme_markdown(view: RoundView, stamp: datetime) -> str:
     for theme_key, theme_name in view.themes:
         result = rollup.themes[theme_key]
         percent = f"{result.percent}%" if result.complete else "incomplete"
-        lines.append(f"| {md_cell(theme_name)} | {percent} | {result.band or NOTHING} |")
+        lines.append(f"| {md_text_cell(theme_name)} | {percent} | {result.band or NOTHING} |")
     overall_percent = f"{overall.percent}%" if overall.complete else "incomplete"
     lines += [
         f"| **Overall** | **{overall_percent}** | **{overall.band or NOTHING}** |",
@@ -133,7 +151,7 @@ def readme_markdown(view: RoundView, stamp: datetime) -> str:
         "",
     ]
     for position, statement in enumerate(view.statements, start=1):
-        lines.append(f"{position}. [{md_inline(statement.name)}]({document_path(position, statement.key)})")
+        lines.append(f"{position}. [{md_text(statement.name)}]({document_path(position, statement.key)})")
     lines += [
         "",
         f"`{MANIFEST}` holds the SHA-256 of every file in this pack (check it with `sha256sum -c {MANIFEST}`).",
@@ -154,7 +172,12 @@ def _footer(view: RoundView, stamp: datetime | None) -> str:
 
 
 def statement_markdown(view: RoundView, key: str, *, generated_at: datetime | None = None) -> str:
-    """The document of one quality statement, as it appears in the pack (and in the portal's preview)."""
+    """The document of one quality statement, as it appears in the pack (and in the portal's preview).
+
+    In the order of a CQC assessment page: the statement, its score and the score's label, what people
+    expect, the local authority's commitment, the key findings; then strengths, areas for improvement,
+    how the score was reached (rationale, category scores, the reason for departing from their
+    suggestion), actions and the evidence cited."""
     statement = next((s for s in view.statements if s.key == key), None)
     if statement is None:
         raise KeyError(f"no quality statement {key!r} in this round")
@@ -163,23 +186,25 @@ def statement_markdown(view: RoundView, key: str, *, generated_at: datetime | No
     stamp = fixed_time(view.signed_off_at, generated_at) if (view.signed_off_at or generated_at) else None
 
     parts: list[str] = [
-        f"# {md_inline(statement.name)}",
-        f"Theme: {md_inline(statement.theme_name)} · {md_inline(view.authority) or 'The local authority'} · "
-        f"Self-assessment round: {md_inline(view.name)} ({_status_phrase(view)})",
+        f"# {md_text(statement.name)}",
+        f"Theme: {md_text(statement.theme_name)} · {md_text(view.authority) or 'The local authority'} · "
+        f"Self-assessment round: {md_text(view.name)} ({_status_phrase(view)})",
     ]
     if score:
-        parts += [f"## Score: {score}", f"{score} - {scoring.label_for(score)}"]
+        parts += [f"## Score: {score}", scoring.label_for(score)]
     else:
         parts += ["## Score: not scored", "This quality statement has not been scored in this round."]
-    if assessment and assessment.rationale.strip():
-        parts.append(md_block(assessment.rationale))
 
+    i_statements = [_unmarked(text) for text in statement.i_statements if md_text(text)]
+    we_statement = _unmarked(statement.we_statement)
     parts.append("## What people expect")
-    if statement.i_statements:
-        parts.append("\n".join(f"- {md_inline(text)}" for text in statement.i_statements))
+    if i_statements:
+        parts.append("\n".join(f"- {md_text(text)}" for text, _ in i_statements))
     else:
         parts.append("The framework sets out no “I statements” for this quality statement.")
-    parts += ["## The local authority commitment", md_block(statement.we_statement) or NOTHING]
+    parts += ["## The local authority commitment", md_text_block(we_statement[0]) or NOTHING]
+    if any(marked for _, marked in [*i_statements, we_statement]):
+        parts.append("*The I and we statements above are summaries of CQC's wording, written for this portal.*")
 
     parts += [
         "## Key findings",
@@ -188,6 +213,8 @@ def statement_markdown(view: RoundView, key: str, *, generated_at: datetime | No
         _text_or(assessment.strengths if assessment else "", "No strengths recorded."),
         "### Areas for improvement",
         _text_or(assessment.areas_for_improvement if assessment else "", "No areas for improvement recorded."),
+        "### How the score was reached",
+        *_score_reasoning(view, assessment),
         "### Actions",
         _actions_table(view, key),
         "## Evidence cited",
@@ -197,8 +224,36 @@ def statement_markdown(view: RoundView, key: str, *, generated_at: datetime | No
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
+def _unmarked(text: str) -> tuple[str, bool]:
+    """The text without the framework's summary mark at its end, and whether it had one."""
+    stripped = (text or "").rstrip()
+    if stripped.endswith(SUMMARY_MARK):
+        return stripped[: -len(SUMMARY_MARK)].rstrip(), True
+    return text or "", False
+
+
 def _text_or(text: str, nothing: str) -> str:
     return md_block(text) if text and text.strip() else f"*{nothing}*"
+
+
+def _score_reasoning(view: RoundView, assessment: AssessmentView | None) -> list[str]:
+    """The rationale, the lead's score per evidence category, their suggestion and any reason to depart from it."""
+    parts = []
+    if assessment and assessment.rationale.strip():
+        parts.append(md_block(assessment.rationale))
+    scores = assessment.category_scores if assessment else {}
+    if scores:
+        rows = ["| evidence category | score | label |", "| --- | --- | --- |"]
+        for c_key, c_name in view.categories:
+            score = scores.get(c_key)
+            rows.append(f"| {md_text_cell(c_name)} | {score or NOTHING} | {md_cell(scoring.label_for(score))} |")
+        parts.append("\n".join(rows))
+        suggested = assessment.suggested_score
+        if suggested:
+            parts.append(f"Suggested from the category scores: {suggested} ({scoring.label_for(suggested)}).")
+    if assessment and (assessment.override_reason or "").strip():
+        parts.append(f"**Why the score departs from the suggestion:** {md_text(assessment.override_reason)}")
+    return parts or ["*No rationale or category scores recorded.*"]
 
 
 def _actions_table(view: RoundView, key: str) -> str:
@@ -207,11 +262,13 @@ def _actions_table(view: RoundView, key: str) -> str:
         return "*No improvement actions recorded.*"
     rows = ["| action | owner | due | status |", "| --- | --- | --- | --- |"]
     for action in actions:
-        due = action.due_date.isoformat() if action.due_date else NOTHING
-        status = vocab_label(ActionStatus, action.status).lower()
+        due = short_date(action.due_date) or NOTHING
+        status = vocab_label(ActionStatus, action.status)
         if action.status != ActionStatus.DONE and action.due_date and action.due_date < view.as_of:
             status += " (overdue)"
-        rows.append(f"| {md_cell(action.description)} | {md_cell(action.owner)} | {due} | {status} |")
+        rows.append(
+            f"| {md_text_cell(action.description)} | {md_text_cell(action.owner)} | {due} | {md_cell(status)} |"
+        )
     return "\n".join(rows)
 
 
@@ -232,12 +289,14 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
                 rows.append(f"| {reference} | {NOTHING} | not among the accepted evidence of this round | | | | |")
                 continue
             own = view.item_mappings(statement.key, item.id)
-            category = "; ".join(dict.fromkeys(categories.get(m.category_key, m.category_key) for m in own))
-            stance = "; ".join(dict.fromkeys(vocab_label(Stance, m.stance).lower() for m in own))
+            category = "; ".join(
+                dict.fromkeys(md_text_cell(categories.get(m.category_key, m.category_key)) for m in own)
+            )
+            stance = "; ".join(dict.fromkeys(vocab_label(Stance, m.stance) for m in own))
             rows.append(
-                f"| {reference} | {md_cell(item.kind_label.lower())} | {md_cell(_cited_title(item))} | "
-                f"{md_cell(item.source) or NOTHING} | {md_cell(_period(item)) or NOTHING} | "
-                f"{md_cell(category) or 'not mapped to this statement'} | {stance or NOTHING} |"
+                f"| {reference} | {md_cell(item.kind_label)} | {_cited_title(item)} | "
+                f"{md_text_cell(item.source) or NOTHING} | {md_text_cell(_period(item)) or NOTHING} | "
+                f"{(category or NOTHING) if own else 'not mapped to this statement'} | {md_cell(stance) or NOTHING} |"
             )
             if item.kind == Kind.QUOTE:
                 quotes.append(item)
@@ -263,9 +322,10 @@ def _period(item: ItemView) -> str:
 
 
 def _cited_title(item: ItemView) -> str:
-    """The item's title; for a metric, its latest value against its target and comparator."""
+    """The item's title (for a table cell); for a metric, its latest value against its target and comparator."""
+    title = md_text_cell(item.title)
     if item.kind != Kind.METRIC:
-        return item.title
+        return title
     details = item.details
     unit = details.get("unit")
     latest = item.latest_point
@@ -274,18 +334,18 @@ def _cited_title(item: ItemView) -> str:
     if details.get("target") is not None:
         against.append(f"target {format_value(details['target'], unit)}")
     if details.get("comparator_value") is not None:
-        against.append(
-            f"{details.get('comparator_label') or 'comparator'} {format_value(details['comparator_value'], unit)}"
-        )
-    return f"{item.title}: {reading}" + (f" ({'; '.join(against)})" if against else "")
+        comparator = details.get("comparator_label") or "comparator"
+        against.append(f"{comparator} {format_value(details['comparator_value'], unit)}")
+    # the unit, the period's label and the comparator's name are the user's words too
+    return f"{title}: {md_text_cell(reading)}" + (f" ({md_text_cell('; '.join(against))})" if against else "")
 
 
 def _quote_block(item: ItemView) -> str:
     """A quote with the speaker's role (never a name), whose voice it is and its tone."""
     details = item.details
-    words = md_block(details.get("quote_text") or item.title)
+    words = md_text_block(details.get("quote_text") or item.title)
     lines = [f"> {line}" if line else ">" for line in f"“{words}”".split("\n")]
-    who = md_inline(details.get("speaker_role")) or "Unnamed speaker"
+    who = md_text(details.get("speaker_role")) or "Unnamed speaker"
     voice = vocab_label(Voice, details.get("voice"))
     tone = vocab_label(QuoteTone, details.get("quote_tone")).lower()
     attribution = ", ".join(part for part in (who, voice.lower() if voice else "") if part)

@@ -21,10 +21,14 @@ from evidence.models import Round, User, utcnow
 from evidence.round_view import RoundView, round_view
 from exports.checks import ExportChecks, run_checks
 from exports.markdown_pack import build_markdown_pack, statement_markdown
+from exports.pdf import build_pdf
 from exports.text import slugify
+from exports.word import build_docx
 from exports.workbook import build_workbook
 
 XLSX = "xlsx"
+DOCX = "docx"
+PDF = "pdf"
 MARKDOWN = "markdown"
 
 
@@ -45,6 +49,14 @@ FORMATS: dict[str, Format] = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         build_workbook,
     ),
+    DOCX: Format(
+        DOCX,
+        "Word document (.docx)",
+        ".docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        build_docx,
+    ),
+    PDF: Format(PDF, "PDF document (.pdf)", ".pdf", "application/pdf", build_pdf),
     MARKDOWN: Format(MARKDOWN, "Markdown pack (.zip)", ".zip", "application/zip", build_markdown_pack),
 }
 
@@ -67,7 +79,8 @@ def file_name(round_name: str, fmt: str) -> str:
 
 
 def build_export(view: RoundView, fmt: str, generated_at: datetime | None = None) -> ExportFile:
-    """The file of a round in one format. Raises KeyError for an unknown format."""
+    """The file of a round in one format. Raises KeyError for an unknown format, and
+    ``exports.ExportUnavailable`` when the machine lacks what the format needs."""
     spec = FORMATS[fmt]
     data = spec.build(view, generated_at or utcnow())
     return ExportFile(file_name(view.name, fmt), spec.mimetype, data, spec)

@@ -56,10 +56,15 @@ def label_for(score: int | None) -> str:
     return SCORE_LABELS.get(score, "Not scored") if score else "Not scored"
 
 
+def is_score(value: object) -> bool:
+    """Whether ``value`` is one of the four scores (a bool, a float or a string never is)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value in SCORES
+
+
 def validate_score(score: int | None) -> int | None:
     if score is None:
         return None
-    if isinstance(score, bool) or not isinstance(score, int) or score not in SCORES:
+    if not is_score(score):
         raise ValueError(f"a score must be 1, 2, 3 or 4, not {score!r}")
     return score
 
@@ -114,8 +119,9 @@ def roll_up_framework(
 
 
 def suggested_score(category_scores: Mapping[str, int | None] | None) -> int | None:
-    """The suggestion from the categories a lead has scored (those left unscored are left out), if any."""
-    scored = {k: v for k, v in (category_scores or {}).items() if v}
+    """The suggestion from the categories a lead has scored (those unscored, or holding anything but a
+    score, are left out), if any."""
+    scored = {k: v for k, v in (category_scores or {}).items() if is_score(v)}
     return suggest_from_categories(scored) if scored else None
 
 

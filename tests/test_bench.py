@@ -39,3 +39,31 @@ def test_quick_benchmark_prints_every_section(tmp_path, capsys):
     assert re.search(r"^\| All \|  \| \d+ \|", table, re.M)
     assert "No errors under load" in table
     assert (tmp_path / "sql-sqlite.txt").exists()
+
+
+@pytest.mark.slow
+def test_quick_hostile_run_prints_a_row_per_form_and_import_step(tmp_path, capsys):
+    from bench import hostile
+
+    output = tmp_path / "hostile.md"
+
+    code = hostile.main(["--quick", "--output", str(output)])
+
+    table = capsys.readouterr().out
+    assert output.read_text().strip() == table.strip()
+    assert "## Hostile input" in table and "### SQLite" in table
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if re.match(r"^\| [^-*]", line)}
+    for kind in ("survey finding", "metric", "quote", "document / process", "partner feedback", "case audit"):
+        for form in ("Submit", "Review", "Correct and resubmit"):
+            assert f"{form}: {kind}" in rows, f"{form}: {kind}"
+    for step in ("upload", "preview", "confirm"):
+        assert f"Import evidence register: {step}" in rows
+    total = re.search(
+        r"^\| \*\*All\*\* \|  \| \*\*([\d,]+)\*\* \| \*\*([\d,]+)\*\* \| \*\*([\d,]+)\*\* \|$", table, re.M
+    )
+    assert total, table[-2000:]
+    tried, errors, partial = (int(n.replace(",", "")) for n in total.groups())
+    assert tried >= 250
+    # The exit code says whether anything failed, and the failures are listed under the table.
+    assert code == (1 if errors or partial else 0)
+    assert ("#### Distinct causes" in table) == bool(errors or partial)

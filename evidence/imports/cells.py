@@ -139,7 +139,7 @@ def number(value: Any, bound: NumberRange = bounds.MEASURE) -> float:
     if isinstance(value, PercentValue):
         return _within(round(float(value) * 100, 6), bound)
     if isinstance(value, int | float):
-        return _within(float(value), bound)
+        return _within(value, bound)  # a whole number too long for a float is simply out of range
     if isinstance(value, str):
         raw = value.strip()
         if raw.endswith("%"):
@@ -191,7 +191,7 @@ def percent(value: Any) -> float:
     if isinstance(value, PercentValue):
         result = float(value) * 100
     elif isinstance(value, int):
-        result = float(value)
+        result = value  # kept whole: one too long for a float is refused below, not overflowed
     elif isinstance(value, float):
         # A workbook keeps 61 as a whole number and 0.61 as a decimal.
         result = value * 100 if value <= 1 and not value.is_integer() else value

@@ -240,7 +240,10 @@ def _cell_value(cell) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         number_format = getattr(cell, "number_format", None) or ""
         if "%" in number_format:
-            return PercentValue(value)
+            try:
+                return PercentValue(value)
+            except OverflowError:  # a number no float holds: the column's range check names it
+                return value
     return value
 
 

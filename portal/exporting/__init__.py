@@ -1,4 +1,4 @@
-"""Exports: the workbook and the markdown pack of a round, from the browser and from ``flask export``.
+"""Exports: a round as a workbook, a Word document, a PDF or a markdown pack, from the browser and ``flask export``.
 
 The blueprint lives here so that both the pages (``routes``) and the command
 (``cli``) attach to it; ``cli_group=None`` puts ``export`` at the top level.

@@ -1,4 +1,4 @@
-"""``flask --app portal export --format xlsx|markdown --out PATH [--round NAME]``."""
+"""``flask --app portal export --format xlsx|docx|pdf|markdown --out PATH [--round NAME]``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from exports import ExportUnavailable
 from exports.packs import (
     FORMATS,
     build_export,
@@ -20,12 +21,14 @@ from portal.exporting import bp
 
 
 @bp.cli.command("export")
-@click.option("--format", "fmt", required=True, type=click.Choice(list(FORMATS)), help="xlsx or markdown (a zip).")
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice(list(FORMATS)), help="xlsx, docx, pdf or markdown (a zip)."
+)
 @click.option("--out", "out", required=True, type=click.Path(), help="Where to write the file.")
 @click.option("--round", "round_name", default=None, help="The round's name (default: the latest round).")
 @click.option("--strict", is_flag=True, help="Write nothing when the personal-data guard finds anything.")
 def export(fmt: str, out: str, round_name: str | None, strict: bool) -> None:
-    """Export a round as an Excel workbook or a markdown pack."""
+    """Export a round as an Excel workbook, a Word document, a PDF or a markdown pack."""
     round_ = find_round(round_name) if round_name else latest_round()
     if round_ is None:
         names = ", ".join(f"“{r.name}”" for r in rounds_newest_first())
@@ -46,7 +49,10 @@ def export(fmt: str, out: str, round_name: str | None, strict: bool) -> None:
     if strict and checks.personal_data:
         raise click.ClickException("nothing written: the personal-data guard found text to check (see above).")
 
-    export_file = build_export(prepared.view, fmt)
+    try:
+        export_file = build_export(prepared.view, fmt)
+    except ExportUnavailable as error:
+        raise click.ClickException(f"nothing written: {error}") from error
     _write(path, export_file.data)
     record_export(round_, export_file, via="command line")
     click.echo(

@@ -8,6 +8,7 @@ from flask_login import current_user
 from evidence.db import db
 from evidence.models import Round
 from evidence.rollup import current_round
+from exports import ExportUnavailable
 from exports.packs import FORMATS, export_round, prepare_export, preview_markdown, rounds_newest_first
 from portal.exporting import bp
 from portal.exporting import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
@@ -60,7 +61,11 @@ def download():
             "Nothing was exported: choose a round and a format, then look at the checks before you download.", "error"
         )
         return redirect(url_for("exports.index"))
-    export = export_round(round_, form.format.data, user=current_user)
+    try:
+        export = export_round(round_, form.format.data, user=current_user)
+    except ExportUnavailable as error:
+        flash(f"Nothing was exported: {error}", "error")
+        return redirect(url_for("exports.index", round=round_.id, format=form.format.data))
     flash(f"Exported “{round_.name}” as {export.name}.", "success")
     return send_file(BytesIO(export.data), mimetype=export.mimetype, as_attachment=True, download_name=export.name)
 

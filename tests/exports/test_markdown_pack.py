@@ -94,14 +94,15 @@ def test_a_known_statement_has_its_score_label_text_and_actions(pack, built):
     doc = pack["statements/06-safe-pathways.md"]
     assert doc.startswith("# Safe pathways, systems and transitions\n")
     assert "Theme: How the local authority ensures safety within the system" in doc
-    assert "## Score: 3\n\n3 - Evidence shows a good standard\n" in doc
+    assert "## Score: 3\n\nEvidence shows a good standard\n\n## What people expect\n" in doc
     assert f"Discharge improved over the winter [E-{built['metric'].id}]." in doc
     assert "- When I move between services" in doc
     assert "We work with people and partners to keep systems of care safe" in doc
     assert "- Overnight AMHP cover doubled" in doc
     actions = table_rows(doc, "| action | owner | due | status |")
+    due = built["action"].due_date
     assert actions == [["Deliver transitions training \\| to locality teams", "Head of Transitions",
-                        built["action"].due_date.isoformat(), "open"]]  # fmt: skip
+                        f"{due.day} {due:%b %Y}", "Open"]]  # fmt: skip
 
 
 def test_each_cited_reference_resolves_to_the_item(pack, built):
@@ -111,20 +112,20 @@ def test_each_cited_reference_resolves_to_the_item(pack, built):
     assert list(rows) == [metric.reference, survey.reference, quote.reference, "E-99999"]  # first-cited order
     assert rows[metric.reference] == [
         metric.reference,
-        "metric",
+        "Metric",
         "Over-65s discharged to their usual place of residence: 85% in 2026 Q3 (target 95%; England average 82%)",
         "BI team",
         "Apr–Jun 2026",
         "Processes",
-        "shortfall",
+        "Shortfall",
     ]
-    assert rows[survey.reference][1:3] == ["survey finding", "Adult transitions staff survey: confidence (n = 212)"]
-    assert rows[survey.reference][5:] == ["Feedback from staff and leaders", "shortfall"]
+    assert rows[survey.reference][1:3] == ["Survey finding", "Adult transitions staff survey: confidence (n = 212)"]
+    assert rows[survey.reference][5:] == ["Feedback from staff and leaders", "Shortfall"]
     assert rows["E-99999"][2] == "not among the accepted evidence of this round"
     # cited elsewhere but not mapped to this statement: said so, not hidden
     equity = pack["statements/03-equity.md"]
     equity_rows = table_rows(equity, "| ref | kind | title | source | period | category | stance |")
-    assert [survey.reference, "survey finding"] == equity_rows[0][:2]
+    assert [survey.reference, "Survey finding"] == equity_rows[0][:2]
     assert equity_rows[0][5] == "not mapped to this statement"
 
 

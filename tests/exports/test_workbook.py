@@ -189,7 +189,11 @@ def test_table_sheets_have_their_header_row_frozen_filtered_and_printed(workbook
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
         assert ws.print_title_rows == "$1:$1", name
         assert ws.page_setup.orientation == "landscape", name
-        assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, name
+        if name in ("Quality statements", "Evidence register"):  # too wide to fit a page readably
+            assert not ws.sheet_properties.pageSetUpPr.fitToPage, name
+            assert ws.print_title_cols and ws.page_setup.pageOrder == "overThenDown", name
+        else:
+            assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, name
         assert ws["A1"].font.bold, name
         assert ws.column_dimensions["A"].width >= 8, name
 
@@ -400,6 +404,6 @@ def test_builders_need_no_app_or_database():
     )
     with zipfile.ZipFile(BytesIO(build_markdown_pack(view, GENERATED))) as archive:
         assert (
-            "| E-7 | document / process | Board minutes | Board |"
+            "| E-7 | Document / process | Board minutes | Board |"
             in archive.read("statements/01-governance.md").decode()
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import zipfile
 
+import docx
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from evidence.db import db
@@ -88,8 +91,8 @@ def test_a_path_that_cannot_be_written_is_a_clear_error(app, runner, tmp_path):
 
 def test_an_unknown_format_is_refused(app, runner, tmp_path):
     make_round()
-    result = runner.invoke(args=["export", "--format", "pdf", "--out", str(tmp_path / "x.pdf")])
-    assert result.exit_code != 0 and "'pdf' is not one of 'xlsx', 'markdown'" in result.output
+    result = runner.invoke(args=["export", "--format", "odt", "--out", str(tmp_path / "x.odt")])
+    assert result.exit_code != 0 and "'odt' is not one of 'xlsx', 'docx', 'pdf', 'markdown'" in result.output
 
 
 def test_the_checks_are_reported_and_strict_stops_on_personal_data(app, runner, tmp_path):
@@ -103,3 +106,35 @@ def test_the_checks_are_reported_and_strict_stops_on_personal_data(app, runner, 
     result = runner.invoke(args=["export", "--format", "xlsx", "--out", str(out)])
     assert result.exit_code == 0 and out.exists()
     assert "Gaps: " in result.output
+
+
+def test_writes_a_word_document_and_a_pdf_after_the_same_checks(app, runner, tmp_path):
+    make_item("Drop-in feedback", Kind.PARTNER_FEEDBACK, summary="Ring 020 7946 0018 to follow up.")
+    built = build_round("Winter 2026 self-assessment")
+    for fmt, name in (("docx", "report.docx"), ("pdf", "report.pdf")):
+        out = tmp_path / name
+        result = runner.invoke(args=["export", "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "Personal data? E-" in result.output and "Gaps: " in result.output  # the checks ran first
+        assert f"Wrote {out}" in result.output
+        strict = runner.invoke(args=["export", "--format", fmt, "--out", str(tmp_path / f"strict-{name}"), "--strict"])
+        assert strict.exit_code != 0 and not (tmp_path / f"strict-{name}").exists()
+    document = docx.Document(tmp_path / "report.docx")
+    assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"][1] == "Assessing needs"
+    reader = PdfReader(tmp_path / "report.pdf")
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-") and len(reader.pages) >= 10
+    assert "Winter 2026 self-assessment" in reader.pages[0].extract_text()
+    events = exports_logged()
+    assert [e.after["format"] for e in events] == ["docx", "pdf"]
+    assert all(e.entity_id == built["round"].id and "command line" in e.summary for e in events)
+
+
+def test_a_pdf_without_pango_is_a_clear_error_that_writes_nothing(app, runner, tmp_path, monkeypatch):
+    make_round()
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if WeasyPrint or Pango were missing
+    out = tmp_path / "report.pdf"
+    result = runner.invoke(args=["export", "--format", "pdf", "--out", str(out)])
+    assert result.exit_code != 0
+    assert "nothing written: the PDF needs WeasyPrint and the Pango library" in result.output
+    assert "make install" in result.output
+    assert not out.exists() and exports_logged() == []

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import sys
 import zipfile
 from io import BytesIO
 
+import docx
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from evidence.db import db
@@ -101,7 +106,7 @@ def test_bad_choices_change_nothing_and_say_why(client, login, built):
     assert "Not a valid choice" in page.get_data(as_text=True)
     response = client.post("/exports/download", data={"round": 999999, "format": "xlsx"}, follow_redirects=True)
     assert "Nothing was exported" in response.get_data(as_text=True)
-    response = client.post("/exports/download", data={"round": built["round"].id, "format": "pdf"})
+    response = client.post("/exports/download", data={"round": built["round"].id, "format": "odt"})
     assert response.status_code == 302
     assert exports_logged() == []
 
@@ -145,3 +150,46 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, built):
 def test_readers_reach_the_page(client, login, built, role):
     login(role)
     assert client.get("/exports").status_code == 200
+
+
+def test_the_page_offers_the_word_document_and_the_pdf(client, login, built):
+    login(Role.MANAGER)
+    html = client.get("/exports").get_data(as_text=True)
+    labels = re.findall(r'<label for="format-\d">([^<]+)</label>', html)
+    assert labels == ["Excel workbook (.xlsx)", "Word document (.docx)", "PDF document (.pdf)", "Markdown pack (.zip)"]
+    page = client.get(f"/exports?round={built['round'].id}&format=pdf").get_data(as_text=True)
+    assert "Go on and download the PDF document (.pdf)" in page and "jane.doe@example.com" in page
+
+
+@pytest.mark.parametrize(
+    "fmt, mimetype, extension",
+    [
+        ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+        ("pdf", "application/pdf", ".pdf"),
+    ],
+)
+def test_download_gives_the_word_document_and_the_pdf(client, login, built, fmt, mimetype, extension):
+    manager = login(Role.MANAGER)
+    response = client.post("/exports/download", data={"round": built["round"].id, "format": fmt})
+    assert response.status_code == 200 and response.mimetype == mimetype
+    assert f"assure-winter-2026-self-assessment{extension}" in response.headers["Content-Disposition"]
+    if fmt == "docx":
+        names = [p.text for p in docx.Document(BytesIO(response.data)).paragraphs if p.style.name == "Heading 1"]
+        assert names[1:3] == ["Assessing needs", "Supporting people to live healthier lives"]
+    else:
+        reader = PdfReader(BytesIO(response.data))
+        assert response.data.startswith(b"%PDF-") and len(reader.pages) >= 10
+    [event] = exports_logged()
+    assert event.user_id == manager.id and event.after["format"] == fmt
+    assert event.after["sha256"] == hashlib.sha256(response.data).hexdigest()
+
+
+def test_a_pdf_without_pango_says_what_is_missing_and_exports_nothing(client, login, built, monkeypatch):
+    login(Role.MANAGER)
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if WeasyPrint or Pango were missing
+    response = client.post("/exports/download", data={"round": built["round"].id, "format": "pdf"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/exports?round={built['round'].id}&format=pdf")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Nothing was exported: the PDF needs WeasyPrint and the Pango library" in page
+    assert exports_logged() == []

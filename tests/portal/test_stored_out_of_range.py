@@ -234,3 +234,29 @@ def put_right(client, item: EvidenceItem, column, value) -> None:
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(3)).all()
     for event in events:
         json.dumps([event.before, event.after], allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("score", "category_scores"),
+    [(9, None), (0, {"peoples-experience": 9}), (-3, {"peoples-experience": "3", "processes": 3000000000})],
+)
+def test_a_stored_score_outside_one_to_four_reads_as_unscored_and_breaks_nothing(client, login, score, category_scores):
+    login(Role.ADMIN)
+    round_ = make_round()
+    db.session.add(Assessment(round=round_, statement=statement("safe-pathways"), score=3, rationale="Sound."))
+    db.session.commit()
+    db.session.execute(
+        update(Assessment).values(score=score, category_scores=category_scores)
+    )  # past every check, as a script could
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.scalar(select(Assessment.score)) is None  # read back as not scored
+
+    for address in ("/dashboard", "/statements", "/statements/safe-pathways", "/rounds", f"/rounds/{round_.id}"):
+        assert "Not scored" in open_ok(client, address) or address in ("/dashboard", "/rounds")
+    download(client, round_, "xlsx")
+    download(client, round_, "markdown")
+    assert client.post(f"/rounds/{round_.id}/sign-off", data={"confirm": "y"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Round, round_.id).snapshot["assessments"][0]["score"] is None
+    open_ok(client, f"/statements/safe-pathways?round={round_.id}")
