@@ -34,13 +34,6 @@ def waiting(unscored: int, overdue_actions: int, on: date | None = None) -> Wait
     return Waiting(submitted=submitted, stale=stale, overdue_actions=overdue_actions, unscored=unscored)
 
 
-def previous_round(round_: Round | None) -> Round | None:
-    """The round before this one (by creation), if any."""
-    if round_ is None:
-        return None
-    return db.session.scalar(select(Round).where(Round.id < round_.id).order_by(Round.id.desc()).limit(1))
-
-
 @dataclass(frozen=True)
 class ScoreHistory:
     rounds: list[Round]

@@ -14,12 +14,6 @@ from evidence.models import Assessment, QualityStatement, Round
 from quality_statements import scoring
 
 
-def current_round() -> Round | None:
-    """The newest open round, or else the newest round."""
-    open_round = db.session.scalar(select(Round).where(Round.status == "open").order_by(Round.id.desc()).limit(1))
-    return open_round or db.session.scalar(select(Round).order_by(Round.id.desc()).limit(1))
-
-
 def scores_for(round_: Round | None) -> dict[str, int | None]:
     """Statement key → score (None when unscored) for every statement in the framework."""
     keys = db.session.scalars(select(QualityStatement.key)).all()

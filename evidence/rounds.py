@@ -27,12 +27,45 @@ NAME_MAX = 200
 ROUND_FIELDS = ["name", "status", "signed_off_at", "signed_off_by_id"]
 
 
+# --- Choosing a round: every page, export and command picks a round with these -------------
+
+
 def all_rounds() -> list[Round]:
+    """Every round, newest first."""
     return db.session.scalars(
         select(Round)
         .options(selectinload(Round.signed_off_by), selectinload(Round.created_by))
         .order_by(Round.id.desc())
     ).all()
+
+
+def latest_round() -> Round | None:
+    """The round created last: what a new round carries forward, and what an export takes by default."""
+    return db.session.scalar(select(Round).order_by(Round.id.desc()).limit(1))
+
+
+def current_round() -> Round | None:
+    """The round being worked on: the newest open round, or else the newest round."""
+    open_round = db.session.scalar(
+        select(Round).where(Round.status == RoundStatus.OPEN).order_by(Round.id.desc()).limit(1)
+    )
+    return open_round or latest_round()
+
+
+def previous_round(round_: Round | None) -> Round | None:
+    """The round before this one (by creation), if any."""
+    if round_ is None:
+        return None
+    return db.session.scalar(select(Round).where(Round.id < round_.id).order_by(Round.id.desc()).limit(1))
+
+
+def find_round(name: str) -> Round | None:
+    """A round by its name: exactly, or else ignoring case and surrounding spaces."""
+    found = db.session.scalar(select(Round).where(Round.name == name))
+    if found is None:
+        wanted = name.strip().casefold()
+        found = next((r for r in all_rounds() if r.name.strip().casefold() == wanted), None)
+    return found
 
 
 def rounds_with_results() -> list[tuple[Round, scoring.RollUp]]:
@@ -52,10 +85,6 @@ def rounds_with_results() -> list[tuple[Round, scoring.RollUp]]:
         if round_id in scores:
             scores[round_id][key] = score
     return [(r, scoring.roll_up(scores[r.id], keys)) for r in rounds]
-
-
-def latest_round() -> Round | None:
-    return db.session.scalar(select(Round).order_by(Round.id.desc()).limit(1))
 
 
 # --- Creating ---------------------------------------------------------------------

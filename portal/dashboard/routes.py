@@ -5,7 +5,8 @@ from evidence import dashboard
 from evidence.actions import overdue_by_statement
 from evidence.framework_sync import categories
 from evidence.models import today
-from evidence.rollup import current_round, round_result, scores_for
+from evidence.rollup import round_result, scores_for
+from evidence.rounds import current_round, previous_round
 from evidence.summary import live_summary
 from evidence.vocab import Role
 from portal.dashboard.charts import score_sparkline
@@ -29,7 +30,7 @@ def home():
 def index():
     round_ = current_round()
     result = round_result(round_)
-    previous = dashboard.previous_round(round_)
+    previous = previous_round(round_)
     previous_scores = scores_for(previous) if previous else {}
     overdue = overdue_by_statement(round_, on=today())
     return render_template(

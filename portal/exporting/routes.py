@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from evidence.db import db
 from evidence.models import Round
-from evidence.rollup import current_round
+from evidence.rounds import all_rounds, current_round
 from exports import ExportUnavailable
-from exports.packs import FORMATS, export_round, prepare_export, preview_markdown, rounds_newest_first
+from exports.packs import FORMATS, export_round, prepare_export, preview_markdown
 from portal.exporting import bp
 from portal.exporting import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
 from portal.exporting.forms import ChooseForm, DownloadForm
@@ -22,7 +22,7 @@ SHOWN = 100
 @bp.route("/exports")
 @allow(*READERS)
 def index():
-    rounds = rounds_newest_first()
+    rounds = all_rounds()
     chosen = bool(request.args)
     form = ChooseForm(formdata=request.args if chosen else None)
     form.round.choices = [(r.id, f"{r.name} ({r.status_label.lower()})") for r in rounds]

@@ -6,12 +6,12 @@ from flask_login import current_user
 from evidence.audit import history
 from evidence.db import db
 from evidence.models import Round
-from evidence.rollup import current_round
 from evidence.rounds import (
     RoundError,
     all_rounds,
     compare_rounds,
     create_round,
+    current_round,
     latest_round,
     round_overview,
     rounds_with_results,

@@ -21,8 +21,7 @@ from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
 from evidence.mappings import MappingError, remove_mapping
 from evidence.models import Action, Mapping, Round
-from evidence.rollup import current_round
-from evidence.rounds import RoundFrozenError
+from evidence.rounds import RoundFrozenError, current_round
 from evidence.trends import metrics_for_statement
 from portal.ids import id_arg
 from portal.permissions import CURATORS, READERS, allow
