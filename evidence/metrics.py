@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -70,6 +71,22 @@ def _year(year: int) -> int:
 def _month(year: int, month: int) -> Period:
     start = date(_year(year), month, 1)
     return Period(start, start.strftime("%b %Y"))
+
+
+def format_value(value: float | int | None, unit: str | None = "", places: int = 2) -> str:
+    """A metric's value as people read it, with its unit: 61%, 1,250, 12.5 days (``places`` decimals at most).
+
+    The one way every page, chart, export and import preview writes a figure.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):  # stored before values were checked
+        return "not a number"
+    figure = f"{int(value):,}" if float(value).is_integer() else f"{value:,.{places}f}".rstrip("0").rstrip(".")
+    unit = (unit or "").strip()
+    if not unit:
+        return figure
+    return f"{figure}{unit}" if unit == "%" else f"{figure} {unit}"
 
 
 def point_for(item: EvidenceItem, period: date) -> MetricPoint | None:

@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from evidence.metrics import format_value
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
 from exports.text import (
-    format_value,
     long_date,
     md_block,
     md_cell,

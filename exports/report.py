@@ -17,11 +17,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from evidence.metrics import format_value
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
 from exports import palette
 from exports.palette import Colours
-from exports.text import format_value, long_date, period_text, vocab_label
+from exports.text import long_date, period_text, vocab_label
 from exports.zipping import fixed_time
 from quality_statements import scoring
 

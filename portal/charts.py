@@ -16,6 +16,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from evidence import bounds
+from evidence.metrics import format_value
 
 LINE_COLOUR = "#1d4f91"
 TARGET_COLOUR = "#067647"
@@ -24,19 +25,6 @@ GRID_COLOUR = "#e4e7ec"
 TEXT_COLOUR = "#5b6474"
 
 _ids = count(1)
-
-
-def format_value(value: float | None, unit: str = "") -> str:
-    """A value as people read it: 61%, 1,250, 12.5 days."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and not math.isfinite(value):  # stored before values were checked
-        return "not a number"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".") if not float(value).is_integer() else f"{int(value):,}"
-    unit = (unit or "").strip()
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 def _pairs(points: Iterable[Any]) -> list[tuple[str, float]]:

@@ -5,9 +5,10 @@ from datetime import date, datetime
 from flask import Flask
 from flask_login import current_user
 
+from evidence.metrics import format_value
 from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import Role
-from portal.charts import format_value, line_chart
+from portal.charts import line_chart
 from portal.permissions import can
 from portal.rendering import render_markdown
 from quality_statements import scoring
@@ -30,6 +31,7 @@ def format_date(value: date | datetime | None, with_time: bool = False) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["metric_value"] = format_value
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["score_label"] = scoring.label_for
     app.jinja_env.filters["band_class"] = lambda band: BAND_CLASSES.get(band, "band-none")
@@ -43,7 +45,6 @@ def init_app(app: Flask) -> None:
             "navigation": navigation(app, current_user),
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
             "line_chart": line_chart,
-            "format_value": format_value,
             "authority_name": app.config.get("AUTHORITY_NAME") or get_setting(AUTHORITY_NAME, "Your council"),
         }
 

@@ -39,7 +39,7 @@ from evidence.imports.base import (
     text_column,
 )
 from evidence.items import default_review_by
-from evidence.metrics import set_point
+from evidence.metrics import format_value, set_point
 from evidence.models import EvidenceItem, User
 from evidence.vocab import Direction, Kind, Status
 
@@ -367,12 +367,8 @@ class MetricImporter(Importer):
 
     @staticmethod
     def _value(value: float | None, unit: str) -> str:
-        if value is None:
-            return ""
-        text = cells.as_text(float(value))
-        if not unit:
-            return text
-        return f"{text}%" if unit == "%" else f"{text} {unit}"
+        """A value as the preview shows it: every decimal a cell may hold counts, as the import compares them."""
+        return format_value(value, unit, places=6)
 
     def _describe_spec(self, spec: dict[str, Any]) -> str:
         parts = [f"new metric “{spec['title']}”"]

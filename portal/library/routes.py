@@ -10,16 +10,16 @@ from evidence.assessments import citing_assessments, statement_by_key
 from evidence.db import db
 from evidence.fields import FIELD_LABELS, fields_for
 from evidence.framework_sync import categories, category_by_key, statements_in_order
+from evidence.metrics import format_value
 from evidence.models import Attachment, EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
-from portal.charts import format_value, line_chart
+from portal.charts import line_chart
 from portal.forms import BaseForm
 from portal.ids import page_arg
 from portal.library.forms import FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
 
 bp = Blueprint("library", __name__)
-bp.add_app_template_filter(format_value, "metric_value")
 
 LONG_TEXT = {"question", "evidences", "audit_outcome"}
 
