@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from evidence import citations
 from evidence.metrics import format_value
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
@@ -284,7 +285,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
         ]
         quotes: list[ItemView] = []
         for reference in references:
-            item = view.items.get(int(reference[2:]))
+            item = view.items.get(citations.reference_id(reference))
             if item is None:
                 rows.append(f"| {reference} | {NOTHING} | not among the accepted evidence of this round | | | | |")
                 continue
@@ -305,7 +306,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
             parts += ["### In their words", *(_quote_block(item) for item in quotes)]
     mapped = view.mapped_item_ids(statement.key)
     # Counted from the few cited items, not by a set difference over the thousands mapped.
-    uncited = len(mapped) - sum(1 for item_id in {int(r[2:]) for r in references} if item_id in mapped)
+    uncited = len(mapped) - sum(1 for item_id in {citations.reference_id(r) for r in references} if item_id in mapped)
     if uncited:
         parts.append(
             f"{uncited} further accepted item{'s are' if uncited != 1 else ' is'} mapped to this statement "

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from evidence import citations
 from evidence.metrics import format_value
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
@@ -332,7 +333,7 @@ def _cited(
     quotes: list[Quote] = []
     charts: list[Chart] = []
     for reference in assessment.citations if assessment else []:
-        item = view.items.get(int(reference[2:]))
+        item = view.items.get(citations.reference_id(reference))
         if item is None:
             rows.append(EvidenceRow(reference, found=False, title="Not among the accepted evidence of this round"))
             continue
@@ -371,7 +372,7 @@ def _cited(
 
 def _uncited(view: RoundView, statement: StatementView, assessment: AssessmentView | None) -> str:
     mapped = view.mapped_item_ids(statement.key)
-    cited = {int(r[2:]) for r in (assessment.citations if assessment else [])}
+    cited = {citations.reference_id(r) for r in (assessment.citations if assessment else [])}
     # Counted from the few cited items, not by a set difference over the thousands mapped.
     uncited = len(mapped) - sum(1 for item_id in cited if item_id in mapped)
     if not uncited:
