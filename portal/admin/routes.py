@@ -25,7 +25,7 @@ def users():
         try:
             user = accounts.create_user(form.email.data, form.name.data, form.role.data, form.password.data)
         except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+            form.add_error(form.email, str(exc))
         else:
             flash(f"Account created for {user.email}. Give them the temporary password in person.", "success")
             return redirect(url_for("admin.users"))

@@ -14,7 +14,7 @@ from evidence.metrics import format_value
 from evidence.models import Attachment, EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
 from portal.charts import line_chart
-from portal.forms import BaseForm
+from portal.forms import BaseForm, sentence
 from portal.ids import page_arg
 from portal.library.forms import FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
@@ -22,11 +22,6 @@ from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
 bp = Blueprint("library", __name__)
 
 LONG_TEXT = {"question", "evidences", "audit_outcome"}
-
-
-def _message(exc: Exception) -> str:
-    text = str(exc)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _viewable_item_or_404(item_id: int) -> EvidenceItem:
@@ -61,7 +56,7 @@ def index():
         sort=form.value("sort") or search.DEFAULT_SORT,
     )
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
-        form.date_to.errors.append("Period to: must be on or after “Period from”.")
+        form.add_error(form.date_to, "Period to: must be on or after “Period from”.")
         filters.date_to = None
     page = search.search(
         filters, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50)
@@ -172,7 +167,7 @@ def add_mapping(item_id: int):
             mappings.add_mapping(item, statement, category, form.stance.data, form.note.data, user=current_user)
         except mappings.MappingError as exc:
             db.session.rollback()
-            form.statement.errors.append(_message(exc))
+            form.add_error(form.statement, sentence(exc))
         else:
             flash(f"{item.reference} mapped to {statement.name} under {category.name}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
@@ -193,7 +188,7 @@ def remove_mapping(item_id: int, mapping_id: int):
     try:
         mappings.remove_mapping(mapping, user=current_user)
     except mappings.MappingError as exc:
-        flash(f"Nothing was removed. {_message(exc)}", "error")
+        flash(f"Nothing was removed. {sentence(exc)}", "error")
     else:
         flash(f"{item.reference} is no longer mapped to {name}.", "success")
     return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
@@ -212,7 +207,7 @@ def add_point(item_id: int):
         except metrics.MetricError as exc:
             db.session.rollback()
             target = form.value if exc.field == "value" else form.period
-            target.errors.append(f"{target.label.text}: {exc}.")
+            form.add_error(target, f"{target.label.text}: {exc}.")
         else:
             flash(f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="values"))

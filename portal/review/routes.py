@@ -13,6 +13,7 @@ from evidence.fields import FIELD_LABELS
 from evidence.framework_sync import statements_in_order
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
+from portal.forms import sentence
 from portal.ids import page_arg
 from portal.permissions import CURATORS, allow
 from portal.review.forms import ReturnForm, review_form_class
@@ -29,11 +30,6 @@ QUEUES = {
 
 def _item_or_404(item_id: int) -> EvidenceItem:
     return db.session.get(EvidenceItem, item_id) or abort(404)
-
-
-def _message(exc: Exception) -> str:
-    text = str(exc)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 @bp.route("/review")
@@ -119,15 +115,16 @@ def item(item_id: int):
                     expected_version=version,
                 )
             except items.PersonalDataFound:
-                form.confirm_personal_data.errors.append(
+                form.add_error(
+                    form.confirm_personal_data,
                     "Personal data check: tick the box to confirm you have checked what is flagged, "
-                    "or remove it from the text, before accepting."
+                    "or remove it from the text, before accepting.",
                 )
                 flash(f"{item.reference} was not accepted: its text looks like it holds personal data.", "error")
             except items.VersionConflict as exc:
                 conflict = _refused(form, changes, exc)
             except items.ItemError as exc:
-                flash(f"Nothing was saved. {_message(exc)}", "error")
+                flash(f"Nothing was saved. {sentence(exc)}", "error")
             else:
                 flash(
                     f"{item.reference} accepted"
@@ -142,7 +139,7 @@ def item(item_id: int):
             except items.VersionConflict as exc:
                 conflict = _refused(form, changes, exc)
             except items.ItemError as exc:
-                flash(f"Nothing was saved. {_message(exc)}", "error")
+                flash(f"Nothing was saved. {sentence(exc)}", "error")
             else:
                 flash(f"Changes to {item.reference} saved.", "success")
                 return redirect(url_for("review.item", item_id=item.id))
@@ -174,7 +171,7 @@ def send_back(item_id: int):
         try:
             items.return_item(item, user=current_user, reason=return_form.reason.data)
         except items.ItemError as exc:
-            flash(f"Nothing was changed. {_message(exc)}", "error")
+            flash(f"Nothing was changed. {sentence(exc)}", "error")
             return redirect(url_for("review.item", item_id=item.id))
         who = item.submitted_by.name if item.submitted_by else "the submitter"
         flash(f"{item.reference} returned to {who}, who will see your reason in their submissions.", "success")

@@ -65,7 +65,7 @@ def create():
             form.name.data, current_user, carry_forward_from=latest_round() if form.carry_forward.data else None
         )
     except RoundError as error:
-        form.name.errors = [*form.name.errors, str(error)]
+        form.add_error(form.name, str(error))
         flash(f"Round not created: {error}", "error")
         return _index(form, 422)
     flash(f"Created “{round_.name}”. It is now the current round.", "success")
@@ -106,7 +106,7 @@ def sign(round_id):
         if round_.signed_off:
             flash(str(error), "error")
             return redirect(url_for("rounds.show", round_id=round_.id))
-        form.confirm.errors = [*form.confirm.errors, str(error)]
+        form.add_error(form.confirm, str(error))
         flash(f"Not signed off: {error}", "error")
         return _show(round_, form, 422)
     flash(f"“{round_.name}” is signed off and frozen.", "success")
@@ -124,7 +124,7 @@ def compare():
     if request.args:
         if form.validate():
             if form.a.data == form.b.data:
-                form.b.errors = [*form.b.errors, "Choose two different rounds."]
+                form.add_error(form.b, "Choose two different rounds.")
                 status = 422
             else:
                 a, b = db.session.get(Round, form.a.data), db.session.get(Round, form.b.data)

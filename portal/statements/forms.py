@@ -31,6 +31,12 @@ class AssessmentForm(BaseForm):
 
     category_keys: list[str] = []
 
+    def field_for(self, name: str):
+        # The category scores are refused as a whole: their message goes beside the first of them.
+        if name == "category_scores" and self.category_keys:
+            return self.category_fields()[0]
+        return super().field_for(name)
+
     def category_fields(self):
         return [self[category_field(key)] for key in self.category_keys]
 

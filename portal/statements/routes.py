@@ -153,9 +153,7 @@ def save(key, round_id):
         form.version.data = str(error.theirs.version if error.theirs else 0)
         return _render(statement_page(statement, round_), form=form, conflict=error.theirs, status=409)
     except ValidationError as error:
-        for name, message in error.errors.items():
-            target = form.category_fields()[0] if name == "category_scores" and form.category_keys else form[name]
-            target.errors = [*target.errors, message]
+        form.add_errors(error.errors)
         flash("Not saved: check the fields marked below.", "error")
         return _render(page, form=form, status=422)
     except CitationError as error:
@@ -164,7 +162,7 @@ def save(key, round_id):
             refs = [ref for ref in cited_references(form[name].data) if ref in bad]
             if refs:
                 message = "Cannot cite " + "; ".join(f"{ref} ({bad[ref]})" for ref in refs) + "."
-                form[name].errors = [*form[name].errors, message]
+                form.add_error(name, message)
         flash(str(error), "error")
         return _render(page, form=form, status=422)
     if saved.version == form.expected_version():
@@ -189,7 +187,7 @@ def add_mapping(key):
             statement, form.reference.data, form.category.data, form.stance.data, form.note.data, current_user
         )
     except MappingError as error:
-        form.reference.errors = [*form.reference.errors, str(error)]
+        form.add_error(form.reference, str(error))
         flash(f"Evidence not mapped: {error}", "error")
         return _render(page, map_form=form, status=422)
     flash(
@@ -235,8 +233,7 @@ def add_action(key):
         flash(str(error), "error")
         return redirect(_page_url(statement, round_, "actions"))
     except ActionError as error:
-        for name, message in error.errors.items():
-            form[name].errors = [*form[name].errors, message]
+        form.add_errors(error.errors)
         return _render(page, action_form=form, status=422)
     flash("Improvement action added.", "success")
     return redirect(_page_url(statement, round_, "actions"))
@@ -263,8 +260,7 @@ def edit_action(key, action_id):
             flash(str(error), "error")
             return redirect(back)
         except ActionError as error:
-            for name, message in error.errors.items():
-                form[name].errors = [*form[name].errors, message]
+            form.add_errors(error.errors)
             status = 422
         else:
             flash("Action updated." if changed else "No changes to save.", "success" if changed else "info")

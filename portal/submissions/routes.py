@@ -11,6 +11,7 @@ from evidence.db import db
 from evidence.framework_sync import statements_in_order
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
+from portal.forms import sentence
 from portal.ids import page_arg
 from portal.permissions import SIGNED_IN, allow
 from portal.submissions.forms import FIELD_HINTS, KIND_DESCRIPTIONS, POINT_ROWS, form_class
@@ -44,7 +45,7 @@ def new():
                 files=form.stored_files(current_app.config["UPLOAD_DIR"]),
             )
         except items.ItemError as exc:
-            flash(f"Nothing was saved. {str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+            flash(f"Nothing was saved. {sentence(exc)}", "error")
         else:
             flash(f"Thank you. {item.reference} “{item.title}” is with the quality lead for review.", "success")
             return redirect(url_for("submissions.mine"))
@@ -97,7 +98,7 @@ def edit(item_id: int):
                 expected_version=form.version.data or None,
             )
         except items.ItemError as exc:
-            flash(f"Nothing was saved. {str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+            flash(f"Nothing was saved. {sentence(exc)}", "error")
         else:
             flash(f"{item.reference} is back with the quality lead for review.", "success")
             return redirect(url_for("submissions.mine"))
