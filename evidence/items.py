@@ -24,6 +24,7 @@ from evidence.db import db
 from evidence.fields import ALL_KIND_FIELDS, COMMON_FIELDS, FIELD_LABELS, KIND_FIELDS, fields_for
 from evidence.metrics import MetricError, parse_period, set_point
 from evidence.models import Attachment, AuditEvent, EvidenceItem, User, today, utcnow
+from evidence.roles import CURATORS, has_role
 from evidence.round_lock import lock_open_rounds
 from evidence.storage import StoredFile
 from evidence.vocab import Direction, Kind, QuoteTone, Role, Status, Voice
@@ -159,10 +160,6 @@ def default_review_by(kind: str, period_end: date | None = None, period_start: d
 # --- Rights --------------------------------------------------------------------------------------
 
 
-def is_curator(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "role", None) in (Role.ADMIN, Role.QUALITY_LEAD))
-
-
 def is_owner(item: EvidenceItem, user: User | None) -> bool:
     uid = getattr(user, "id", None)
     return uid is not None and uid in (item.owner_id, item.submitted_by_id)
@@ -172,13 +169,13 @@ def can_view(item: EvidenceItem, user: User | None) -> bool:
     """Curators see everything; owners see their own; managers see accepted evidence."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if is_curator(user) or is_owner(item, user):
+    if has_role(user, *CURATORS) or is_owner(item, user):
         return True
-    return user.role == Role.MANAGER and item.status == Status.ACCEPTED
+    return has_role(user, Role.MANAGER) and item.status == Status.ACCEPTED
 
 
 def can_add_points(item: EvidenceItem, user: User | None) -> bool:
-    return item.kind == Kind.METRIC and (is_curator(user) or is_owner(item, user))
+    return item.kind == Kind.METRIC and (has_role(user, *CURATORS) or is_owner(item, user))
 
 
 # --- Checking values -----------------------------------------------------------------------------

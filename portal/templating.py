@@ -6,10 +6,10 @@ from flask import Flask
 from flask_login import current_user
 
 from evidence.metrics import format_value
+from evidence.roles import has_role
 from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import Role
 from portal.charts import line_chart
-from portal.permissions import can
 from portal.rendering import render_markdown
 from quality_statements import scoring
 
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
         return {
-            "can": lambda *roles: can(current_user, *roles),
+            "can": lambda *roles: has_role(current_user, *roles),
             "Role": Role,
             "navigation": navigation(app, current_user),
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
@@ -74,6 +74,6 @@ def navigation(app: Flask, user) -> list[tuple[str, str]]:
     for endpoint, label in NAV:
         view = app.view_functions.get(endpoint)
         allowed = rule_for(view) if view else None
-        if allowed and user.role in allowed:
+        if allowed and has_role(user, *allowed):
             entries.append((endpoint, label))
     return entries

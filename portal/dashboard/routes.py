@@ -10,7 +10,7 @@ from evidence.rounds import current_round, previous_round
 from evidence.summary import live_summary
 from evidence.vocab import Role
 from portal.dashboard.charts import score_sparkline
-from portal.permissions import READERS, SIGNED_IN, allow
+from portal.permissions import READERS, SIGNED_IN, allow, has_role
 from quality_statements import scoring
 
 bp = Blueprint("dashboard", __name__)
@@ -20,7 +20,7 @@ bp = Blueprint("dashboard", __name__)
 @allow(*SIGNED_IN)
 def home():
     """Each role starts where its work is: staff at their submissions, everyone else at the dashboard."""
-    if current_user.role == Role.STAFF:
+    if has_role(current_user, Role.STAFF):
         return redirect(url_for("submissions.mine"))
     return redirect(url_for("dashboard.index"))
 

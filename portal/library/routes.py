@@ -17,7 +17,7 @@ from portal.charts import line_chart
 from portal.forms import BaseForm, sentence
 from portal.ids import page_arg
 from portal.library.forms import FilterForm, MappingForm, PointForm
-from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
+from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
 
 bp = Blueprint("library", __name__)
 
@@ -37,7 +37,7 @@ def _viewable_item_or_404(item_id: int) -> EvidenceItem:
 @bp.route("/evidence")
 @allow(*READERS)
 def index():
-    curator = items.is_curator(current_user)
+    curator = has_role(current_user, *CURATORS)
     form = FilterForm(request.args, statements=statements_in_order(), categories=categories(), owners=search.owners())
     form.validate()
     stale = form.value("stale")
@@ -91,7 +91,7 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
 
 
 def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, status: int = 200):
-    curator = items.is_curator(current_user)
+    curator = has_role(current_user, *CURATORS)
     statements = statements_in_order()
     if curator and mapping_form is None:
         mapping_form = MappingForm(formdata=None, statements=statements, categories=categories())

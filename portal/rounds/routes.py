@@ -17,14 +17,12 @@ from evidence.rounds import (
     rounds_with_results,
     sign_off,
 )
-from evidence.vocab import Role
-from portal.permissions import READERS, allow
+from portal.permissions import READERS, SIGNERS, allow, has_role
 from portal.rounds.forms import CompareForm, RoundForm, SignOffForm
 
 bp = Blueprint("rounds", __name__)
 
 CREATORS = READERS  # quality leads, managers and administrators
-SIGNERS = (Role.MANAGER, Role.ADMIN)
 
 
 def _index(form: RoundForm | None = None, status: int = 200):
@@ -79,7 +77,7 @@ def _show(round_: Round, form: SignOffForm | None = None, status: int = 200):
             round=round_,
             overview=round_overview(round_),
             form=form or SignOffForm(formdata=None),
-            can_sign=current_user.role in {str(r) for r in SIGNERS},
+            can_sign=has_role(current_user, *SIGNERS),
             is_current=round_ == current_round(),
             history=history("round", round_.id),
         ),

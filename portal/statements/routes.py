@@ -24,7 +24,7 @@ from evidence.models import Action, Mapping, Round
 from evidence.rounds import RoundFrozenError, current_round
 from evidence.trends import metrics_for_statement
 from portal.ids import id_arg
-from portal.permissions import CURATORS, READERS, allow
+from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
 from quality_statements import scoring
 
@@ -78,7 +78,7 @@ def _mapping_form(page, formdata=True):
 
 
 def _render(page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, status=200):
-    can_edit = current_user.role in {str(r) for r in CURATORS}
+    can_edit = has_role(current_user, *CURATORS)
     if can_edit and page.editable and form is None:
         form = _assessment_form(page)
     if can_edit and not page.frozen and map_form is None:
