@@ -167,17 +167,3 @@ def add_point(
     )
     db.session.commit()
     return existing
-
-
-def remove_point(point: MetricPoint, user: User | None = None) -> None:
-    item = point.item
-    lock_open_rounds()
-    audit.record(
-        "remove_point",
-        item,
-        user=user,
-        summary=f"Removed {point.label}",
-        before={"period": point.label, "value": point.value},
-    )
-    db.session.delete(point)
-    db.session.commit()

@@ -139,9 +139,6 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return Role(self.role).label
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
 
 class UserSession(db.Model):
     """One signed-in browser. Its cookies carry a random token; only the token's SHA-256 is kept here."""
@@ -268,15 +265,6 @@ class EvidenceItem(db.Model):
     @property
     def stale(self) -> bool:
         return self.is_stale()
-
-    @property
-    def period_label(self) -> str:
-        start, end = self.period_start, self.period_end
-        if not start:
-            return ""
-        if not end or end == start:
-            return start.isoformat()
-        return f"{start.isoformat()} to {end.isoformat()}"
 
     @property
     def latest_point(self) -> MetricPoint | None:

@@ -75,14 +75,6 @@ class ItemView:
         return self.review_by is not None and self.review_by < on
 
     @property
-    def period_label(self) -> str:
-        if not self.period_start:
-            return ""
-        if not self.period_end or self.period_end == self.period_start:
-            return self.period_start.isoformat()
-        return f"{self.period_start.isoformat()} to {self.period_end.isoformat()}"
-
-    @property
     def latest_point(self) -> PointView | None:
         return self.points[-1] if self.points else None
 

@@ -83,12 +83,6 @@ def _score(assessment: AssessmentView | None) -> int | None:
     return assessment.score if assessment else None
 
 
-def _rollup_phrase(result: scoring.RollUp) -> str:
-    if result.complete:
-        return f"{result.percent}% {result.band}"
-    return f"Incomplete ({len(result.missing)} not scored)"
-
-
 # --- README ------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from evidence.roles import has_role
 from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import Role
 from portal.charts import line_chart
+from portal.permissions import rule_for
 from portal.rendering import render_markdown
 from quality_statements import scoring
 
@@ -43,13 +44,12 @@ def init_app(app: Flask) -> None:
             "can": lambda *roles: has_role(current_user, *roles),
             "Role": Role,
             "navigation": navigation(app, current_user),
-            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
             "line_chart": line_chart,
             "authority_name": app.config.get("AUTHORITY_NAME") or get_setting(AUTHORITY_NAME, "Your council"),
         }
 
 
-# The navigation, by role. An entry shows only when its area is installed and the user's role may open it.
+# The navigation, by role. An entry shows only when the user's role may open it.
 NAV = (
     ("dashboard.index", "Dashboard"),
     ("submissions.new", "Submit a finding"),
@@ -66,14 +66,6 @@ NAV = (
 
 
 def navigation(app: Flask, user) -> list[tuple[str, str]]:
-    from portal.permissions import rule_for
-
     if not user.is_authenticated:
         return []
-    entries = []
-    for endpoint, label in NAV:
-        view = app.view_functions.get(endpoint)
-        allowed = rule_for(view) if view else None
-        if allowed and has_role(user, *allowed):
-            entries.append((endpoint, label))
-    return entries
+    return [(endpoint, label) for endpoint, label in NAV if has_role(user, *rule_for(app.view_functions[endpoint]))]

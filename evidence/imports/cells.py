@@ -262,10 +262,6 @@ class Period:
     end: date
     label: str
 
-    @property
-    def month_start(self) -> date:
-        return self.start.replace(day=1)
-
 
 def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
