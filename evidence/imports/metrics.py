@@ -178,43 +178,7 @@ class MetricImporter(Importer):
             new_errors += self.mapping_errors(row)
         bad_rows = {e.row for e in errors + new_errors}
         good = [row for row in parsed if row.row not in bad_rows]
-
-        by_id, by_key, by_title = self._existing(good)
-        targets: dict[int, tuple[str, Any]] = {}  # row -> ("item", item) | ("new", key)
-        for row in good:
-            name = row.values["Metric"]
-            item_id = citations.reference_id(name)
-            if item_id is not None:
-                item = by_id.get(item_id)
-                if item is None:
-                    new_errors.append(self.error(row, "Metric", name, "Unknown metric reference"))
-                elif item.kind != Kind.METRIC:
-                    new_errors.append(
-                        self.error(
-                            row, "Metric", name, f"{item.reference} is a {item.kind_label.lower()}, not a metric"
-                        )
-                    )
-                else:
-                    targets[row.row] = ("item", item)
-                continue
-            key = natural_key("metric", name)
-            item = by_key.get(key)
-            if item is None:
-                same_name = by_title.get(cells.normalise(name), [])
-                if len(same_name) > 1:
-                    refs = ", ".join(i.reference for i in same_name)
-                    new_errors.append(
-                        self.error(
-                            row,
-                            "Metric",
-                            name,
-                            f"{len(same_name)} metrics have this name ({refs}): use a reference",
-                        )
-                    )
-                    continue
-                item = same_name[0] if same_name else None
-            targets[row.row] = ("item", item) if item is not None else ("new", key)
-
+        targets = self._targets(good, new_errors)
         new_metrics, notices = self._describe_new_metrics(good, targets, new_errors)
         bad_rows = {e.row for e in errors + new_errors}
 
@@ -238,46 +202,87 @@ class MetricImporter(Importer):
                 )
                 continue
             seen[identity] = row.row
-            value = row.values["Value"]
-            if how == "item":
-                point = next((p for p in target.points if p.period == period.start), None)
-                reference, name, unit = target.reference, target.title, target.unit or ""
-            else:
-                point, spec = None, new_metrics[target]
-                reference, name, unit = "New", spec["title"], spec.get("unit") or ""
-            if not bounds.point_range(unit).holds(value):
-                new_errors.append(self.error(row, "Value", row.raw["Value"], PERCENT_REASON))
-                continue
-            changes, findings = [], []
-            if how == "new" and target not in announced:
-                announced.add(target)
-                changes.append(self._describe_spec(new_metrics[target]))
-                findings = scan(
-                    {
-                        "Metric": name,
-                        "Source": new_metrics[target].get("source"),
-                        "Summary": new_metrics[target].get("summary"),
-                    }
-                )
-            if point is None:
-                action = CREATE
-                changes.insert(0, f"add {period.label}: {self._value(value, unit)}")
-            elif abs(point.value - value) > 1e-9:
-                action = UPDATE
-                changes.insert(0, f"{period.label}: {self._value(point.value, unit)} → {self._value(value, unit)}")
-            else:
-                action = UNCHANGED
-            planned.append(
-                PlannedRow(
-                    row.row,
-                    action,
-                    [reference, name, period.label, self._value(value, unit)],
-                    changes=changes,
-                    findings=findings,
-                    payload={"how": how, "target": target, "period": period, "value": value, "point": point},
-                )
-            )
+            first_of_new = how == "new" and target not in announced
+            point = self._plan_point(row, how, target, period, new_metrics, first_of_new, new_errors)
+            if point is not None:
+                planned.append(point)
+                if first_of_new:
+                    announced.add(target)
         return planned, new_errors, notices, {"new_metrics": new_metrics}
+
+    def _targets(self, rows: list[ParsedRow], errors: list[RowError]) -> dict[int, tuple[str, Any]]:
+        """The metric each row adds to: row number -> ("item", the metric held) or ("new", its natural key).
+        A row naming no metric it can add to is an error instead."""
+        by_id, by_key, by_title = self._existing(rows)
+        targets: dict[int, tuple[str, Any]] = {}
+        for row in rows:
+            name = row.values["Metric"]
+            item_id = citations.reference_id(name)
+            if item_id is not None:
+                item = by_id.get(item_id)
+                if item is None:
+                    errors.append(self.error(row, "Metric", name, "Unknown metric reference"))
+                elif item.kind != Kind.METRIC:
+                    reason = f"{item.reference} is a {item.kind_label.lower()}, not a metric"
+                    errors.append(self.error(row, "Metric", name, reason))
+                else:
+                    targets[row.row] = ("item", item)
+                continue
+            key = natural_key("metric", name)
+            item = by_key.get(key)
+            if item is None:
+                same_name = by_title.get(cells.normalise(name), [])
+                if len(same_name) > 1:
+                    refs = ", ".join(i.reference for i in same_name)
+                    reason = f"{len(same_name)} metrics have this name ({refs}): use a reference"
+                    errors.append(self.error(row, "Metric", name, reason))
+                    continue
+                item = same_name[0] if same_name else None
+            targets[row.row] = ("item", item) if item is not None else ("new", key)
+        return targets
+
+    def _plan_point(
+        self,
+        row: ParsedRow,
+        how: str,
+        target: Any,
+        period: cells.Period,
+        new_metrics: dict[str, dict[str, Any]],
+        first_of_new: bool,
+        errors: list[RowError],
+    ) -> PlannedRow | None:
+        """One row's point: added, changed or already held (the first row of a new metric describes it)."""
+        value = row.values["Value"]
+        if how == "item":
+            point = next((p for p in target.points if p.period == period.start), None)
+            reference, name, unit = target.reference, target.title, target.unit or ""
+        else:
+            point, spec = None, new_metrics[target]
+            reference, name, unit = "New", spec["title"], spec.get("unit") or ""
+        if not bounds.point_range(unit).holds(value):
+            errors.append(self.error(row, "Value", row.raw["Value"], PERCENT_REASON))
+            return None
+        changes, findings = [], []
+        if first_of_new:
+            spec = new_metrics[target]
+            changes.append(self._describe_spec(spec))
+            findings = scan({"Metric": name, "Source": spec.get("source"), "Summary": spec.get("summary")})
+        if point is None:
+            action = CREATE
+            changes.insert(0, f"add {period.label}: {self._value(value, unit)}")
+        elif abs(point.value - value) > 1e-9:
+            action = UPDATE
+            changes.insert(0, f"{period.label}: {self._value(point.value, unit)} → {self._value(value, unit)}")
+        else:
+            action = UNCHANGED
+        return PlannedRow(
+            row.row,
+            action,
+            [reference, name, period.label, self._value(value, unit)],
+            changes=changes,
+            findings=findings,
+            payload={"how": how, "target": target, "period": period, "value": value, "point": point},
+        )
 
     def _existing(self, rows: list[ParsedRow]):
         # A reference no item can have is reported as unknown without being looked up.
