@@ -6,7 +6,7 @@ from typing import Any
 
 from evidence.imports import cells
 from evidence.imports.base import Column, mapping_columns, natural_key, text_column
-from evidence.imports.items import ItemImporter
+from evidence.imports.item_rows import ItemImporter
 from evidence.vocab import Kind, QuoteTone, Voice
 
 VOICES = cells.choices_of(

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from evidence import audit
 from evidence.db import db
 from evidence.imports.base import CREATE, UNCHANGED, UPDATE, Importer, ImportResult, Plan
-from evidence.imports.metrics import MetricImporter
+from evidence.imports.metric_points import MetricImporter
 from evidence.imports.quotes import QuoteImporter
 from evidence.imports.reading import ImportRefused, Table, check_file, read_table
 from evidence.imports.register import RegisterImporter
