@@ -15,7 +15,7 @@ from exports.packs import (
     prepare_export,
     record_export,
 )
-from portal.exporting import bp
+from portal.exports import bp
 
 
 @bp.cli.command("export")

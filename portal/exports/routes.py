@@ -10,9 +10,9 @@ from evidence.models import Round
 from evidence.rounds import all_rounds, current_round
 from exports import ExportUnavailable
 from exports.packs import FORMATS, export_round, prepare_export, preview_markdown
-from portal.exporting import bp
-from portal.exporting import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
-from portal.exporting.forms import ChooseForm, DownloadForm
+from portal.exports import bp
+from portal.exports import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
+from portal.exports.forms import ChooseForm, DownloadForm
 from portal.permissions import READERS, allow
 
 # How many findings of each check the page lists before summing up the rest.
@@ -39,7 +39,7 @@ def index():
             status = 422
     return (
         render_template(
-            "exporting/index.html",
+            "exports/index.html",
             rounds=rounds,
             form=form,
             prepared=prepared,
@@ -78,4 +78,4 @@ def preview(round_id: int, key: str):
         view, text = preview_markdown(round_, key)
     except KeyError:
         abort(404)
-    return render_template("exporting/preview.html", round=round_, view=view, key=key, text=text)
+    return render_template("exports/preview.html", round=round_, view=view, key=key, text=text)
