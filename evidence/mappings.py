@@ -49,16 +49,18 @@ def new_mapping(
     note: str = "",
     user: User | None = None,
 ) -> Mapping:
-    """A mapping of ``item`` (added to its mappings), not yet written. ``add_mapping`` checks, writes and
-    records one; an import that writes many in one transaction records each with ``record_mapping``."""
-    return Mapping(
-        item=item,
+    """A mapping of ``item``, added to its mappings (and so to the session with it), not yet written.
+    ``add_mapping`` checks, writes and records one; an import that writes many in one transaction records
+    each with ``record_mapping``."""
+    mapping = Mapping(
         statement=statement,
         category=category,
         stance=stance,
         note=(note or "").strip(),
         created_by_id=user.id if user else None,
     )
+    item.mappings.append(mapping)  # from the item's side, so that a saved item takes the new mapping with it
+    return mapping
 
 
 def record_mapping(mapping: Mapping, user: User | None, how: str = "") -> None:

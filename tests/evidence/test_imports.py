@@ -492,6 +492,19 @@ def test_a_corrected_survey_row_updates_the_same_finding(app, curator):
     assert db.session.scalar(select(func.count(EvidenceItem.id))) == 1
 
 
+def test_a_finding_imported_again_with_another_statement_gains_that_mapping(app, curator):
+    imports.import_file(SURVEY, "s.csv", csv_file([SURVEY_HEADER, survey_row()]), curator)
+    again = survey_row(**{"Quality statement": "Assessing needs; Safeguarding"})
+    result = imports.import_file(SURVEY, "s.csv", csv_file([SURVEY_HEADER, again]), curator)
+    assert (result.created, result.updated) == (0, 1)
+    db.session.expire_all()  # read back what was written, not what the session holds
+    item = db.session.scalar(select(EvidenceItem))
+    assert sorted(m.statement.key for m in item.mappings) == ["assessing-needs", "safeguarding"]
+    assert db.session.scalar(select(func.count(Mapping.id))) == 2
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "mapping")).all()
+    assert sum(e.summary.startswith(f"Mapped {item.reference} to Safeguarding") for e in events) == 1
+
+
 # --- Percentages ---
 
 
