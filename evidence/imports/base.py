@@ -125,6 +125,38 @@ def text_column(name: str, help: str, example: Any = None, *, max_length: int, m
     return Column(name, "Text", help, example, parse=parse, max_length=max_length, **kw)
 
 
+def number_column(name: str, help: str, example: Any = None, **kw) -> Column:
+    """A plain number (``cells.number``)."""
+    return Column(name, "Number", help, example, parse=lambda raw, _: cells.number(raw), **kw)
+
+
+def date_column(name: str, help: str, example: date, parse: Parser, **kw) -> Column:
+    """A date, written as ``cells.DATE_FORMS`` say (or a month, as ``parse`` allows)."""
+    return Column(name, "Date", help, example, parse=parse, number_format="dd/mm/yyyy", width=13, **kw)
+
+
+def choice_column(name: str, help: str, example: str, vocabulary, spellings: dict[str, str], what: str, **kw) -> Column:
+    """One of a vocabulary's values, in any of its ``spellings``; a drop-down of the values in the template."""
+
+    def parse(raw: Any, _lookups: Lookups) -> str:
+        return cells.choice(raw, spellings, what)
+
+    return Column(name, "Choice", help, example, parse=parse, options=tuple(vocabulary), **kw)
+
+
+def category_column(example: str) -> Column:
+    return Column(
+        "Evidence category",
+        "Evidence category",
+        "Needed with a quality statement: People's experience, Feedback from staff and leaders, "
+        "Feedback from partners or Processes.",
+        example,
+        parse=category_parse,
+        aliases=("Category",),
+        width=26,
+    )
+
+
 def statements_parse(raw: Any, lookups: Lookups) -> list[QualityStatement]:
     found: list[QualityStatement] = []
     for part in re.split(r"[;\n]", cells.as_text(raw) if not isinstance(raw, str) else raw):
@@ -160,23 +192,14 @@ def mapping_columns(statement_example: str, category_example: str, stance_exampl
             aliases=("Quality statements", "Statement", "Statements"),
             width=34,
         ),
-        Column(
-            "Evidence category",
-            "Evidence category",
-            "Needed with a quality statement: People's experience, Feedback from staff and leaders, "
-            "Feedback from partners or Processes.",
-            category_example,
-            parse=category_parse,
-            aliases=("Category",),
-            width=26,
-        ),
-        Column(
+        category_column(category_example),
+        choice_column(
             "Stance",
-            "Choice",
             "Strength, shortfall or context (context when blank).",
             stance_example,
-            parse=lambda raw, _: cells.choice(raw, STANCES, "stance"),
-            options=tuple(Stance),
+            Stance,
+            STANCES,
+            "stance",
             width=12,
         ),
     )
@@ -464,6 +487,12 @@ class Importer:
 
 
 # --- Helpers for writing evidence items -------------------------------------------------------------------------------
+
+
+def shorten(text: str, limit: int) -> str:
+    """Text on one line, cut to ``limit`` characters with an ellipsis when longer."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def natural_key(kind: str, *parts: str) -> str:

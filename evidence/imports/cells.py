@@ -349,6 +349,17 @@ def _period_from_text(raw: str) -> Period | None:
     return None
 
 
+def date_or_period(value: Any) -> Period:
+    """A cell meant as a date, where a month, quarter or year (any ``period``) is understood too; refused
+    with the words of a date, which is what the column asks for."""
+    try:
+        return period(value)
+    except CellOutOfRange:
+        raise
+    except CellError:
+        raise CellError(f"Date does not parse: write it as {DATE_FORMS}, or a month such as 2026-03") from None
+
+
 def period_text(start: date | None, end: date | None) -> str:
     """A stretch of dates as people write it: 5 Jan 2026, 5 Jan to 31 Mar 2026, Mar 2026."""
     if start is None:

@@ -27,6 +27,7 @@ from evidence.db import db
 from evidence.fields import FIELD_LABELS
 from evidence.imports import cells
 from evidence.imports.base import (
+    STANCES,
     UNCHANGED,
     UPDATE,
     Column,
@@ -37,7 +38,9 @@ from evidence.imports.base import (
     Plan,
     PlannedRow,
     RowError,
-    category_parse,
+    category_column,
+    choice_column,
+    date_column,
     in_chunks,
     normalise_heading,
     personal_note,
@@ -57,7 +60,6 @@ SUMMARY_MAX, NOTE_MAX = 20_000, 2_000  # as the item's and the mapping's forms a
 _REFERENCE = re.compile(r"^e\s*-?\s*(\d{1,9})$", re.IGNORECASE)
 # Characters a worksheet cannot hold: the export leaves them out, so they never count as an edit.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-STANCES = cells.choices_of(Stance)
 
 # Item attribute -> its column, headed as the item's own form labels it.
 ITEM_FIELDS = {
@@ -79,15 +81,6 @@ def _reference(raw: Any, _lookups: Lookups | None = None) -> int:
     return int(match.group(1))
 
 
-def _period(raw: Any) -> cells.Period:
-    try:
-        return cells.period(raw)
-    except cells.CellOutOfRange:
-        raise
-    except CellError:
-        raise CellError(f"Date does not parse: write it as {cells.DATE_FORMS}, or a month such as 2026-03") from None
-
-
 def _review_by(raw: Any) -> date:
     """A date, or a month, quarter or year meaning its last day ("review by March 2027")."""
     try:
@@ -95,7 +88,7 @@ def _review_by(raw: Any) -> date:
     except cells.CellOutOfRange:
         raise
     except CellError:
-        return _period(raw).end
+        return cells.date_or_period(raw).end
 
 
 def _statement(raw: Any, lookups: Lookups) -> QualityStatement:
@@ -215,37 +208,28 @@ class RegisterImporter(Importer):
             max_length=300,
             width=24,
         ),
-        Column(
+        date_column(
             "Period start",
-            "Date",
             "The first day the evidence covers: a date, or a month such as 2026-01 (its first day). "
             "Blank clears the period, with Period end.",
             date(2026, 1, 5),
-            parse=lambda raw, _: _period(raw).start,
+            lambda raw, _: cells.date_or_period(raw).start,
             aliases=("Start date", "From"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
-        Column(
+        date_column(
             "Period end",
-            "Date",
             "The last day it covers: a date, or a month (its last day).",
             date(2026, 3, 31),
-            parse=lambda raw, _: _period(raw).end,
+            lambda raw, _: cells.date_or_period(raw).end,
             aliases=("End date", "To"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
-        Column(
+        date_column(
             "Review by",
-            "Date",
             "When the evidence is due a review: a date, or a month (its last day). After it the item is stale. "
             "Every accepted item has one.",
             date(2027, 3, 31),
-            parse=lambda raw, _: _review_by(raw),
+            lambda raw, _: _review_by(raw),
             aliases=("Review-by", "Review by date", "Review date"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
         Column(
             "Stale",
@@ -264,23 +248,14 @@ class RegisterImporter(Importer):
             aliases=("Statement",),
             width=30,
         ),
-        Column(
-            "Evidence category",
-            "Evidence category",
-            "Needed with a quality statement: People's experience, Feedback from staff and leaders, "
-            "Feedback from partners or Processes.",
-            "People's experience",
-            parse=category_parse,
-            aliases=("Category",),
-            width=26,
-        ),
-        Column(
+        category_column("People's experience"),
+        choice_column(
             "Stance",
-            "Choice",
             "Strength, shortfall or context. Blank keeps the mapping's stance (context for a new mapping).",
             "Strength",
-            parse=lambda raw, _: cells.choice(raw, STANCES, "stance"),
-            options=tuple(Stance),
+            Stance,
+            STANCES,
+            "stance",
             width=11,
         ),
         text_column(
