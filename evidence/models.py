@@ -156,7 +156,27 @@ class UserSession(db.Model):
 # --- Evidence ------------------------------------------------------------------
 
 
-class EvidenceItem(db.Model):
+class ItemFacts:
+    """What an evidence item says of itself, from its id, kind, review-by date and points: the same for
+    the stored item and for the plain copy a round's view holds (``round_view.ItemView``)."""
+
+    @property
+    def reference(self) -> str:
+        return citations.reference(self.id)
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+    def is_stale(self, on: date | None = None) -> bool:
+        return self.review_by is not None and self.review_by < (on or today())
+
+    @property
+    def latest_point(self):
+        return self.points[-1] if self.points else None
+
+
+class EvidenceItem(ItemFacts, db.Model):
     """One piece of evidence. Kind-specific fields are nullable columns on the one table,
     so that search, filters and the register export need no joins."""
 
@@ -248,27 +268,12 @@ class EvidenceItem(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def reference(self) -> str:
-        return citations.reference(self.id)
-
-    @property
-    def kind_label(self) -> str:
-        return Kind(self.kind).label
-
-    @property
     def status_label(self) -> str:
         return Status(self.status).label
-
-    def is_stale(self, on: date | None = None) -> bool:
-        return self.review_by is not None and self.review_by < (on or today())
 
     @property
     def stale(self) -> bool:
         return self.is_stale()
-
-    @property
-    def latest_point(self) -> MetricPoint | None:
-        return self.points[-1] if self.points else None
 
 
 def search_text(values: dict[str, Any]) -> str:

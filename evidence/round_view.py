@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import bounds, citations
+from evidence import bounds
 from evidence.citations import cited_references
 from evidence.db import db
 from evidence.fields import ALL_KIND_FIELDS, ASSESSMENT_TEXTS
@@ -28,6 +28,7 @@ from evidence.models import (
     Attachment,
     EvidenceCategory,
     EvidenceItem,
+    ItemFacts,
     Mapping,
     MetricPoint,
     QualityStatement,
@@ -36,7 +37,7 @@ from evidence.models import (
 )
 from evidence.settings import AUTHORITY_NAME, FRAMEWORK_VERSION, get_setting
 from evidence.summary import Summary
-from evidence.vocab import Kind, Status
+from evidence.vocab import Status
 from quality_statements import scoring
 
 SNAPSHOT_FORMAT = 1
@@ -50,7 +51,7 @@ class PointView:
 
 
 @dataclass
-class ItemView:
+class ItemView(ItemFacts):
     id: int
     kind: str
     title: str
@@ -62,21 +63,6 @@ class ItemView:
     details: dict[str, Any]
     points: list[PointView] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
-
-    @property
-    def reference(self) -> str:
-        return citations.reference(self.id)
-
-    @property
-    def kind_label(self) -> str:
-        return Kind(self.kind).label
-
-    def is_stale(self, on: date) -> bool:
-        return self.review_by is not None and self.review_by < on
-
-    @property
-    def latest_point(self) -> PointView | None:
-        return self.points[-1] if self.points else None
 
 
 @dataclass

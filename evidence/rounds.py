@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from evidence import audit, citations
+from evidence.actions import FIELDS
 from evidence.citations import cited_ids
 from evidence.db import db
 from evidence.fields import ASSESSMENT_FIELDS
@@ -125,36 +126,14 @@ def _carry_forward(source: Round, target: Round, user: User | None) -> None:
         for name in ASSESSMENT_FIELDS:
             value = getattr(old, name)
             setattr(new, name, dict(value) if isinstance(value, dict) else value)
-        db.session.add(new)
-        db.session.flush()
-        audit.record(
-            "create",
-            new,
-            user=user,
-            summary=f"Carried forward from “{source.name}”: {old.statement.name}",
-            after=audit.snapshot(new, list(ASSESSMENT_FIELDS)),
-        )
+        summary = f"Carried forward from “{source.name}”: {old.statement.name}"
+        audit.record_new(new, ASSESSMENT_FIELDS, user=user, summary=summary)
     unfinished = db.session.scalars(
         select(Action).where(Action.round_id == source.id, Action.status != ActionStatus.DONE).order_by(Action.id)
     ).all()
     for old in unfinished:
-        new = Action(
-            statement_id=old.statement_id,
-            round_id=target.id,
-            description=old.description,
-            owner=old.owner,
-            due_date=old.due_date,
-            status=old.status,
-        )
-        db.session.add(new)
-        db.session.flush()
-        audit.record(
-            "create",
-            new,
-            user=user,
-            summary=f"Carried forward from “{source.name}”",
-            after=audit.snapshot(new, ["description", "owner", "due_date", "status", "round_id"]),
-        )
+        new = Action(statement_id=old.statement_id, round_id=target.id, **{name: getattr(old, name) for name in FIELDS})
+        audit.record_new(new, [*FIELDS, "round_id"], user=user, summary=f"Carried forward from “{source.name}”")
 
 
 # --- Signing off ------------------------------------------------------------------

@@ -435,6 +435,16 @@ class Importer:
             value = value[:77] + "…"
         return RowError(row, column, letter, value, reason)
 
+    def row_checks(self, parsed: ParsedRow) -> list[RowError]:
+        """Problems of a row whose cells each read well (cells that disagree); none by default."""
+        return []
+
+    def checked_rows(self, parsed: list[ParsedRow], errors: list[RowError]) -> tuple[list[ParsedRow], list[RowError]]:
+        """The rows with no problem in their cells, their mapping or ``row_checks``; and the problems found now."""
+        new_errors = [e for row in parsed for e in self.mapping_errors(row) + self.row_checks(row)]
+        bad = {e.row for e in errors + new_errors}
+        return [row for row in parsed if row.row not in bad], new_errors
+
     def mapping_errors(self, parsed: ParsedRow) -> list[RowError]:
         """A quality statement needs a category, and a category or stance needs a statement."""
         values, raw, errors = parsed.values, parsed.raw, []

@@ -56,9 +56,6 @@ class ItemImporter(Importer):
         """Values for a new item where the row left an optional cell blank."""
         return {}
 
-    def row_checks(self, parsed: ParsedRow) -> list[RowError]:
-        return []
-
     def display(self, values: dict[str, Any], fields: dict[str, Any]) -> list[str]:
         raise NotImplementedError
 
@@ -68,16 +65,10 @@ class ItemImporter(Importer):
     # -- planning
 
     def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
-        errors = list(errors)
-        new_errors: list[RowError] = []
-        for row in parsed:
-            new_errors += self.mapping_errors(row) + self.row_checks(row)
-        bad_rows = {e.row for e in errors + new_errors}
+        checked, new_errors = self.checked_rows(parsed, errors)
         keys: dict[str, int] = {}
         good: list[tuple[ParsedRow, str]] = []
-        for row in parsed:
-            if row.row in bad_rows:
-                continue
+        for row in checked:
             key = self.identity(row.values)
             if key in keys:
                 new_errors.append(

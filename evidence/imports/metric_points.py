@@ -153,11 +153,7 @@ class MetricImporter(Importer):
     # -- planning
 
     def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
-        new_errors: list[RowError] = []
-        for row in parsed:
-            new_errors += self.mapping_errors(row)
-        bad_rows = {e.row for e in errors + new_errors}
-        good = [row for row in parsed if row.row not in bad_rows]
+        good, new_errors = self.checked_rows(parsed, errors)
         targets = self._targets(good, new_errors)
         new_metrics, notices = self._describe_new_metrics(good, targets, new_errors)
         bad_rows = {e.row for e in errors + new_errors}

@@ -306,11 +306,7 @@ class RegisterImporter(Importer):
     # -- planning
 
     def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
-        new_errors: list[RowError] = []
-        for row in parsed:
-            new_errors += self._mapping_errors(row)
-        bad = {e.row for e in errors + new_errors}
-        candidates = [row for row in parsed if row.row not in bad]
+        candidates, new_errors = self.checked_rows(parsed, errors)
         items = self._items({row.values["Reference"] for row in candidates})
 
         groups: dict[int, list[ParsedRow]] = {}
@@ -371,7 +367,7 @@ class RegisterImporter(Importer):
             found.update((item.id, item) for item in db.session.scalars(query))
         return found
 
-    def _mapping_errors(self, row: ParsedRow) -> list[RowError]:
+    def mapping_errors(self, row: ParsedRow) -> list[RowError]:
         """A quality statement needs a category; a category, stance or note needs a statement."""
         raw, errors = row.raw, []
         if not cells.is_blank(raw.get("Quality statement")):
@@ -635,19 +631,10 @@ class RegisterImporter(Importer):
         item: EvidenceItem = payload["item"]
         mapping: Mapping | None = payload["mapping"]
         if payload["mapping_changes"] and mapping is not None:
-            fields = list(payload["mapping_changes"])
-            before = audit.snapshot(mapping, fields)
-            for name, value in payload["mapping_changes"].items():
-                setattr(mapping, name, value)
-            audit.record(
-                "update",
-                mapping,
-                user=user,
-                summary=f"Mapping of {item.reference} to {mapping.statement.name} · {mapping.category.name} "
-                f"changed by {where}",
-                before=before,
-                after=audit.snapshot(mapping, fields),
+            summary = (
+                f"Mapping of {item.reference} to {mapping.statement.name} · {mapping.category.name} changed by {where}"
             )
+            audit.record_change(mapping, payload["mapping_changes"], user=user, summary=summary)
             result.updated += 1
         if payload["new_mapping"] is not None:
             statement, category, stance, note = payload["new_mapping"]

@@ -23,7 +23,7 @@ from evidence.db import db
 from evidence.imports.base import CREATE, UNCHANGED, UPDATE, Importer, ImportResult, Plan
 from evidence.imports.metric_points import MetricImporter
 from evidence.imports.quotes import QuoteImporter
-from evidence.imports.reading import ImportRefused, Table, check_file, read_table
+from evidence.imports.reading import Table, check_file, read_table
 from evidence.imports.register import RegisterImporter
 from evidence.imports.survey import SurveyImporter
 from evidence.models import User
@@ -216,21 +216,3 @@ def write_plan(plan: Plan, user: User | None, confirm_personal_data: bool = Fals
         raise
     return result
 
-
-__all__ = [
-    "IMPORTERS",
-    "ImportConflict",
-    "ImportNotReady",
-    "ImportRefused",
-    "StoredUpload",
-    "UploadMissing",
-    "accept_upload",
-    "confirm_upload",
-    "discard_upload",
-    "get_importer",
-    "import_file",
-    "load_upload",
-    "plan_file",
-    "preview_upload",
-    "write_plan",
-]
