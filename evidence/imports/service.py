@@ -215,4 +215,3 @@ def write_plan(plan: Plan, user: User | None, confirm_personal_data: bool = Fals
         db.session.rollback()
         raise
     return result
-
