@@ -15,7 +15,7 @@ from evidence.models import Attachment, EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
 from portal.charts import line_chart
 from portal.forms import BaseForm, sentence
-from portal.ids import page_arg
+from portal.ids import page_arg, part_or_404
 from portal.library.forms import FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
 
@@ -138,9 +138,7 @@ def item(item_id: int):
 @allow(*SIGNED_IN)
 def download(item_id: int, attachment_id: int):
     item = _viewable_item_or_404(item_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.item_id != item.id:
-        abort(404)
+    attachment = part_or_404(Attachment, attachment_id, item_id=item.id)
     path = storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
     if not path.is_file():
         current_app.logger.error("file %s of %s is missing from the upload folder", attachment.sha256, item.reference)
@@ -179,9 +177,7 @@ def add_mapping(item_id: int):
 @allow(*CURATORS)
 def remove_mapping(item_id: int, mapping_id: int):
     item = _viewable_item_or_404(item_id)
-    mapping = db.session.get(Mapping, mapping_id)
-    if mapping is None or mapping.item_id != item.id:
-        abort(404)
+    mapping = part_or_404(Mapping, mapping_id, item_id=item.id)
     if not BaseForm().validate_on_submit():
         abort(400)
     name = f"{mapping.statement.name} under {mapping.category.name}"

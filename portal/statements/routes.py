@@ -23,7 +23,7 @@ from evidence.mappings import MappingError, remove_mapping
 from evidence.models import Action, Mapping, Round
 from evidence.rounds import RoundFrozenError, current_round
 from evidence.trends import metrics_for_statement
-from portal.ids import id_arg
+from portal.ids import id_arg, part_or_404
 from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
 from quality_statements import scoring
@@ -48,6 +48,13 @@ def _chosen_round() -> Round | None:
             abort(404)
         return round_
     return current_round()
+
+
+def _chosen_page(key: str):
+    """The statement the address names, the round it asks for, and the statement's page in that round."""
+    statement = _statement_or_404(key)
+    round_ = _chosen_round()
+    return statement, round_, statement_page(statement, round_)
 
 
 def _page_url(statement, round_, anchor=None) -> str:
@@ -120,8 +127,7 @@ def index():
 @bp.route("/statements/<key>")
 @allow(*READERS)
 def show(key):
-    statement = _statement_or_404(key)
-    return _render(statement_page(statement, _chosen_round()))
+    return _render(_chosen_page(key)[2])
 
 
 @bp.route("/statements/<key>/assessment/<int:round_id>", methods=["POST"])
@@ -175,9 +181,7 @@ def save(key, round_id):
 @bp.route("/statements/<key>/mappings", methods=["POST"])
 @allow(*CURATORS)
 def add_mapping(key):
-    statement = _statement_or_404(key)
-    round_ = _chosen_round()
-    page = statement_page(statement, round_)
+    statement, round_, page = _chosen_page(key)
     form = _mapping_form(page)
     if not form.validate():
         flash("Evidence not mapped: check the fields marked below.", "error")
@@ -202,9 +206,7 @@ def add_mapping(key):
 @allow(*CURATORS)
 def remove(key, mapping_id):
     statement = _statement_or_404(key)
-    mapping = db.session.get(Mapping, mapping_id)
-    if mapping is None or mapping.statement_id != statement.id:
-        abort(404)
+    mapping = part_or_404(Mapping, mapping_id, statement_id=statement.id)
     if not ConfirmForm().validate():
         abort(400)
     reference, category_name = mapping.item.reference, mapping.category.name
@@ -220,9 +222,7 @@ def remove(key, mapping_id):
 @bp.route("/statements/<key>/actions", methods=["POST"])
 @allow(*CURATORS)
 def add_action(key):
-    statement = _statement_or_404(key)
-    round_ = _chosen_round()
-    page = statement_page(statement, round_)
+    statement, round_, page = _chosen_page(key)
     form = ActionForm(prefix="action")
     if not form.validate():
         flash("Action not saved: check the fields marked below.", "error")
@@ -243,9 +243,7 @@ def add_action(key):
 @allow(*CURATORS)
 def edit_action(key, action_id):
     statement = _statement_or_404(key)
-    action = db.session.get(Action, action_id)
-    if action is None or action.statement_id != statement.id:
-        abort(404)
+    action = part_or_404(Action, action_id, statement_id=statement.id)
     round_ = db.session.get(Round, action.round_id) if action.round_id else None
     back = _page_url(statement, round_, "actions")
     if round_ is not None and round_.signed_off:
