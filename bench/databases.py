@@ -77,3 +77,20 @@ def fresh_database(kind: str, label: str) -> Iterator[Fresh]:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def portal_app(url: str, folder: Path, secret: str):
+    """The portal on a benchmark's database, its uploads in ``folder``; a page that raises is reported with the
+    line that raised it rather than rendered as a 500 page."""
+    from portal import create_app
+
+    return create_app(
+        {
+            "SECRET_KEY": secret,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+            "UPLOAD_DIR": str(folder / "uploads"),
+            "PROPAGATE_EXCEPTIONS": True,
+        }
+    )

@@ -3,10 +3,8 @@ the same cell values (openpyxl write-only mode, no styling) or the same strings 
 
 from __future__ import annotations
 
-import cProfile
 import importlib
 import io
-import pstats
 import statistics
 import time
 import tracemalloc
@@ -14,6 +12,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bench.pages import profiled
 from evidence import round_view as round_view_module
 from evidence.db import db
 from evidence.models import Round, utcnow
@@ -202,17 +201,4 @@ def _measure(result: ExportResult, build, floor, view, generated_at, repeats: in
     content = read_back(data)
     result.floor_seconds, _ = _timed(lambda: write(content), repeats)
     if profile_over is not None and result.ratio is not None and result.ratio > profile_over:
-        result.profile = _profile(export)
-
-
-def _profile(fn: Callable[[], object], top: int = 40) -> str:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    fn()
-    profiler.disable()
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(top)
-    out.write("\n--- by own time ---\n")
-    stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue()
+        result.profile = profiled(export)

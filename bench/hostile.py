@@ -274,19 +274,9 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseResult:
 
 def make_app(url: str, folder: Path):
     import evidence.models
-    from portal import create_app
 
     evidence.models.PASSWORD_METHOD = "pbkdf2:sha256:1000"  # throwaway accounts: sign in quickly
-    return create_app(
-        {
-            "SECRET_KEY": "assure-hostile-input-secret",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "SESSION_COOKIE_SECURE": False,
-            "UPLOAD_DIR": str(folder / "uploads"),
-            "PROPAGATE_EXCEPTIONS": True,  # a server error is reported with the line that raised it
-        }
-    )
+    return databases.portal_app(url, folder, "assure-hostile-input-secret")
 
 
 # --- The table --------------------------------------------------------------------------------------------------

@@ -438,15 +438,10 @@ class Site:
             item.points.append(MetricPoint(period=date(2026, 4, 1), label="2026 Q2", value=10.5))
         if mapped:
             item.mappings.append(Mapping(statement=self.statement(), category=self.category(), stance="strength"))
-        db.session.add(item)
-        db.session.commit()
-        return item.id
+        return _saved(item)
 
     def _sample(self) -> None:
-        round_ = Round(name=self.unique("Hostile-input round"))
-        db.session.add(round_)
-        db.session.commit()
-        self.sample = {"round": round_.id}
+        self.sample = {"round": _saved(Round(name=self.unique("Hostile-input round")))}
         for kind in Kind:
             self.sample[f"accepted:{kind}"] = self.item(kind, mapped=True)
         self.sample["action"] = self.action()
@@ -458,22 +453,15 @@ class Site:
             owner="Head of service",
             round_id=self.sample["round"],
         )
-        db.session.add(action)
-        db.session.commit()
-        return action.id
+        return _saved(action)
 
     def open_round(self) -> int:
-        round_ = Round(name=self.unique("Round to sign off"))
-        db.session.add(round_)
-        db.session.commit()
-        return round_.id
+        return _saved(Round(name=self.unique("Round to sign off")))
 
     def person(self) -> int:
         user = User(email=f"{uuid.uuid4().hex[:10]}@example.gov.uk", name="Someone to change", role=str(Role.STAFF))
         user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-        return user.id
+        return _saved(user)
 
     def waiting_upload(self, kind: str) -> str:
         """Upload a good file to an import and return the address of its preview."""
@@ -1015,3 +1003,10 @@ def closing_checks(site: Site) -> list[str]:
     if outcome.error:
         problems.append(f"then signing off the open round: {outcome.error}")
     return [p.removeprefix("then ") for p in problems]
+
+
+def _saved(row) -> int:
+    """Write a new row of sample data; its id."""
+    db.session.add(row)
+    db.session.commit()
+    return row.id

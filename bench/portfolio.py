@@ -16,9 +16,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
 
+from evidence.bounds import add_months
 from evidence.db import db
-from evidence.demo import add_months
-from evidence.framework_sync import AUTHORITY_NAME, set_setting, sync_framework
+from evidence.fields import ALL_KIND_FIELDS
+from evidence.framework_sync import sync_framework
 from evidence.models import (
     Action,
     Assessment,
@@ -34,7 +35,8 @@ from evidence.models import (
     search_text,
     utcnow,
 )
-from evidence.round_view import DETAIL_FIELDS, live_view
+from evidence.round_view import live_view
+from evidence.settings import AUTHORITY_NAME, set_setting
 from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Role, RoundStatus, Stance, Status, Voice
 
 LEAD_EMAIL = "bench.lead@example.gov.uk"
@@ -221,7 +223,7 @@ class _Builder:
                 "observer_role": rng.choice(["Principal social worker", "Quality assurance officer"]),
             }
         # Every row carries every column, so the rows insert as one executemany per batch.
-        return dict.fromkeys(DETAIL_FIELDS) | row
+        return dict.fromkeys(ALL_KIND_FIELDS) | row
 
     def insert_items(self, count: int, status: str, first_number: int) -> list[int]:
         """Insert ``count`` items with their mappings, points, attachments and audit trail; return their ids."""

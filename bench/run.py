@@ -80,19 +80,7 @@ def say(message: str) -> None:
 
 
 def make_app(url: str, folder: Path):
-    from portal import create_app
-
-    return create_app(
-        {
-            "SECRET_KEY": "assure-benchmark-secret-key",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "SESSION_COOKIE_SECURE": False,
-            "UPLOAD_DIR": str(folder / "uploads"),
-            # A page that raises is reported by the benchmark rather than rendered as a 500 page.
-            "PROPAGATE_EXCEPTIONS": True,
-        }
-    )
+    return databases.portal_app(url, folder, "assure-benchmark-secret-key")
 
 
 def forget_parsed_rounds() -> None:

@@ -96,37 +96,26 @@ def _record_failure(email: str, user: User | None, remote_addr: str | None) -> N
     db.session.commit()
 
 
+def people() -> list[User]:
+    """Every account, those that can sign in first, by name."""
+    return db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
+
+
 def change_role(user: User, role: str, by: User) -> None:
     if role not in set(Role):
         raise AccountError(f"unknown role '{role}'")
     if user.id == by.id and role != Role.ADMIN:
         raise AccountError("you cannot remove your own administrator role")
-    before = audit.snapshot(user, ["role"])
-    user.role = role
-    audit.record(
-        "update",
-        user,
-        user=by,
-        summary=f"Role of {user.email} set to {Role(role).label}",
-        before=before,
-        after=audit.snapshot(user, ["role"]),
-    )
+    audit.record_change(user, {"role": role}, user=by, summary=f"Role of {user.email} set to {Role(role).label}")
     db.session.commit()
 
 
 def set_active(user: User, active: bool, by: User) -> None:
     if user.id == by.id and not active:
         raise AccountError("you cannot disable your own account")
-    before = audit.snapshot(user, ["active"])
-    user.active = active
+    audit.record_change(
+        user, {"active": active}, user=by, summary=f"{user.email} {'enabled' if active else 'disabled'}"
+    )
     if not active:
         user_sessions.end_all(user)  # signed out everywhere, not only refused at the next sign-in
-    audit.record(
-        "update",
-        user,
-        user=by,
-        summary=f"{user.email} {'enabled' if active else 'disabled'}",
-        before=before,
-        after=audit.snapshot(user, ["active"]),
-    )
     db.session.commit()

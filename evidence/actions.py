@@ -77,14 +77,8 @@ def create_action(
     values = _clean(data)
     _lock(round_)
     action = Action(statement=statement, round_id=round_.id if round_ else None, **values)
-    db.session.add(action)
-    db.session.flush()
-    audit.record(
-        "create",
-        action,
-        user=user,
-        summary=f"Action added to {statement.name}: {values['description'][:80]}",
-        after=audit.snapshot(action, FIELDS),
+    audit.record_new(
+        action, FIELDS, user=user, summary=f"Action added to {statement.name}: {values['description'][:80]}"
     )
     db.session.commit()
     return action

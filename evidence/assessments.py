@@ -9,24 +9,24 @@ accepted evidence. Any failure changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from evidence import audit
+from evidence import audit, citations
 from evidence.actions import actions_for, open_by_statement, overdue_by_statement
-from evidence.citations import cited_references
 from evidence.db import db
+from evidence.fields import ASSESSMENT_FIELDS, ASSESSMENT_TEXTS
 from evidence.framework_sync import categories as framework_categories
+from evidence.framework_sync import category_by_key
 from evidence.mappings import MappingError, add_mapping
 from evidence.models import (
-    MAX_ID,
     Assessment,
     AuditEvent,
     EvidenceCategory,
@@ -37,7 +37,7 @@ from evidence.models import (
     User,
     today,
 )
-from evidence.rollup import round_result
+from evidence.rollup import StatementScore, ThemeResult, round_result
 from evidence.round_lock import RoundFrozenError, ensure_open, lock_round
 from evidence.round_view import RoundView, round_view
 from evidence.summary import EvidenceCount, evidence_counts, keys_by_id, mapping_counts
@@ -53,14 +53,6 @@ __all__ = [
     "save_assessment",
 ]
 
-TEXT_FIELDS = ("rationale", "key_findings", "strengths", "areas_for_improvement")
-TEXT_LABELS = {
-    "rationale": "Rationale",
-    "key_findings": "Key findings",
-    "strengths": "Strengths",
-    "areas_for_improvement": "Areas for improvement",
-}
-AUDITED_FIELDS = ["score", *TEXT_FIELDS, "category_scores", "override_reason"]
 TEXT_MAX = 20_000
 
 
@@ -88,40 +80,54 @@ class CitationError(AssessmentError):
 
 
 @dataclass(frozen=True)
-class SavedVersion:
-    """Another person's saved assessment, as plain values that outlive the failed transaction."""
+class SavedAssessment:
+    """An assessment as it was saved, as plain values that outlive the transaction: what the statement page
+    shows (live, or its text and score from a signed-off round's snapshot), and another person's version
+    when a save is refused."""
 
-    version: int
     score: int | None
     rationale: str
     key_findings: str
     strengths: str
     areas_for_improvement: str
-    override_reason: str | None
     category_scores: dict[str, int]
+    override_reason: str | None
     updated_by: str | None
     updated_at: Any
+    version: int
 
     @classmethod
-    def of(cls, assessment: Assessment) -> SavedVersion:
+    def of(cls, row: Assessment | None, frozen: Any | None = None) -> SavedAssessment | None:
+        """The saved ``row``; with ``frozen`` (its snapshot), the score and text as they were at sign-off."""
+        source = frozen or row
+        if source is None:
+            return None
         return cls(
-            version=assessment.version,
-            score=assessment.score,
-            rationale=assessment.rationale or "",
-            key_findings=assessment.key_findings or "",
-            strengths=assessment.strengths or "",
-            areas_for_improvement=assessment.areas_for_improvement or "",
-            override_reason=assessment.override_reason,
-            category_scores=dict(assessment.category_scores or {}),
-            updated_by=assessment.updated_by.name if assessment.updated_by else None,
-            updated_at=assessment.updated_at,
+            score=source.score,
+            **{name: getattr(source, name) or "" for name in ASSESSMENT_TEXTS},
+            category_scores=dict((row.category_scores if row else None) or {}),
+            override_reason=row.override_reason if row else None,
+            updated_by=row.updated_by.name if row and row.updated_by else None,
+            updated_at=source.updated_at,
+            version=row.version if row else 0,
         )
+
+    @property
+    def label(self) -> str:
+        return scoring.label_for(self.score)
+
+    @property
+    def suggested(self) -> int | None:
+        return scoring.suggested_score(self.category_scores)
+
+    def text(self, name: str) -> str:
+        return getattr(self, name)
 
 
 class ConflictError(AssessmentError):
     """Somebody else saved this assessment after the form was loaded."""
 
-    def __init__(self, theirs: SavedVersion | None):
+    def __init__(self, theirs: SavedAssessment | None):
         who = (theirs.updated_by if theirs else None) or "Someone else"
         super().__init__(
             f"Not saved: {who} saved this assessment after you opened it. "
@@ -154,9 +160,8 @@ def statement_by_key(key: str) -> QualityStatement | None:
 
 def citation_problems(*texts: str | None) -> list[tuple[str, str]]:
     """(reference, why) for each cited reference that is unknown or not accepted."""
-    references = cited_references(*texts)
-    ids = {ref: int(ref[2:]) for ref in references}
-    lookup = [i for i in ids.values() if i <= MAX_ID]
+    ids = {ref: citations.reference_id(ref) for ref in citations.cited_references(*texts)}
+    lookup = [i for i in ids.values() if citations.findable(i)]
     statuses = {}
     if lookup:
         statuses = dict(
@@ -182,10 +187,10 @@ def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
         values["score"] = scoring.validate_score(data.get("score"))
     except ValueError:
         errors["score"] = "Choose a score of 1, 2, 3 or 4, or leave it not scored."
-    for name in TEXT_FIELDS:
+    for name, label in ASSESSMENT_TEXTS.items():
         text = (data.get(name) or "").replace("\r\n", "\n")
         if len(text) > TEXT_MAX:
-            errors[name] = f"{TEXT_LABELS[name]} can be at most {TEXT_MAX:,} characters."
+            errors[name] = f"{label} can be at most {TEXT_MAX:,} characters."
         values[name] = text.strip()
     known = set(categories)
     category_scores: dict[str, int] = {}
@@ -217,7 +222,7 @@ def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
 def _conflict(round_: Round, statement: QualityStatement) -> ConflictError:
     db.session.rollback()
     current = find_assessment(round_, statement)
-    return ConflictError(SavedVersion.of(current) if current else None)
+    return ConflictError(SavedAssessment.of(current))
 
 
 def save_assessment(
@@ -237,14 +242,14 @@ def save_assessment(
     existing = find_assessment(round_, statement)
     current_version = existing.version if existing else 0
     if int(expected_version or 0) != current_version:
-        raise ConflictError(SavedVersion.of(existing) if existing else None)
+        raise ConflictError(SavedAssessment.of(existing))
     category_keys = db.session.scalars(select(EvidenceCategory.key)).all()
     values = _clean(data, category_keys)
-    problems = citation_problems(*(values[name] for name in TEXT_FIELDS))
+    problems = citation_problems(*(values[name] for name in ASSESSMENT_TEXTS))
     if problems:
         raise CitationError(problems)
 
-    before = audit.snapshot(existing, AUDITED_FIELDS) if existing else None
+    before = audit.snapshot(existing, list(ASSESSMENT_FIELDS)) if existing else None
     if existing is not None and not audit.changed(before, values):
         return existing  # nothing to save; the version stays as it was
     lock_round(round_)  # a sign-off under way finishes first; then a frozen round refuses the save
@@ -262,7 +267,7 @@ def save_assessment(
         db.session.flush()
     except (StaleDataError, IntegrityError) as error:  # another save won the race
         raise _conflict(round_, statement) from error
-    after = audit.snapshot(assessment, AUDITED_FIELDS)
+    after = audit.snapshot(assessment, list(ASSESSMENT_FIELDS))
     if existing is None:
         summary = f"Assessment of {statement.name} written in “{round_.name}”"
     elif before["score"] != after["score"]:
@@ -294,7 +299,7 @@ class EvidenceRow:
 
     @property
     def reference(self) -> str:
-        return f"E-{self.item_id}"
+        return citations.reference(self.item_id)
 
 
 # A statement can gather thousands of mappings; its page lists the newest few per stance.
@@ -499,20 +504,43 @@ def map_reference(
 ) -> Mapping:
     """Map an accepted item, named by its reference (E-12), to the statement. Raises MappingError."""
     reference = (reference or "").strip().upper()
-    item_id = EvidenceItem.id_from_reference(reference)
+    item_id = citations.reference_id(reference)
     if item_id is None:
         raise MappingError("Write the evidence reference as E- and its number, for example E-12.")
-    item = db.session.get(EvidenceItem, item_id) if item_id <= MAX_ID else None
+    item = db.session.get(EvidenceItem, item_id) if citations.findable(item_id) else None
     if item is None:
         raise MappingError(f"There is no evidence item {reference}.")
     if item.status != Status.ACCEPTED:
         raise MappingError(
             f"{reference} is {Status(item.status).label.lower()}; only accepted evidence can be mapped here."
         )
-    category = db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == category_key))
+    category = category_by_key(category_key)
     if category is None:
         raise MappingError(f"There is no evidence category '{category_key}'.")
     return add_mapping(item, statement, category, stance, note, user=user)
+
+
+def citing_assessments(item: EvidenceItem) -> list[tuple[Assessment, list[str]]]:
+    """The assessments whose text cites the item, newest round first, each with the texts that cite it
+    ("rationale", "key findings"). The database finds the candidates; each is then read as citations are."""
+    needle = f"%[{item.reference.lower()}]%"
+    columns = [getattr(Assessment, name) for name in ASSESSMENT_TEXTS]
+    found = db.session.scalars(
+        select(Assessment)
+        .where(or_(*(func.lower(func.coalesce(c, "")).like(needle) for c in columns)))
+        .options(selectinload(Assessment.round), selectinload(Assessment.statement))
+        .order_by(Assessment.round_id.desc(), Assessment.statement_id)
+    ).all()
+    out = []
+    for assessment in found:
+        parts = [
+            label.lower()
+            for name, label in ASSESSMENT_TEXTS.items()
+            if item.reference in citations.cited_references(getattr(assessment, name))
+        ]
+        if parts:
+            out.append((assessment, parts))
+    return out
 
 
 def statement_history(assessment_ids: Iterable[int], action_ids: Iterable[int]) -> list[AuditEvent]:
@@ -536,33 +564,6 @@ def statement_history(assessment_ids: Iterable[int], action_ids: Iterable[int]) 
 # --- A statement's page ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AssessmentDisplay:
-    """What the statement page shows of an assessment, live or from a signed-off round's snapshot."""
-
-    score: int | None
-    rationale: str
-    key_findings: str
-    strengths: str
-    areas_for_improvement: str
-    category_scores: dict[str, int]
-    override_reason: str | None
-    updated_by: str | None
-    updated_at: Any
-    version: int
-
-    @property
-    def label(self) -> str:
-        return scoring.label_for(self.score)
-
-    @property
-    def suggested(self) -> int | None:
-        return scoring.suggested_score(self.category_scores)
-
-    def text(self, name: str) -> str:
-        return getattr(self, name)
-
-
 @dataclass
 class StatementPage:
     statement: QualityStatement
@@ -570,7 +571,7 @@ class StatementPage:
     frozen: bool  # read from the round's sign-off snapshot
     as_of: date
     categories: list[tuple[str, str]]
-    assessment: AssessmentDisplay | None
+    assessment: SavedAssessment | None
     evidence: list[CategoryGroup]
     actions: list[Any]  # Action rows, or ActionView from a snapshot
     history: list[AuditEvent]
@@ -599,24 +600,6 @@ class StatementPage:
         return self.assessment.version if self.assessment else 0
 
 
-def _display(row: Assessment | None, frozen_text: Any | None = None) -> AssessmentDisplay | None:
-    source = frozen_text or row
-    if source is None:
-        return None
-    return AssessmentDisplay(
-        score=source.score,
-        rationale=source.rationale or "",
-        key_findings=source.key_findings or "",
-        strengths=source.strengths or "",
-        areas_for_improvement=source.areas_for_improvement or "",
-        category_scores=dict((row.category_scores if row else None) or {}),
-        override_reason=row.override_reason if row else None,
-        updated_by=row.updated_by.name if row and row.updated_by else None,
-        updated_at=source.updated_at,
-        version=row.version if row else 0,
-    )
-
-
 def statement_page(statement: QualityStatement, round_: Round | None) -> StatementPage:
     """Everything the statement page shows for one round (the evidence as it stood, once signed off)."""
     row = find_assessment(round_, statement)
@@ -630,7 +613,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
             frozen=True,
             as_of=view.as_of,
             categories=list(view.categories),
-            assessment=_display(row, view.assessments.get(statement.key)),
+            assessment=SavedAssessment.of(row, view.assessments.get(statement.key)),
             evidence=group_evidence(frozen_evidence_rows(view, statement.key), view.categories),
             actions=view.actions_for(statement.key),
             history=history,
@@ -642,7 +625,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
         frozen=False,
         as_of=today(),
         categories=cats,
-        assessment=_display(row),
+        assessment=SavedAssessment.of(row),
         evidence=live_evidence_groups(statement, cats),
         actions=db_actions,
         history=history,
@@ -650,48 +633,33 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
 
 
 @dataclass(frozen=True)
-class StatementRow:
-    key: str
-    name: str
-    score: int | None
+class StatementRow(StatementScore):
+    """A statement's score in the round, with its evidence counts and actions."""
+
     evidence: EvidenceCount
     open_actions: int
     overdue_actions: int
 
-    @property
-    def label(self) -> str:
-        return scoring.label_for(self.score)
 
-
-@dataclass(frozen=True)
-class ThemeRows:
-    key: str
-    name: str
-    statements: list[StatementRow]
-    result: scoring.RollUp
-
-
-def statements_overview(round_: Round | None) -> list[ThemeRows]:
+def statements_overview(round_: Round | None) -> list[ThemeResult]:
     """Every statement by theme with its score in the round, evidence counts and actions (a few queries)."""
     result = round_result(round_)
     counts = evidence_counts()
     open_actions, overdue = open_by_statement(round_), overdue_by_statement(round_)
     return [
-        ThemeRows(
-            t.theme.key,
-            t.theme.name,
-            [
+        replace(
+            theme,
+            statements=[
                 StatementRow(
                     s.key,
                     s.name,
-                    result.scores.get(s.key),
+                    s.score,
                     counts.get(s.key, EvidenceCount()),
                     open_actions.get(s.key, 0),
                     overdue.get(s.key, 0),
                 )
-                for s in t.statements
+                for s in theme.statements
             ],
-            t.result,
         )
-        for t in result.themes
+        for theme in result.themes
     ]

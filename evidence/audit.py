@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +67,21 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_new(entity: Any, fields: Iterable[str], *, user: User | None = None, summary: str = "") -> AuditEvent:
+    """Add a new row to the session and record its creation, with the values of ``fields`` it was created with."""
+    db.session.add(entity)
+    db.session.flush()
+    return record("create", entity, user=user, summary=summary, after=snapshot(entity, list(fields)))
+
+
+def record_change(entity: Any, changes: dict[str, Any], *, user: User | None = None, summary: str = "") -> AuditEvent:
+    """Set ``changes`` on a row and record them, with the values before and after."""
+    before = snapshot(entity, list(changes))
+    for name, value in changes.items():
+        setattr(entity, name, value)
+    return record("update", entity, user=user, summary=summary, before=before, after=snapshot(entity, list(changes)))
 
 
 def history(entity_type: str, entity_id: int) -> list[AuditEvent]:

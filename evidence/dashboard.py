@@ -15,8 +15,6 @@ from evidence.db import db
 from evidence.models import Assessment, EvidenceItem, QualityStatement, Round, today
 from evidence.vocab import Status
 
-UP, DOWN, SAME = "up", "down", "same"
-
 
 @dataclass(frozen=True)
 class Waiting:
@@ -34,19 +32,6 @@ def waiting(unscored: int, overdue_actions: int, on: date | None = None) -> Wait
         select(func.count(EvidenceItem.id)).where(EvidenceItem.status == Status.ACCEPTED, EvidenceItem.review_by < on)
     )
     return Waiting(submitted=submitted, stale=stale, overdue_actions=overdue_actions, unscored=unscored)
-
-
-def previous_round(round_: Round | None) -> Round | None:
-    """The round before this one (by creation), if any."""
-    if round_ is None:
-        return None
-    return db.session.scalar(select(Round).where(Round.id < round_.id).order_by(Round.id.desc()).limit(1))
-
-
-def movement(now: int | None, before: int | None) -> str | None:
-    if now is None or before is None:
-        return None
-    return UP if now > before else DOWN if now < before else SAME
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from evidence import audit
+from evidence import audit, fields
 from evidence.accounts import MIN_PASSWORD_LENGTH
-from evidence.bounds import add_months
 from evidence.db import db
-from evidence.framework_sync import AUTHORITY_NAME, set_setting, sync_framework
+from evidence.fields import ASSESSMENT_TEXTS
+from evidence.framework_sync import sync_framework
+from evidence.items import CHOICE_FIELDS, default_review_by
 from evidence.models import (
     Action,
     Assessment,
@@ -38,7 +39,8 @@ from evidence.models import (
     utcnow,
 )
 from evidence.personal_data import ITEM_TEXT_FIELDS, scan_fields
-from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Role, RoundStatus, Stance, Status, Voice
+from evidence.settings import AUTHORITY_NAME, set_setting
+from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 
 DATA_FILE = "demo_data/portfolio.yaml"
 KEY_PREFIX = "demo:"
@@ -46,22 +48,16 @@ KEY_PREFIX = "demo:"
 KEY_CITATION = re.compile(r"\[\[([a-z0-9-]+)\]\]")
 QUARTER_LABEL = re.compile(r"^(\d{4}) Q([1-4])$")
 
-COMMON_FIELDS = {
-    "key", "kind", "title", "summary", "source", "period_start", "period_end", "review_by",
-    "status", "owner", "return_reason", "suggested_statements", "mappings",
-}  # fmt: skip
-# Per kind: the fields accepted evidence must have, then the optional ones.
-KIND_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    Kind.SURVEY: (("survey_name", "question", "respondents", "result_percent", "population"), ()),
-    Kind.METRIC: (("unit", "direction", "points"), ("target", "comparator_label", "comparator_value")),
-    Kind.QUOTE: (("quote_text", "speaker_role", "voice", "quote_tone"), ()),
-    Kind.DOCUMENT: (("evidences",), ("link_url",)),
-    Kind.PARTNER_FEEDBACK: (("partner_organisation", "feedback_method"), ()),
-    Kind.CASE_AUDIT: (("cases_reviewed", "audit_outcome"), ()),
-    Kind.OBSERVATION: (("setting", "observer_role"), ()),
-}
-VOCABULARIES = {"direction": Direction, "voice": Voice, "quote_tone": QuoteTone}
-ASSESSMENT_TEXT = ("rationale", "key_findings", "strengths", "areas_for_improvement")
+# What an item of the data file holds beyond the item's own fields (``evidence.fields``).
+COMMON_FIELDS = {*fields.COMMON_FIELDS, "key", "kind", "status", "owner", "return_reason", "mappings"}
+# The fields of its kind that accepted demo evidence may leave out; it must have every other one.
+OPTIONAL_FIELDS = {"target", "comparator_label", "comparator_value", "link_url"}
+
+
+def kind_fields(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fields of an item of this kind that accepted evidence must have, then the optional ones."""
+    names = (*fields.fields_for(kind), *(("points",) if kind == Kind.METRIC else ()))
+    return tuple(n for n in names if n not in OPTIONAL_FIELDS), tuple(n for n in names if n in OPTIONAL_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ def check(data: dict[str, Any], statement_keys: set[str], category_keys: set[str
         for category in text.get("category_scores") or {}:
             if category not in category_keys:
                 problems.append(f"{where}: unknown evidence category '{category}'")
-        cited = KEY_CITATION.findall(" ".join(text.get(f) or "" for f in ASSESSMENT_TEXT))
+        cited = KEY_CITATION.findall(" ".join(text.get(f) or "" for f in ASSESSMENT_TEXTS))
         for key_cited in sorted(set(cited) - accepted):
             problems.append(f"{where}: cites [[{key_cited}]], which is not an accepted item")
     for number, action in enumerate(round_spec.get("actions") or [], start=1):
@@ -150,10 +146,10 @@ def check(data: dict[str, Any], statement_keys: set[str], category_keys: set[str
 
 
 def _check_item(spec: dict[str, Any], emails: set[str], statement_keys: set[str], category_keys: set[str]) -> list[str]:
-    if spec.get("kind") not in KIND_FIELDS:
+    if spec.get("kind") not in set(Kind):
         return [f"unknown kind '{spec.get('kind')}'"]
     problems = []
-    required, optional = KIND_FIELDS[spec["kind"]]
+    required, optional = kind_fields(spec["kind"])
     status = spec.get("status", Status.ACCEPTED)
     if unknown := set(spec) - COMMON_FIELDS - set(required) - set(optional):
         problems.append(f"fields not used by this kind: {', '.join(sorted(unknown))}")
@@ -175,7 +171,7 @@ def _check_item(spec: dict[str, Any], emails: set[str], statement_keys: set[str]
         problems.append("a returned item needs its reason")
     if "owner" in spec and spec["owner"] not in emails:
         problems.append(f"owner {spec['owner']} is not a demo account")
-    for name, vocabulary in VOCABULARIES.items():
+    for name, vocabulary in CHOICE_FIELDS.items():
         if name in spec and spec[name] not in set(vocabulary):
             problems.append(f"{name} must be one of {', '.join(vocabulary)}")
     for label in spec.get("points") or {}:
@@ -263,7 +259,7 @@ def _new_item(
     statements: dict[str, QualityStatement],
     categories: dict[str, EvidenceCategory],
 ) -> EvidenceItem:
-    required, optional = KIND_FIELDS[spec["kind"]]
+    required, optional = kind_fields(spec["kind"])
     details = {name: spec[name] for name in (*required, *optional) if name in spec and name != "points"}
     owner = users[spec["owner"]] if "owner" in spec else curator
     status = spec.get("status", Status.ACCEPTED)
@@ -275,8 +271,7 @@ def _new_item(
         source=spec["source"],
         period_start=spec["period_start"],
         period_end=spec["period_end"],
-        # Evidence falls due for review its kind's usual span after the period it covers.
-        review_by=spec.get("review_by") or add_months(spec["period_end"], Kind(spec["kind"]).review_months),
+        review_by=spec.get("review_by") or default_review_by(spec["kind"], spec["period_end"]),
         status=status,
         owner=owner,
         submitted_by=owner,
@@ -324,7 +319,7 @@ def _ensure_round(
                 score=text.get("score"),
                 category_scores=text.get("category_scores"),
                 updated_by=curator,
-                **{field: cite(text.get(field), items) for field in ASSESSMENT_TEXT},
+                **{field: cite(text.get(field), items) for field in ASSESSMENT_TEXTS},
             )
         )
 

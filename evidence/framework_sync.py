@@ -5,24 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from evidence.db import db
-from evidence.models import EvidenceCategory, QualityStatement, Setting, Theme
+from evidence.models import EvidenceCategory, QualityStatement, Theme
+from evidence.settings import FRAMEWORK_VERSION, get_setting, set_setting
 from quality_statements import Framework, FrameworkError, load_default_framework
-
-FRAMEWORK_VERSION = "framework_version"
-AUTHORITY_NAME = "authority_name"
-
-
-def get_setting(key: str, default: str = "") -> str:
-    row = db.session.get(Setting, key)
-    return row.value if row else default
-
-
-def set_setting(key: str, value: str) -> None:
-    row = db.session.get(Setting, key)
-    if row is None:
-        db.session.add(Setting(key=key, value=value))
-    else:
-        row.value = value
 
 
 def sync_framework(framework: Framework | None = None) -> bool:
@@ -81,5 +66,14 @@ def statements_by_theme() -> list[tuple[Theme, list[QualityStatement]]]:
     return [(theme, [s for s in statements if s.theme_id == theme.id]) for theme in themes]
 
 
+def statements_in_order() -> list[QualityStatement]:
+    """Every quality statement in framework order (theme by theme)."""
+    return [s for _, group in statements_by_theme() for s in group]
+
+
 def categories() -> list[EvidenceCategory]:
     return db.session.scalars(select(EvidenceCategory).order_by(EvidenceCategory.position)).all()
+
+
+def category_by_key(key: str) -> EvidenceCategory | None:
+    return db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == key))

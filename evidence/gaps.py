@@ -1,11 +1,20 @@
-"""Where the self-assessment is thin or inconsistent. Pure: counts and text in, gaps out."""
+"""Where the self-assessment is thin or inconsistent: ``find_gaps`` is pure (counts and text in, gaps out);
+``live_gaps`` reads what it needs for a round from the database."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from evidence.summary import Summary
+from sqlalchemy import select
+
+from evidence.citations import cited_references, findable, reference_id
+from evidence.db import db
+from evidence.framework_sync import categories, statements_in_order
+from evidence.models import EvidenceItem
+from evidence.rollup import assessment_texts
+from evidence.summary import Summary, live_summary
+from evidence.vocab import Status
 
 NO_EVIDENCE = "no_evidence"
 ONLY_STALE = "only_stale"
@@ -115,33 +124,12 @@ def live_gaps(round_) -> list[Gap]:
     queries, then hands them to the pure ``find_gaps``. A citation only counts while
     the item it names is accepted.
     """
-    from sqlalchemy import select
-
-    from evidence.citations import cited_references
-    from evidence.db import db
-    from evidence.framework_sync import categories, statements_by_theme
-    from evidence.models import MAX_ID, Assessment, EvidenceItem, QualityStatement
-    from evidence.summary import live_summary
-    from evidence.vocab import Status
-
-    statements = [(s.key, s.name) for _, ss in statements_by_theme() for s in ss]
+    statements = [(s.key, s.name) for s in statements_in_order()]
     cats = [(c.key, c.name) for c in categories()]
-    rows = []
-    if round_ is not None:
-        rows = db.session.execute(
-            select(
-                QualityStatement.key,
-                Assessment.score,
-                Assessment.rationale,
-                Assessment.key_findings,
-                Assessment.strengths,
-                Assessment.areas_for_improvement,
-            )
-            .join(Assessment, Assessment.statement_id == QualityStatement.id)
-            .where(Assessment.round_id == round_.id)
-        ).all()
-    cited = {key: cited_references(*texts) for key, _, *texts in rows}
-    every_id = {int(ref[2:]) for refs in cited.values() for ref in refs if int(ref[2:]) <= MAX_ID}
+    rows = assessment_texts(round_)
+    cited = {key: cited_references(*texts) for key, _, texts in rows}
+    every_id = {reference_id(ref) for refs in cited.values() for ref in refs}
+    every_id = {item_id for item_id in every_id if findable(item_id)}
     accepted = set()
     if every_id:
         accepted = set(
@@ -150,6 +138,7 @@ def live_gaps(round_) -> list[Gap]:
             )
         )
     assessments = {
-        key: ScoredText(score, tuple(ref for ref in cited[key] if int(ref[2:]) in accepted)) for key, score, *_ in rows
+        key: ScoredText(score, tuple(ref for ref in cited[key] if reference_id(ref) in accepted))
+        for key, score, _ in rows
     }
     return find_gaps(statements, cats, live_summary(), assessments)

@@ -13,65 +13,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from evidence import audit, bounds, personal_data
+from evidence import audit, bounds, citations, personal_data
 from evidence.bounds import add_months
 from evidence.db import db
-from evidence.metrics import MetricError, parse_period
-from evidence.models import Attachment, AuditEvent, EvidenceItem, MetricPoint, User, today, utcnow
+from evidence.fields import ALL_KIND_FIELDS, COMMON_FIELDS, FIELD_LABELS, KIND_FIELDS, fields_for
+from evidence.metrics import MetricError, parse_period, set_point
+from evidence.models import Attachment, AuditEvent, EvidenceItem, User, today, utcnow
+from evidence.roles import CURATORS, has_role
 from evidence.round_lock import lock_open_rounds
 from evidence.storage import StoredFile
 from evidence.vocab import Direction, Kind, QuoteTone, Role, Status, Voice
 
-# What every kind has, and what each kind adds (the columns of EvidenceItem).
-COMMON_FIELDS = ("title", "summary", "source", "period_start", "period_end", "review_by", "suggested_statements")
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    Kind.SURVEY: ("survey_name", "question", "respondents", "result_percent", "population"),
-    Kind.METRIC: ("unit", "direction", "target", "comparator_label", "comparator_value"),
-    Kind.QUOTE: ("quote_text", "speaker_role", "voice", "quote_tone"),
-    Kind.DOCUMENT: ("link_url", "evidences"),
-    Kind.PARTNER_FEEDBACK: ("partner_organisation", "feedback_method"),
-    Kind.CASE_AUDIT: ("cases_reviewed", "audit_outcome"),
-    Kind.OBSERVATION: ("setting", "observer_role"),
-}
-ALL_KIND_FIELDS = tuple(name for names in KIND_FIELDS.values() for name in names)
-
-# The names people see for each field: forms, the item page and error messages use the same words.
-FIELD_LABELS = {
-    "title": "Title",
-    "summary": "Summary",
-    "source": "Source",
-    "period_start": "Period start",
-    "period_end": "Period end",
-    "review_by": "Review by",
-    "suggested_statements": "Suggested quality statements",
-    "survey_name": "Survey name",
-    "question": "Question",
-    "respondents": "Respondents (n)",
-    "result_percent": "Result (%)",
-    "population": "Population",
-    "unit": "Unit",
-    "direction": "Direction",
-    "target": "Target",
-    "comparator_label": "Comparator",
-    "comparator_value": "Comparator value",
-    "quote_text": "Quote",
-    "speaker_role": "Speaker's role",
-    "voice": "Whose voice",
-    "quote_tone": "Barrier or facilitator",
-    "link_url": "Link",
-    "evidences": "What it evidences",
-    "partner_organisation": "Partner organisation",
-    "feedback_method": "How the feedback was gathered",
-    "cases_reviewed": "Cases reviewed",
-    "audit_outcome": "Audit outcome",
-    "setting": "Setting",
-    "observer_role": "Observer's role",
-}
 # What must be filled in for each kind, beyond title and source.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     Kind.SURVEY: ("survey_name", "result_percent"),
@@ -189,21 +146,18 @@ class VersionConflict(ItemError):
         self.theirs = theirs
 
 
-def fields_for(kind: str) -> tuple[str, ...]:
-    return KIND_FIELDS[Kind(kind)]
-
-
 def default_review_by(kind: str, period_end: date | None = None, period_start: date | None = None, on=None) -> date:
-    """When evidence of this kind is due a review: its kind's months after the period it covers ends
-    (at the latest ``bounds.LAST_DATE``, so a period ending late in the range still has one)."""
+    """When evidence of this kind is due a review: its kind's months after the period it covers ends.
+
+    The one rule, for a submission, a reviewer's blank review-by and an import alike: evidence ages from
+    when it describes, not from when it reached the portal, so a survey run two years ago and imported today
+    is already due a review. Without a period, the months run from ``on`` (today). At the latest
+    ``bounds.LAST_DATE``, so a period ending late in the range still has one.
+    """
     return add_months(period_end or period_start or on or today(), Kind(kind).review_months)
 
 
 # --- Rights --------------------------------------------------------------------------------------
-
-
-def is_curator(user: User | None) -> bool:
-    return bool(user is not None and getattr(user, "role", None) in (Role.ADMIN, Role.QUALITY_LEAD))
 
 
 def is_owner(item: EvidenceItem, user: User | None) -> bool:
@@ -215,13 +169,13 @@ def can_view(item: EvidenceItem, user: User | None) -> bool:
     """Curators see everything; owners see their own; managers see accepted evidence."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if is_curator(user) or is_owner(item, user):
+    if has_role(user, *CURATORS) or is_owner(item, user):
         return True
-    return user.role == Role.MANAGER and item.status == Status.ACCEPTED
+    return has_role(user, Role.MANAGER) and item.status == Status.ACCEPTED
 
 
 def can_add_points(item: EvidenceItem, user: User | None) -> bool:
-    return item.kind == Kind.METRIC and (is_curator(user) or is_owner(item, user))
+    return item.kind == Kind.METRIC and (has_role(user, *CURATORS) or is_owner(item, user))
 
 
 # --- Checking values -----------------------------------------------------------------------------
@@ -335,10 +289,7 @@ def _set_points(item: EvidenceItem, parsed: Sequence[tuple[date, str, float]]) -
         if period not in wanted:
             item.points.remove(point)
     for period, label, value in parsed:
-        if period in existing:
-            existing[period].label, existing[period].value = label, value
-        else:
-            item.points.append(MetricPoint(period=period, label=label, value=value))
+        set_point(item, period, label, value, existing.get(period))
 
 
 def _points_snapshot(item: EvidenceItem) -> list[str]:
@@ -393,7 +344,7 @@ def _changing(item: EvidenceItem) -> Iterator[None]:
         db.session.rollback()
         current = db.session.get(EvidenceItem, item_id)
         if current is None:
-            raise ItemError(f"E-{item_id} was removed while you were editing it") from exc
+            raise ItemError(f"{citations.reference(item_id)} was removed while you were editing it") from exc
         raise VersionConflict(SavedItem.of(current)) from exc
     except BaseException:
         db.session.rollback()
@@ -446,7 +397,7 @@ def create_item(
     if not item.review_by:
         item.review_by = default_review_by(kind, item.period_end, item.period_start)
     for period, label, value in parsed:
-        item.points.append(MetricPoint(period=period, label=label, value=value))
+        set_point(item, period, label, value)
     _attach(item, files, user)
     db.session.add(item)
     db.session.flush()
@@ -620,6 +571,27 @@ def resubmit(
         summary="Corrected and resubmitted",
         action="resubmit",
         new_status=Status.SUBMITTED,
+    )
+
+
+def review_queue(status: str) -> Select:
+    """The statement listing the items waiting with this status, the longest waiting first."""
+    return (
+        select(EvidenceItem)
+        .where(EvidenceItem.status == status)
+        .order_by(EvidenceItem.updated_at.asc(), EvidenceItem.id.asc())
+        .options(selectinload(EvidenceItem.submitted_by), selectinload(EvidenceItem.attachments))
+    )
+
+
+def status_counts(statuses: Iterable[str]) -> dict[str, int]:
+    """How many items have each of these statuses (one aggregate query; a status no item has is left out)."""
+    return dict(
+        db.session.execute(
+            select(EvidenceItem.status, func.count(EvidenceItem.id))
+            .where(EvidenceItem.status.in_(list(statuses)))
+            .group_by(EvidenceItem.status)
+        ).all()
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -72,8 +73,38 @@ def _month(year: int, month: int) -> Period:
     return Period(start, start.strftime("%b %Y"))
 
 
+def format_value(value: float | int | None, unit: str | None = "", places: int = 2) -> str:
+    """A metric's value as people read it, with its unit: 61%, 1,250, 12.5 days (``places`` decimals at most).
+
+    The one way every page, chart, export and import preview writes a figure.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):  # stored before values were checked
+        return "not a number"
+    figure = f"{int(value):,}" if float(value).is_integer() else f"{value:,.{places}f}".rstrip("0").rstrip(".")
+    unit = (unit or "").strip()
+    if not unit:
+        return figure
+    return f"{figure}{unit}" if unit == "%" else f"{figure} {unit}"
+
+
 def point_for(item: EvidenceItem, period: date) -> MetricPoint | None:
     return db.session.scalar(db.select(MetricPoint).where(MetricPoint.item_id == item.id, MetricPoint.period == period))
+
+
+def set_point(
+    item: EvidenceItem, period: date, label: str, value: float, existing: MetricPoint | None = None
+) -> MetricPoint:
+    """Give ``item`` its value for the period starting ``period``: ``existing`` (the point it already holds for
+    that period) changed, or a new point added to its series. Not written yet, and the value not checked: for
+    writers of many points in one transaction (an edited series, an import), which check every value first."""
+    if existing is not None:
+        existing.label, existing.value = label, value
+        return existing
+    point = MetricPoint(period=period, label=label, value=value)
+    item.points.append(point)
+    return point
 
 
 def add_point(
@@ -136,17 +167,3 @@ def add_point(
     )
     db.session.commit()
     return existing
-
-
-def remove_point(point: MetricPoint, user: User | None = None) -> None:
-    item = point.item
-    lock_open_rounds()
-    audit.record(
-        "remove_point",
-        item,
-        user=user,
-        summary=f"Removed {point.label}",
-        before={"period": point.label, "value": point.value},
-    )
-    db.session.delete(point)
-    db.session.commit()

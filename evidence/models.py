@@ -6,7 +6,6 @@ plain strings, which keeps them readable in exports and in SQL.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,16 +28,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from evidence import bounds
+from evidence import citations
 from evidence.db import db
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 from quality_statements import scoring
 
-REFERENCE_PATTERN = re.compile(r"^E-(\d+)$")
 SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
-# The largest id an INTEGER column holds on PostgreSQL: a larger number names nothing, and must
-# not reach a query, where it would raise rather than find nothing.
-MAX_ID = bounds.MAX_ID
 SEARCHED_FIELDS = ("title", "summary", "source", "quote_text")
 
 # werkzeug's scrypt by default; the test suite swaps in a cheap method to stay fast.
@@ -144,9 +139,6 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return Role(self.role).label
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
 
 class UserSession(db.Model):
     """One signed-in browser. Its cookies carry a random token; only the token's SHA-256 is kept here."""
@@ -164,7 +156,27 @@ class UserSession(db.Model):
 # --- Evidence ------------------------------------------------------------------
 
 
-class EvidenceItem(db.Model):
+class ItemFacts:
+    """What an evidence item says of itself, from its id, kind, review-by date and points: the same for
+    the stored item and for the plain copy a round's view holds (``round_view.ItemView``)."""
+
+    @property
+    def reference(self) -> str:
+        return citations.reference(self.id)
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+    def is_stale(self, on: date | None = None) -> bool:
+        return self.review_by is not None and self.review_by < (on or today())
+
+    @property
+    def latest_point(self):
+        return self.points[-1] if self.points else None
+
+
+class EvidenceItem(ItemFacts, db.Model):
     """One piece of evidence. Kind-specific fields are nullable columns on the one table,
     so that search, filters and the register export need no joins."""
 
@@ -256,41 +268,12 @@ class EvidenceItem(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
-    def reference(self) -> str:
-        return f"E-{self.id}"
-
-    @staticmethod
-    def id_from_reference(reference: str) -> int | None:
-        match = REFERENCE_PATTERN.match(reference.strip().upper())
-        return int(match.group(1)) if match else None
-
-    @property
-    def kind_label(self) -> str:
-        return Kind(self.kind).label
-
-    @property
     def status_label(self) -> str:
         return Status(self.status).label
-
-    def is_stale(self, on: date | None = None) -> bool:
-        return self.review_by is not None and self.review_by < (on or today())
 
     @property
     def stale(self) -> bool:
         return self.is_stale()
-
-    @property
-    def period_label(self) -> str:
-        start, end = self.period_start, self.period_end
-        if not start:
-            return ""
-        if not end or end == start:
-            return start.isoformat()
-        return f"{start.isoformat()} to {end.isoformat()}"
-
-    @property
-    def latest_point(self) -> MetricPoint | None:
-        return self.points[-1] if self.points else None
 
 
 def search_text(values: dict[str, Any]) -> str:

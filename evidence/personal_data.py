@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from evidence.fields import FIELD_LABELS, SCANNED_FIELDS
+
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 NHS_NUMBER = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
 UK_PHONE = re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?(?:[\s-]?\d){6,8}(?!\d)")
@@ -99,22 +101,9 @@ def scan_fields(fields: Mapping[str, str | None] | Iterable[tuple[str, str | Non
     return [finding for name, text in pairs for finding in scan_text(text, name)]
 
 
-# The text fields of an evidence item that people write, with the names shown to them.
-ITEM_TEXT_FIELDS = {
-    "title": "Title",
-    "summary": "Summary",
-    "source": "Source",
-    "question": "Question",
-    "population": "Population",
-    "quote_text": "Quote",
-    "speaker_role": "Speaker's role",
-    "evidences": "What it evidences",
-    "partner_organisation": "Partner organisation",
-    "audit_outcome": "Audit outcome",
-    "setting": "Setting",
-    "observer_role": "Observer's role",
-    "return_reason": "Return reason",
-}
+# The text fields of an evidence item that people write, with the names shown to them, and the reason
+# a reviewer gave for returning it.
+ITEM_TEXT_FIELDS = {**{name: FIELD_LABELS[name] for name in SCANNED_FIELDS}, "return_reason": "Return reason"}
 
 
 def scan_item(item) -> list[Finding]:

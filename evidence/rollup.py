@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from evidence.db import db
+from evidence.fields import ASSESSMENT_TEXTS
 from evidence.framework_sync import statements_by_theme
-from evidence.models import Assessment, QualityStatement, Round, Theme
+from evidence.models import Assessment, QualityStatement, Round
 from quality_statements import scoring
-
-
-def current_round() -> Round | None:
-    """The newest open round, or else the newest round."""
-    open_round = db.session.scalar(select(Round).where(Round.status == "open").order_by(Round.id.desc()).limit(1))
-    return open_round or db.session.scalar(select(Round).order_by(Round.id.desc()).limit(1))
 
 
 def scores_for(round_: Round | None) -> dict[str, int | None]:
@@ -32,33 +28,80 @@ def scores_for(round_: Round | None) -> dict[str, int | None]:
     return scores
 
 
+def assessment_texts(round_: Round | None) -> list[tuple[str, int | None, tuple[str, ...]]]:
+    """(statement key, score, the texts of ``ASSESSMENT_TEXTS``) for each assessment in the round, in one query."""
+    if round_ is None:
+        return []
+    rows = db.session.execute(
+        select(QualityStatement.key, Assessment.score, *(getattr(Assessment, name) for name in ASSESSMENT_TEXTS))
+        .join(Assessment, Assessment.statement_id == QualityStatement.id)
+        .where(Assessment.round_id == round_.id)
+    )
+    return [(key, score, tuple(texts)) for key, score, *texts in rows]
+
+
+@dataclass(frozen=True)
+class StatementScore:
+    key: str
+    name: str
+    score: int | None
+
+    @property
+    def label(self) -> str:
+        return scoring.label_for(self.score)
+
+
 @dataclass(frozen=True)
 class ThemeResult:
-    theme: Theme
-    statements: list[QualityStatement]
+    """A theme's statements, in framework order, and its indicative roll-up.
+
+    ``statements`` are ``StatementScore`` rows, or rows that say more about each statement
+    (``assessments.StatementRow``) for the pages that show more."""
+
+    key: str
+    name: str
+    statements: list[Any]
     result: scoring.RollUp
 
 
 @dataclass(frozen=True)
 class RoundResult:
+    """A round's scores rolled up by theme and overall: live, or from its sign-off snapshot (``frozen``)."""
+
     round: Round | None
     scores: dict[str, int | None]
     themes: list[ThemeResult]
     overall: scoring.RollUp
     names: dict[str, str]
+    frozen: bool = False
 
     def missing_names(self, rollup: scoring.RollUp) -> list[str]:
-        return [self.names[key] for key in rollup.missing]
+        return [self.names.get(key, key) for key in rollup.missing]
 
 
-def round_result(round_: Round | None) -> RoundResult:
-    grouped = statements_by_theme()
-    scores = scores_for(round_)
-    framework = scoring.roll_up_framework({t.key: [s.key for s in ss] for t, ss in grouped}, scores)
+def rolled_up(
+    round_: Round | None,
+    themes: list[tuple[str, str, list[tuple[str, str]]]],
+    scores: dict[str, int | None],
+    *,
+    frozen: bool = False,
+) -> RoundResult:
+    """The result of ``scores`` over ``themes``: (theme key, theme name, [(statement key, name)]) in order."""
+    framework = scoring.roll_up_framework({key: [s for s, _ in ss] for key, _, ss in themes}, scores)
     return RoundResult(
         round=round_,
         scores=scores,
-        themes=[ThemeResult(theme, ss, framework.themes[theme.key]) for theme, ss in grouped],
+        themes=[
+            ThemeResult(key, name, [StatementScore(s, n, scores.get(s)) for s, n in ss], framework.themes[key])
+            for key, name, ss in themes
+        ],
         overall=framework.overall,
-        names={s.key: s.name for _, ss in grouped for s in ss},
+        names={s: n for _, _, ss in themes for s, n in ss},
+        frozen=frozen,
     )
+
+
+def round_result(round_: Round | None) -> RoundResult:
+    """The round's scores as they stand in the database, in the framework as it stands."""
+    themes = [(t.key, t.name, [(s.key, s.name) for s in ss]) for t, ss in statements_by_theme()]
+    return rolled_up(round_, themes, scores_for(round_))

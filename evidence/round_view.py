@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import bounds
+from evidence import bounds, citations
 from evidence.citations import cited_references
 from evidence.db import db
-from evidence.framework_sync import AUTHORITY_NAME, FRAMEWORK_VERSION, categories, get_setting, statements_by_theme
+from evidence.fields import ALL_KIND_FIELDS, ASSESSMENT_TEXTS
+from evidence.framework_sync import categories, statements_by_theme
 from evidence.gaps import Gap, ScoredText, find_gaps
 from evidence.models import (
     Action,
@@ -27,26 +28,19 @@ from evidence.models import (
     Attachment,
     EvidenceCategory,
     EvidenceItem,
+    ItemFacts,
     Mapping,
     MetricPoint,
     QualityStatement,
     Round,
     utcnow,
 )
+from evidence.settings import AUTHORITY_NAME, FRAMEWORK_VERSION, get_setting
 from evidence.summary import Summary
-from evidence.vocab import Kind, Status
+from evidence.vocab import Status
 from quality_statements import scoring
 
 SNAPSHOT_FORMAT = 1
-
-# Kind-specific columns carried into the view (and so into exports and snapshots).
-DETAIL_FIELDS = (
-    "survey_name", "question", "respondents", "result_percent", "population",
-    "unit", "direction", "target", "comparator_label", "comparator_value",
-    "quote_text", "speaker_role", "voice", "quote_tone",
-    "link_url", "evidences", "partner_organisation", "feedback_method",
-    "cases_reviewed", "audit_outcome", "setting", "observer_role",
-)  # fmt: skip
 
 
 @dataclass
@@ -57,7 +51,7 @@ class PointView:
 
 
 @dataclass
-class ItemView:
+class ItemView(ItemFacts):
     id: int
     kind: str
     title: str
@@ -69,29 +63,6 @@ class ItemView:
     details: dict[str, Any]
     points: list[PointView] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
-
-    @property
-    def reference(self) -> str:
-        return f"E-{self.id}"
-
-    @property
-    def kind_label(self) -> str:
-        return Kind(self.kind).label
-
-    def is_stale(self, on: date) -> bool:
-        return self.review_by is not None and self.review_by < on
-
-    @property
-    def period_label(self) -> str:
-        if not self.period_start:
-            return ""
-        if not self.period_end or self.period_end == self.period_start:
-            return self.period_start.isoformat()
-        return f"{self.period_start.isoformat()} to {self.period_end.isoformat()}"
-
-    @property
-    def latest_point(self) -> PointView | None:
-        return self.points[-1] if self.points else None
 
 
 @dataclass
@@ -124,7 +95,7 @@ class AssessmentView:
 
     @property
     def citations(self) -> list[str]:
-        return cited_references(self.rationale, self.key_findings, self.strengths, self.areas_for_improvement)
+        return cited_references(*(getattr(self, name) for name in ASSESSMENT_TEXTS))
 
 
 @dataclass
@@ -194,6 +165,13 @@ class RoundView:
     def mapped_item_ids(self, statement_key: str):
         """The ids of the items mapped to the statement (a set-like view)."""
         return self._by_statement_item.get(statement_key, {}).keys()
+
+    def uncited(self, statement_key: str, references: list[str]) -> int:
+        """How many items mapped to the statement its text does not cite (``references``).
+
+        Counted from the few cited items, not by a set difference over the thousands mapped."""
+        mapped = self.mapped_item_ids(statement_key)
+        return len(mapped) - sum(1 for item_id in {citations.reference_id(r) for r in references} if item_id in mapped)
 
     def actions_for(self, statement_key: str) -> list[ActionView]:
         return [a for a in self.actions if a.statement_key == statement_key]
@@ -281,7 +259,8 @@ def _accepted_items() -> dict[int, ItemView]:
     A number stored as Infinity or NaN (before values were checked) counts as missing, as it
     must in a snapshot: JSON cannot hold it.
     """
-    columns = [getattr(EvidenceItem, name) for name in DETAIL_FIELDS]
+    # Every kind's own columns, carried as details (and so into exports and snapshots).
+    columns = [getattr(EvidenceItem, name) for name in ALL_KIND_FIELDS]
     accepted = EvidenceItem.status == Status.ACCEPTED
     items: dict[int, ItemView] = {}
     for row in db.session.execute(
@@ -311,7 +290,7 @@ def _accepted_items() -> dict[int, ItemView]:
             review_by=review_by,
             details={
                 name: value
-                for name, value in zip(DETAIL_FIELDS, details, strict=True)
+                for name, value in zip(ALL_KIND_FIELDS, details, strict=True)
                 if bounds.finite(value) is not None
             },
         )
@@ -377,15 +356,12 @@ def live_view(round_: Round) -> RoundView:
         mappings=_accepted_mappings(),
         assessments={
             a.statement.key: AssessmentView(
-                a.statement.key,
-                a.score,
-                a.rationale or "",
-                a.key_findings or "",
-                a.strengths or "",
-                a.areas_for_improvement or "",
-                a.updated_at,
-                dict(a.category_scores or {}),
-                a.override_reason,
+                statement_key=a.statement.key,
+                score=a.score,
+                **{name: getattr(a, name) or "" for name in ASSESSMENT_TEXTS},
+                updated_at=a.updated_at,
+                category_scores=dict(a.category_scores or {}),
+                override_reason=a.override_reason,
             )
             for a in assessments
         },

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from evidence import audit
+from evidence import audit, citations
+from evidence.actions import FIELDS
 from evidence.citations import cited_ids
 from evidence.db import db
+from evidence.fields import ASSESSMENT_FIELDS
 from evidence.models import Action, Assessment, EvidenceItem, Mapping, QualityStatement, Round, User, utcnow
-from evidence.rollup import round_result
+from evidence.rollup import RoundResult, assessment_texts, rolled_up, round_result
 from evidence.round_lock import RoundError, RoundFrozenError, lock_round
 from evidence.round_view import live_view, round_view
 from evidence.vocab import ActionStatus, RoundStatus, Status
@@ -24,23 +26,47 @@ from quality_statements import scoring
 
 NAME_MAX = 200
 ROUND_FIELDS = ["name", "status", "signed_off_at", "signed_off_by_id"]
-CARRIED_FIELDS = (
-    "score",
-    "rationale",
-    "key_findings",
-    "strengths",
-    "areas_for_improvement",
-    "category_scores",
-    "override_reason",
-)
+
+
+# --- Choosing a round: every page, export and command picks a round with these -------------
 
 
 def all_rounds() -> list[Round]:
+    """Every round, newest first."""
     return db.session.scalars(
         select(Round)
         .options(selectinload(Round.signed_off_by), selectinload(Round.created_by))
         .order_by(Round.id.desc())
     ).all()
+
+
+def latest_round() -> Round | None:
+    """The round created last: what a new round carries forward, and what an export takes by default."""
+    return db.session.scalar(select(Round).order_by(Round.id.desc()).limit(1))
+
+
+def current_round() -> Round | None:
+    """The round being worked on: the newest open round, or else the newest round."""
+    open_round = db.session.scalar(
+        select(Round).where(Round.status == RoundStatus.OPEN).order_by(Round.id.desc()).limit(1)
+    )
+    return open_round or latest_round()
+
+
+def previous_round(round_: Round | None) -> Round | None:
+    """The round before this one (by creation), if any."""
+    if round_ is None:
+        return None
+    return db.session.scalar(select(Round).where(Round.id < round_.id).order_by(Round.id.desc()).limit(1))
+
+
+def find_round(name: str) -> Round | None:
+    """A round by its name: exactly, or else ignoring case and surrounding spaces."""
+    found = db.session.scalar(select(Round).where(Round.name == name))
+    if found is None:
+        wanted = name.strip().casefold()
+        found = next((r for r in all_rounds() if r.name.strip().casefold() == wanted), None)
+    return found
 
 
 def rounds_with_results() -> list[tuple[Round, scoring.RollUp]]:
@@ -60,10 +86,6 @@ def rounds_with_results() -> list[tuple[Round, scoring.RollUp]]:
         if round_id in scores:
             scores[round_id][key] = score
     return [(r, scoring.roll_up(scores[r.id], keys)) for r in rounds]
-
-
-def latest_round() -> Round | None:
-    return db.session.scalar(select(Round).order_by(Round.id.desc()).limit(1))
 
 
 # --- Creating ---------------------------------------------------------------------
@@ -101,39 +123,17 @@ def _carry_forward(source: Round, target: Round, user: User | None) -> None:
     ).all()
     for old in earlier:
         new = Assessment(round=target, statement_id=old.statement_id, updated_by_id=user.id if user else None)
-        for name in CARRIED_FIELDS:
+        for name in ASSESSMENT_FIELDS:
             value = getattr(old, name)
             setattr(new, name, dict(value) if isinstance(value, dict) else value)
-        db.session.add(new)
-        db.session.flush()
-        audit.record(
-            "create",
-            new,
-            user=user,
-            summary=f"Carried forward from “{source.name}”: {old.statement.name}",
-            after=audit.snapshot(new, list(CARRIED_FIELDS)),
-        )
+        summary = f"Carried forward from “{source.name}”: {old.statement.name}"
+        audit.record_new(new, ASSESSMENT_FIELDS, user=user, summary=summary)
     unfinished = db.session.scalars(
         select(Action).where(Action.round_id == source.id, Action.status != ActionStatus.DONE).order_by(Action.id)
     ).all()
     for old in unfinished:
-        new = Action(
-            statement_id=old.statement_id,
-            round_id=target.id,
-            description=old.description,
-            owner=old.owner,
-            due_date=old.due_date,
-            status=old.status,
-        )
-        db.session.add(new)
-        db.session.flush()
-        audit.record(
-            "create",
-            new,
-            user=user,
-            summary=f"Carried forward from “{source.name}”",
-            after=audit.snapshot(new, ["description", "owner", "due_date", "status", "round_id"]),
-        )
+        new = Action(statement_id=old.statement_id, round_id=target.id, **{name: getattr(old, name) for name in FIELDS})
+        audit.record_new(new, [*FIELDS, "round_id"], user=user, summary=f"Carried forward from “{source.name}”")
 
 
 # --- Signing off ------------------------------------------------------------------
@@ -169,69 +169,18 @@ def sign_off(round_: Round, user: User, confirmed: bool) -> Round:
 # --- Reading a round ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StatementScore:
-    key: str
-    name: str
-    score: int | None
-
-    @property
-    def label(self) -> str:
-        return scoring.label_for(self.score)
-
-
-@dataclass(frozen=True)
-class ThemeScores:
-    key: str
-    name: str
-    statements: list[StatementScore]
-    result: scoring.RollUp
-
-
-@dataclass(frozen=True)
-class RoundOverview:
-    round: Round
-    themes: list[ThemeScores]
-    overall: scoring.RollUp
-    names: dict[str, str]
-    frozen: bool  # read from the sign-off snapshot
-
-    def missing_names(self, rollup: scoring.RollUp) -> list[str]:
-        return [self.names.get(key, key) for key in rollup.missing]
-
-
-def round_overview(round_: Round) -> RoundOverview:
+def round_overview(round_: Round) -> RoundResult:
     """Statement scores and roll-up: from the snapshot once signed off, else live."""
-    if round_.signed_off:
-        view = round_view(round_)
-        framework = view.rollup()
-        scores = view.scores()
-        themes = [
-            ThemeScores(
-                t_key,
-                t_name,
-                [StatementScore(s.key, s.name, scores[s.key]) for s in view.statements_in(t_key)],
-                framework.themes[t_key],
-            )
-            for t_key, t_name in view.themes
-        ]
-        return RoundOverview(round_, themes, framework.overall, {s.key: s.name for s in view.statements}, True)
-    result = round_result(round_)
-    themes = [
-        ThemeScores(
-            t.theme.key,
-            t.theme.name,
-            [StatementScore(s.key, s.name, result.scores.get(s.key)) for s in t.statements],
-            t.result,
-        )
-        for t in result.themes
-    ]
-    return RoundOverview(round_, themes, result.overall, result.names, False)
+    if not round_.signed_off:
+        return round_result(round_)
+    view = round_view(round_)
+    themes = [(key, name, [(s.key, s.name) for s in view.statements_in(key)]) for key, name in view.themes]
+    return rolled_up(round_, themes, view.scores(), frozen=True)
 
 
 # --- Comparing ----------------------------------------------------------------------
 
-UP, DOWN, SAME, NOT_COMPARABLE = "up", "down", "same", "not_comparable"
+NOT_COMPARABLE = "not_comparable"
 
 
 @dataclass(frozen=True)
@@ -241,7 +190,7 @@ class ItemRef:
 
     @property
     def reference(self) -> str:
-        return f"E-{self.id}"
+        return citations.reference(self.id)
 
 
 @dataclass
@@ -256,13 +205,7 @@ class StatementComparison:
 
     @property
     def movement(self) -> str:
-        if self.score_a is None or self.score_b is None:
-            return NOT_COMPARABLE
-        if self.score_b > self.score_a:
-            return UP
-        if self.score_b < self.score_a:
-            return DOWN
-        return SAME
+        return scoring.movement(self.score_a, self.score_b) or NOT_COMPARABLE
 
     @property
     def movement_label(self) -> str:
@@ -270,11 +213,11 @@ class StatementComparison:
             if self.score_a is None and self.score_b is None:
                 return "Not scored in either round"
             return "Newly scored" if self.score_a is None else "No longer scored"
-        return {UP: "Up", DOWN: "Down", SAME: "Same"}[self.movement]
+        return {scoring.UP: "Up", scoring.DOWN: "Down", scoring.SAME: "Same"}[self.movement]
 
     @property
     def changed(self) -> bool:
-        return self.movement != SAME or bool(self.added or self.removed)
+        return self.movement != scoring.SAME or bool(self.added or self.removed)
 
 
 @dataclass
@@ -312,7 +255,7 @@ def _frozen_evidence(round_: Round) -> _RoundEvidence:
     for m in view.mappings:
         item_ids.setdefault(m.statement_key, set()).add(m.item_id)
     for key, assessment in view.assessments.items():
-        item_ids.setdefault(key, set()).update(int(ref[2:]) for ref in assessment.citations)
+        item_ids.setdefault(key, set()).update(citations.reference_id(ref) for ref in assessment.citations)
     titles = {i: item.title for i, item in view.items.items()}
     return _RoundEvidence(
         [(s.key, s.name, s.theme_name) for s in view.statements],
@@ -335,21 +278,10 @@ def _live_evidence(round_: Round) -> _RoundEvidence:
     )
     for key, item_id in rows:
         item_ids.setdefault(key, set()).add(item_id)
-    texts = db.session.execute(
-        select(
-            QualityStatement.key,
-            Assessment.rationale,
-            Assessment.key_findings,
-            Assessment.strengths,
-            Assessment.areas_for_improvement,
-        )
-        .join(Assessment, Assessment.statement_id == QualityStatement.id)
-        .where(Assessment.round_id == round_.id)
-    )
-    for key, *parts in texts:
-        item_ids.setdefault(key, set()).update(cited_ids(*parts))
+    for key, _, texts in assessment_texts(round_):
+        item_ids.setdefault(key, set()).update(cited_ids(*texts))
     return _RoundEvidence(
-        [(s.key, s.name, t.theme.name) for t in result.themes for s in t.statements],
+        [(s.key, s.name, t.name) for t in result.themes for s in t.statements],
         result.scores,
         result.overall,
         item_ids,

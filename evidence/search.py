@@ -17,8 +17,9 @@ from datetime import date
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from evidence import citations
 from evidence.db import db
-from evidence.models import MAX_ID, EvidenceCategory, EvidenceItem, Mapping, QualityStatement, today
+from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, today
 from evidence.vocab import Status
 
 ANY_STATUS = "any"
@@ -32,7 +33,6 @@ SORTS = {
     "review_by": "Review by (soonest first)",
 }
 DEFAULT_SORT = "-reference"
-_REFERENCE_TERM = re.compile(r"^E-(\d+)$", re.IGNORECASE)
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 
 
@@ -76,6 +76,13 @@ class Filters:
         return replace(self, q="").active or self.sort != DEFAULT_SORT
 
 
+def owners() -> list[User]:
+    """The people who own evidence, by name: the choices of the library's owner filter."""
+    return db.session.scalars(
+        select(User).where(exists().where(EvidenceItem.owner_id == User.id)).order_by(User.name)
+    ).all()
+
+
 def search_terms(q: str) -> list[str]:
     """Words of the query; "quoted phrases" stay together."""
     return [(m.group(1) or m.group(2)).strip() for m in _TERM.finditer(q or "") if (m.group(1) or m.group(2)).strip()]
@@ -88,8 +95,9 @@ def _like_pattern(term: str) -> str:
 
 def _text_condition(term: str):
     conditions = [EvidenceItem.search_text.like(_like_pattern(term), escape="\\")]
-    if (match := _REFERENCE_TERM.match(term)) and int(match.group(1)) <= MAX_ID:
-        conditions.append(EvidenceItem.id == int(match.group(1)))
+    item_id = citations.reference_id(term)
+    if citations.findable(item_id):
+        conditions.append(EvidenceItem.id == item_id)
     return or_(*conditions)
 
 

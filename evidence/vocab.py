@@ -1,4 +1,9 @@
-"""The fixed vocabularies of the evidence domain, with the words people see."""
+"""The fixed vocabularies of the evidence domain, with the words people see.
+
+Each member is written with its label: ``STRENGTH = "strength", "Strength"``. The
+member is the stored value (a plain string, so it compares equal to what the
+database holds) and carries the label.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,13 @@ from enum import StrEnum
 
 
 class Labelled(StrEnum):
-    @property
-    def label(self) -> str:
-        return self._labels()[self]
+    label: str
 
-    @classmethod
-    def _labels(cls) -> dict:
-        return {}
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
@@ -20,41 +25,20 @@ class Labelled(StrEnum):
 
 
 class Role(Labelled):
-    ADMIN = "admin"
-    QUALITY_LEAD = "quality_lead"
-    MANAGER = "manager"
-    STAFF = "staff"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.ADMIN: "Administrator",
-            cls.QUALITY_LEAD: "Quality lead",
-            cls.MANAGER: "Manager",
-            cls.STAFF: "Staff",
-        }
+    ADMIN = "admin", "Administrator"
+    QUALITY_LEAD = "quality_lead", "Quality lead"
+    MANAGER = "manager", "Manager"
+    STAFF = "staff", "Staff"
 
 
 class Kind(Labelled):
-    SURVEY = "survey"
-    METRIC = "metric"
-    QUOTE = "quote"
-    DOCUMENT = "document"
-    PARTNER_FEEDBACK = "partner_feedback"
-    CASE_AUDIT = "case_audit"
-    OBSERVATION = "observation"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.SURVEY: "Survey finding",
-            cls.METRIC: "Metric",
-            cls.QUOTE: "Quote",
-            cls.DOCUMENT: "Document / process",
-            cls.PARTNER_FEEDBACK: "Partner feedback",
-            cls.CASE_AUDIT: "Case audit",
-            cls.OBSERVATION: "Observation",
-        }
+    SURVEY = "survey", "Survey finding"
+    METRIC = "metric", "Metric"
+    QUOTE = "quote", "Quote"
+    DOCUMENT = "document", "Document / process"
+    PARTNER_FEEDBACK = "partner_feedback", "Partner feedback"
+    CASE_AUDIT = "case_audit", "Case audit"
+    OBSERVATION = "observation", "Observation"
 
     @property
     def review_months(self) -> int:
@@ -71,80 +55,42 @@ class Kind(Labelled):
 
 
 class Status(Labelled):
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
-    ARCHIVED = "archived"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.SUBMITTED: "Submitted",
-            cls.ACCEPTED: "Accepted",
-            cls.RETURNED: "Returned",
-            cls.ARCHIVED: "Archived",
-        }
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted"
+    RETURNED = "returned", "Returned"
+    ARCHIVED = "archived", "Archived"
 
 
 class Stance(Labelled):
-    STRENGTH = "strength"
-    SHORTFALL = "shortfall"
-    CONTEXT = "context"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.STRENGTH: "Strength", cls.SHORTFALL: "Shortfall", cls.CONTEXT: "Context"}
+    STRENGTH = "strength", "Strength"
+    SHORTFALL = "shortfall", "Shortfall"
+    CONTEXT = "context", "Context"
 
 
 class Voice(Labelled):
-    PERSON = "person"
-    CARER = "carer"
-    STAFF = "staff"
-    PARTNER = "partner"
-
-    @classmethod
-    def _labels(cls):
-        return {
-            cls.PERSON: "Person who uses services",
-            cls.CARER: "Carer",
-            cls.STAFF: "Staff",
-            cls.PARTNER: "Partner",
-        }
+    PERSON = "person", "Person who uses services"
+    CARER = "carer", "Carer"
+    STAFF = "staff", "Staff"
+    PARTNER = "partner", "Partner"
 
 
 class QuoteTone(Labelled):
-    BARRIER = "barrier"
-    FACILITATOR = "facilitator"
-    NEUTRAL = "neutral"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.BARRIER: "Barrier", cls.FACILITATOR: "Facilitator", cls.NEUTRAL: "Neutral"}
+    BARRIER = "barrier", "Barrier"
+    FACILITATOR = "facilitator", "Facilitator"
+    NEUTRAL = "neutral", "Neutral"
 
 
 class Direction(Labelled):
-    HIGHER = "higher"
-    LOWER = "lower"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.HIGHER: "Higher is better", cls.LOWER: "Lower is better"}
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
 
 
 class ActionStatus(Labelled):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.OPEN: "Open", cls.IN_PROGRESS: "In progress", cls.DONE: "Done"}
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
 
 
 class RoundStatus(Labelled):
-    OPEN = "open"
-    SIGNED_OFF = "signed_off"
-
-    @classmethod
-    def _labels(cls):
-        return {cls.OPEN: "Open", cls.SIGNED_OFF: "Signed off"}
+    OPEN = "open", "Open"
+    SIGNED_OFF = "signed_off", "Signed off"

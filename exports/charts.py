@@ -12,10 +12,10 @@ import threading
 import warnings
 from io import BytesIO
 
+from evidence.metrics import format_value
 from evidence.round_view import ItemView
 from exports import palette
 from exports.report import drawable_points
-from exports.text import format_value
 
 WIDTH_CM = 16.0
 HEIGHT_CM = 5.6

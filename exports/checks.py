@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from evidence import citations
+from evidence.fields import ASSESSMENT_TEXTS
 from evidence.gaps import Gap
 from evidence.personal_data import ITEM_TEXT_FIELDS, Finding, scan_fields
 from evidence.round_view import RoundView
-
-ASSESSMENT_FIELDS = {
-    "rationale": "Rationale",
-    "key_findings": "Key findings",
-    "strengths": "Strengths",
-    "areas_for_improvement": "Areas for improvement",
-}
 
 
 @dataclass(frozen=True)
@@ -28,7 +23,11 @@ class PersonalDataHit:
 
     where: str  # "E-12 Ward social worker cover" or "Assessing needs"
     finding: Finding
-    reference: str | None = None  # the evidence reference, when the text belongs to an item
+    item_id: int | None = None  # the evidence item, when the text belongs to one
+
+    @property
+    def reference(self) -> str | None:
+        return citations.reference(self.item_id) if self.item_id is not None else None
 
     def describe(self) -> str:
         return f"{self.where} — {self.finding.describe()}"
@@ -68,11 +67,11 @@ def personal_data_hits(view: RoundView) -> list[PersonalDataHit]:
         ]
         pairs += notes.get(item.id, [])
         where = f"{item.reference} {item.title}"
-        hits += [PersonalDataHit(where, finding, item.reference) for finding in scan_fields(pairs)]
+        hits += [PersonalDataHit(where, finding, item.id) for finding in scan_fields(pairs)]
     for statement in view.statements:
         assessment = view.assessments.get(statement.key)
         if assessment is not None:
-            pairs = [(label, getattr(assessment, name)) for name, label in ASSESSMENT_FIELDS.items()]
+            pairs = [(label, getattr(assessment, name)) for name, label in ASSESSMENT_TEXTS.items()]
             hits += [PersonalDataHit(statement.name, finding) for finding in scan_fields(pairs)]
     for action in view.actions:
         where = f"Action for {names.get(action.statement_key, action.statement_key)}"

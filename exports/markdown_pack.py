@@ -23,17 +23,17 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from evidence import citations
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
+from exports.report import item_period, metric_reading
 from exports.text import (
-    format_value,
     long_date,
     md_block,
     md_cell,
     md_text,
     md_text_block,
     md_text_cell,
-    period_text,
     short_date,
     slugify,
     vocab_label,
@@ -80,12 +80,6 @@ def _status_phrase(view: RoundView) -> str:
 
 def _score(assessment: AssessmentView | None) -> int | None:
     return assessment.score if assessment else None
-
-
-def _rollup_phrase(result: scoring.RollUp) -> str:
-    if result.complete:
-        return f"{result.percent}% {result.band}"
-    return f"Incomplete ({len(result.missing)} not scored)"
 
 
 # --- README ------------------------------------------------------------------------
@@ -284,7 +278,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
         ]
         quotes: list[ItemView] = []
         for reference in references:
-            item = view.items.get(int(reference[2:]))
+            item = view.items.get(citations.reference_id(reference))
             if item is None:
                 rows.append(f"| {reference} | {NOTHING} | not among the accepted evidence of this round | | | | |")
                 continue
@@ -295,7 +289,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
             stance = "; ".join(dict.fromkeys(vocab_label(Stance, m.stance) for m in own))
             rows.append(
                 f"| {reference} | {md_cell(item.kind_label)} | {_cited_title(item)} | "
-                f"{md_text_cell(item.source) or NOTHING} | {md_text_cell(_period(item)) or NOTHING} | "
+                f"{md_text_cell(item.source) or NOTHING} | {md_text_cell(item_period(item)) or NOTHING} | "
                 f"{(category or NOTHING) if own else 'not mapped to this statement'} | {md_cell(stance) or NOTHING} |"
             )
             if item.kind == Kind.QUOTE:
@@ -303,9 +297,7 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
         parts = ["\n".join(rows)]
         if quotes:
             parts += ["### In their words", *(_quote_block(item) for item in quotes)]
-    mapped = view.mapped_item_ids(statement.key)
-    # Counted from the few cited items, not by a set difference over the thousands mapped.
-    uncited = len(mapped) - sum(1 for item_id in {int(r[2:]) for r in references} if item_id in mapped)
+    uncited = view.uncited(statement.key, references)
     if uncited:
         parts.append(
             f"{uncited} further accepted item{'s are' if uncited != 1 else ' is'} mapped to this statement "
@@ -314,28 +306,12 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
     return parts
 
 
-def _period(item: ItemView) -> str:
-    if item.period_start:
-        return period_text(item.period_start, item.period_end)
-    latest = item.latest_point
-    return latest.label if latest else ""
-
-
 def _cited_title(item: ItemView) -> str:
     """The item's title (for a table cell); for a metric, its latest value against its target and comparator."""
     title = md_text_cell(item.title)
     if item.kind != Kind.METRIC:
         return title
-    details = item.details
-    unit = details.get("unit")
-    latest = item.latest_point
-    reading = f"{format_value(latest.value, unit)} in {latest.label}" if latest else "no values recorded"
-    against = []
-    if details.get("target") is not None:
-        against.append(f"target {format_value(details['target'], unit)}")
-    if details.get("comparator_value") is not None:
-        comparator = details.get("comparator_label") or "comparator"
-        against.append(f"{comparator} {format_value(details['comparator_value'], unit)}")
+    reading, against = metric_reading(item, nothing="no values recorded")
     # the unit, the period's label and the comparator's name are the user's words too
     return f"{title}: {md_text_cell(reading)}" + (f" ({md_text_cell('; '.join(against))})" if against else "")
 

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from evidence import audit
 from evidence.db import db
 from evidence.models import Round, User, utcnow
@@ -124,24 +122,6 @@ def preview_markdown(round_: Round, statement_key: str) -> tuple[RoundView, str]
     """One statement's document as the markdown pack holds it. Raises KeyError for an unknown statement."""
     view = round_view(round_)
     return view, statement_markdown(view, statement_key)
-
-
-def rounds_newest_first() -> list[Round]:
-    return list(db.session.scalars(select(Round).order_by(Round.id.desc())))
-
-
-def latest_round() -> Round | None:
-    """The round created last."""
-    return db.session.scalar(select(Round).order_by(Round.id.desc()).limit(1))
-
-
-def find_round(name: str) -> Round | None:
-    """A round by its name: exactly, or else ignoring case and surrounding spaces."""
-    found = db.session.scalar(select(Round).where(Round.name == name))
-    if found is None:
-        wanted = name.strip().casefold()
-        found = next((r for r in rounds_newest_first() if r.name.strip().casefold() == wanted), None)
-    return found
 
 
 def _size(n: int) -> str:

@@ -17,11 +17,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from evidence import citations
+from evidence.metrics import format_value
 from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
 from exports import palette
 from exports.palette import Colours
-from exports.text import format_value, long_date, period_text, vocab_label
+from exports.text import long_date, period_text, vocab_label
 from exports.zipping import fixed_time
 from quality_statements import scoring
 
@@ -331,7 +333,7 @@ def _cited(
     quotes: list[Quote] = []
     charts: list[Chart] = []
     for reference in assessment.citations if assessment else []:
-        item = view.items.get(int(reference[2:]))
+        item = view.items.get(citations.reference_id(reference))
         if item is None:
             rows.append(EvidenceRow(reference, found=False, title="Not among the accepted evidence of this round"))
             continue
@@ -369,10 +371,7 @@ def _cited(
 
 
 def _uncited(view: RoundView, statement: StatementView, assessment: AssessmentView | None) -> str:
-    mapped = view.mapped_item_ids(statement.key)
-    cited = {int(r[2:]) for r in (assessment.citations if assessment else [])}
-    # Counted from the few cited items, not by a set difference over the thousands mapped.
-    uncited = len(mapped) - sum(1 for item_id in cited if item_id in mapped)
+    uncited = view.uncited(statement.key, assessment.citations if assessment else [])
     if not uncited:
         return ""
     many = uncited != 1
@@ -394,12 +393,13 @@ def drawable_points(item: ItemView) -> list:
     return [p for p in item.points if p.value is not None and math.isfinite(p.value)]
 
 
-def metric_reading(item: ItemView) -> tuple[str, tuple[str, ...]]:
-    """A metric's latest value, and its target and comparator: ("85% in 2026 Q3", ("target 95%", …))."""
+def metric_reading(item: ItemView, nothing: str = "No values recorded") -> tuple[str, tuple[str, ...]]:
+    """A metric's latest value, and its target and comparator: ("85% in 2026 Q3", ("target 95%", …));
+    ``nothing`` when it has no values yet."""
     details = item.details
     unit = details.get("unit")
     latest = item.latest_point
-    reading = f"{format_value(latest.value, unit)} in {latest.label}" if latest else "No values recorded"
+    reading = f"{format_value(latest.value, unit)} in {latest.label}" if latest else nothing
     against = []
     if details.get("target") is not None:
         against.append(f"target {format_value(details['target'], unit)}")

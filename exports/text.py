@@ -246,26 +246,6 @@ def slugify(text: str, fallback: str = "export") -> str:
     return slug[:80].strip("-") or fallback
 
 
-def format_number(value: float | int | None) -> str:
-    """A figure as people write it: 85, 85.5, 12,345."""
-    if value is None:
-        return ""
-    value = float(value)
-    if value.is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def format_value(value: float | int | None, unit: str | None) -> str:
-    """A figure with its unit: 85%, 12 days."""
-    if value is None:
-        return ""
-    figure = format_number(value)
-    if not unit:
-        return figure
-    return f"{figure}{unit}" if unit.strip() == "%" else f"{figure} {unit.strip()}"
-
-
 def long_date(value) -> str:
     """14 December 2026."""
     return f"{value.day} {value:%B %Y}" if value else ""

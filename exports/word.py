@@ -347,7 +347,26 @@ class _Writer:
     # --- one statement -----------------------------------------------------------------------
 
     def _statement(self, s: Section) -> None:
+        """One statement's section, in the order of a CQC assessment page."""
         self._section = s
+        self._statement_head(s)
+        self._statement_texts(s)
+        self._heading("Category scores", 3)
+        self._category_scores(s)
+        self._heading("Actions", 3)
+        self._actions(s)
+        self._heading("Evidence cited", 2)
+        self._evidence(s)
+        if s.quotes:
+            self._heading("In their words", 3)
+            self._quotes(s)
+        if s.charts:
+            self._heading("Trends", 3)
+            self._charts(s)
+        self._section = None
+
+    def _statement_head(self, s: Section) -> None:
+        """The theme, the statement's name, its score and label in its colours, and the rationale."""
         theme = self._paragraph(f"Theme: {s.theme}".upper(), "Theme Line")
         theme.paragraph_format.page_break_before = True
         theme.paragraph_format.keep_with_next = True
@@ -360,6 +379,8 @@ class _Writer:
         if s.rationale.strip():
             self._markdown(s.rationale)
 
+    def _statement_texts(self, s: Section) -> None:
+        """What people expect, the authority's commitment, and the key findings, strengths and areas."""
         self._heading("What people expect", 2)
         if s.i_statements:
             for text in s.i_statements:
@@ -376,7 +397,7 @@ class _Writer:
         self._heading("Areas for improvement", 3)
         self._markdown_or(s.areas_for_improvement, "No areas for improvement recorded.")
 
-        self._heading("Category scores", 3)
+    def _category_scores(self, s: Section) -> None:
         if s.category_scores:
             widths = [Cm(7.4), Cm(1.6), Cm(8)]
             table = self._table(widths, header=["Evidence category", "Score", "Label"])
@@ -401,22 +422,23 @@ class _Writer:
             self._run(p, s.override_reason)
             self._shade_paragraph(p, palette.NONE_COLOURS, left_border=True)
 
-        self._heading("Actions", 3)
-        if s.actions:
-            widths = [Cm(8), Cm(3.8), Cm(2.8), Cm(2.4)]
-            table = self._table(widths, header=["Action", "Owner", "Due", "Status"])
-            for a in s.actions:
-                cells = table.add_row().cells
-                self._cell_text(cells[0], a.description)
-                self._cell_text(cells[1], a.owner)
-                self._cell_text(cells[2], a.due)
-                overdue = palette.SCORE_COLOURS[1].text if a.overdue else None
-                self._cell_text(cells[3], a.status, bold=a.overdue, colour=overdue)
-            self._fix_widths(table, widths)
-        else:
+    def _actions(self, s: Section) -> None:
+        if not s.actions:
             self._paragraph("No improvement actions recorded.", "Small")
+            return
+        widths = [Cm(8), Cm(3.8), Cm(2.8), Cm(2.4)]
+        table = self._table(widths, header=["Action", "Owner", "Due", "Status"])
+        for a in s.actions:
+            cells = table.add_row().cells
+            self._cell_text(cells[0], a.description)
+            self._cell_text(cells[1], a.owner)
+            self._cell_text(cells[2], a.due)
+            overdue = palette.SCORE_COLOURS[1].text if a.overdue else None
+            self._cell_text(cells[3], a.status, bold=a.overdue, colour=overdue)
+        self._fix_widths(table, widths)
 
-        self._heading("Evidence cited", 2)
+    def _evidence(self, s: Section) -> None:
+        """The evidence the statement's text cites, and how many more items are mapped to it uncited."""
         if s.evidence:
             widths = [Cm(1.6), Cm(8.2), Cm(3.4), Cm(3.8)]
             table = self._table(widths, header=["Ref", "Evidence", "Category", "Latest value"])
@@ -443,30 +465,27 @@ class _Writer:
         if s.uncited:
             self._paragraph(s.uncited, "Small", space_before=Pt(4))
 
-        if s.quotes:
-            self._heading("In their words", 3)
-            for q in s.quotes:
-                self._paragraph(f"“{q.words}”", "Quote")
-                p = self._paragraph(f"— {q.attribution} ", "Small")
-                p.paragraph_format.left_indent = Cm(0.6)
-                self._run(p, f"[{q.reference}]", bold=True, colour=palette.BRAND)
+    def _quotes(self, s: Section) -> None:
+        for q in s.quotes:
+            self._paragraph(f"“{q.words}”", "Quote")
+            p = self._paragraph(f"— {q.attribution} ", "Small")
+            p.paragraph_format.left_indent = Cm(0.6)
+            self._run(p, f"[{q.reference}]", bold=True, colour=palette.BRAND)
 
-        if s.charts:
-            self._heading("Trends", 3)
-            for chart in s.charts:
-                picture = self.doc.add_paragraph()
-                picture.paragraph_format.keep_with_next = True
-                picture.paragraph_format.space_after = Pt(2)
-                run = picture.add_run()
-                run.add_picture(BytesIO(self.charts.png(chart.item)), width=CHART_WIDTH)
-                for properties in run._r.iter(qn("wp:docPr")):
-                    properties.set("descr", xml_safe(f"{chart.title}: {chart.caption}"))
-                caption = self._paragraph("", "Caption")
-                self._run(caption, chart.reference, bold=True, colour=palette.BRAND)
-                self._run(caption, f" {chart.title}. ", colour=palette.INK)
-                self._run(caption, chart.caption)
-                caption.paragraph_format.space_after = Pt(10)
-        self._section = None
+    def _charts(self, s: Section) -> None:
+        for chart in s.charts:
+            picture = self.doc.add_paragraph()
+            picture.paragraph_format.keep_with_next = True
+            picture.paragraph_format.space_after = Pt(2)
+            run = picture.add_run()
+            run.add_picture(BytesIO(self.charts.png(chart.item)), width=CHART_WIDTH)
+            for properties in run._r.iter(qn("wp:docPr")):
+                properties.set("descr", xml_safe(f"{chart.title}: {chart.caption}"))
+            caption = self._paragraph("", "Caption")
+            self._run(caption, chart.reference, bold=True, colour=palette.BRAND)
+            self._run(caption, f" {chart.title}. ", colour=palette.INK)
+            self._run(caption, chart.caption)
+            caption.paragraph_format.space_after = Pt(10)
 
     # --- markdown ----------------------------------------------------------------------------
 

@@ -484,78 +484,92 @@ def _items(view: RoundView) -> list[ItemView]:
 # --- Summary ---------------------------------------------------------------------
 
 
+_Rows = list[tuple[Sequence[object], Sequence[Look | None]]]
+_SUMMARY_LABEL = Look(bold=True, colour=palette.MUTED)
+_BLANK: tuple[Sequence[object], Sequence[Look | None]] = ((), ())
+
+
 def _summary(book: _Book, view: RoundView, stamp: datetime) -> None:
     sheet = _Sheet(book, "Summary", [46, 44, 24, 44])
-    label = Look(bold=True, colour=palette.MUTED)
-    heading = Look(bold=True, size=13, colour=palette.BRAND)
-    note = Look(italic=True, colour=palette.MUTED, wrap=True)
-    blank = ((), ())
-
     rollup = view.rollup()
-    overall = rollup.overall
+    rows = [
+        *_summary_facts(view, stamp),
+        _BLANK,
+        *_overall_rows(rollup.overall),
+        _BLANK,
+        *_theme_rows(view, rollup),
+        _BLANK,
+        *_score_rows(view),
+    ]
+    for values, row_looks in rows:
+        sheet.append_looks(values, row_looks)
+
+
+def _summary_facts(view: RoundView, stamp: datetime) -> _Rows:
+    """The round's name, authority, status, date and framework version."""
     if view.signed_off:
         status = f"Signed off on {stamp:%-d %B %Y}" + (f" by {view.signed_off_by}" if view.signed_off_by else "")
     else:
         status = "Open: a working draft, not signed off"
-
-    rows: list[tuple[Sequence[object], Sequence[Look | None]]] = [
+    label = _SUMMARY_LABEL
+    return [
         ((f"{view.name}: summary",), (Look(bold=True, size=16, colour=palette.BRAND),)),
         (("Authority", view.authority), (label, WRAP)),
         (("Round", view.name), (label, WRAP)),
         (("Status", status), (label, WRAP)),
         (("Date", stamp.date()), (label, DATE)),
         (("Framework version", view.framework_version), (label, WRAP)),
-        blank,
     ]
+
+
+def _overall_rows(overall: scoring.RollUp) -> _Rows:
+    """The overall rating (or how many statements keep it incomplete) and how it is worked out."""
+    heading = Look(bold=True, size=13, colour=palette.BRAND)
     if overall.complete:
-        rows.append(
+        rating = (
+            ("Overall rating", overall.percent / 100, overall.band),
             (
-                ("Overall rating", overall.percent / 100, overall.band),
-                (
-                    heading,
-                    band_look(overall.band, number_format=PERCENT_FORMAT, horizontal="center"),
-                    band_look(overall.band),
-                ),
-            )
+                heading,
+                band_look(overall.band, number_format=PERCENT_FORMAT, horizontal="center"),
+                band_look(overall.band),
+            ),
         )
     else:
-        rows.append(
-            (
-                ("Overall rating", "Incomplete", f"{len(overall.missing)} of {overall.maximum // 4} not scored"),
-                (heading, band_look(None), band_look(None, wrap=True)),
-            )
+        rating = (
+            ("Overall rating", "Incomplete", f"{len(overall.missing)} of {overall.maximum // 4} not scored"),
+            (heading, band_look(None), band_look(None, wrap=True)),
         )
-    rows += [
-        (
-            (
-                f"The overall percentage is the sum of the {overall.maximum // 4} statement scores over "
-                f"{overall.maximum}, rounded half up: 25–38% Inadequate · 39–62% Requires improvement · "
-                "63–87% Good · 88–100% Outstanding. Theme percentages are indicative only: CQC publishes "
-                "statement scores and the overall rating.",
-            ),
-            (note,),
-        ),
-        blank,
-        (("Theme", "Indicative percentage", "Indicative band", "Points"), (HEADER,) * 4),
-    ]
+    how = (
+        f"The overall percentage is the sum of the {overall.maximum // 4} statement scores over "
+        f"{overall.maximum}, rounded half up: 25–38% Inadequate · 39–62% Requires improvement · "
+        "63–87% Good · 88–100% Outstanding. Theme percentages are indicative only: CQC publishes "
+        "statement scores and the overall rating."
+    )
+    return [rating, ((how,), (Look(italic=True, colour=palette.MUTED, wrap=True),))]
+
+
+def _theme_rows(view: RoundView, rollup: scoring.FrameworkRollUp) -> _Rows:
+    """Each theme's indicative percentage and band, and the points behind it."""
+    rows: _Rows = [(("Theme", "Indicative percentage", "Indicative band", "Points"), (HEADER,) * 4)]
     for theme_key, theme_name in view.themes:
         result = rollup.themes[theme_key]
         points = f"{result.total} of {result.maximum} ({result.scored} of {result.maximum // 4} statements scored)"
         if result.complete:
-            rows.append(
-                (
-                    (theme_name, result.percent / 100, result.band, points),
-                    (
-                        WRAP,
-                        band_look(result.band, number_format=PERCENT_FORMAT, horizontal="center"),
-                        band_look(result.band),
-                        WRAP,
-                    ),
-                )
+            looks = (
+                WRAP,
+                band_look(result.band, number_format=PERCENT_FORMAT, horizontal="center"),
+                band_look(result.band),
+                WRAP,
             )
+            rows.append(((theme_name, result.percent / 100, result.band, points), looks))
         else:
             rows.append(((theme_name, "Incomplete", "", points), (WRAP, band_look(None), band_look(None), WRAP)))
-    rows += [blank, (("Theme", "Quality statement", "Score", "Label"), (HEADER,) * 4)]
+    return rows
+
+
+def _score_rows(view: RoundView) -> _Rows:
+    """Each statement's score and its label, in framework order."""
+    rows: _Rows = [(("Theme", "Quality statement", "Score", "Label"), (HEADER,) * 4)]
     for statement in view.statements:
         assessment = view.assessments.get(statement.key)
         score = assessment.score if assessment else None
@@ -565,8 +579,7 @@ def _summary(book: _Book, view: RoundView, stamp: datetime) -> None:
                 (WRAP, WRAP, score_look(score, horizontal="center"), score_look(score, wrap=True)),
             )
         )
-    for values, row_looks in rows:
-        sheet.append_looks(values, row_looks)
+    return rows
 
 
 # --- Quality statements ----------------------------------------------------------

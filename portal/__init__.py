@@ -25,7 +25,7 @@ BLUEPRINTS = (
     "portal.statements.routes",
     "portal.gaps.routes",
     "portal.rounds.routes",
-    "portal.exporting.routes",
+    "portal.exports.routes",
     "portal.admin.routes",
     "portal.health",
 )

@@ -16,6 +16,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from evidence import bounds
+from evidence.metrics import format_value
 
 LINE_COLOUR = "#1d4f91"
 TARGET_COLOUR = "#067647"
@@ -24,19 +25,6 @@ GRID_COLOUR = "#e4e7ec"
 TEXT_COLOUR = "#5b6474"
 
 _ids = count(1)
-
-
-def format_value(value: float | None, unit: str = "") -> str:
-    """A value as people read it: 61%, 1,250, 12.5 days."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and not math.isfinite(value):  # stored before values were checked
-        return "not a number"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".") if not float(value).is_integer() else f"{int(value):,}"
-    unit = (unit or "").strip()
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 def _pairs(points: Iterable[Any]) -> list[tuple[str, float]]:
@@ -99,132 +87,162 @@ def line_chart(
         return Markup('<p class="muted">No values yet, so there is no trend to draw.</p>')
     if small:
         width, height = (width if width != 640 else 240), (height if height != 260 else 72)
-    chart_id = f"chart-{next(_ids)}"
-    left, right, top, bottom = (6, 6, 6, 6) if small else (64, 40, 34, 44)
-    plot_w, plot_h = width - left - right, height - top - bottom
+    chart = _LineChart(pairs, bounds.usable(target), bounds.usable(comparator), unit, width, height, small)
     comparator_name = (comparator_label or "").strip() or "Comparator"
-
-    values = [v for _, v in pairs]
-    target, comparator = bounds.usable(target), bounds.usable(comparator)
-    extent = [*values, *(x for x in (target, comparator) if x is not None)]
-    lo, hi, ticks = _scale(extent, 3 if small else 5)
-
-    def x_at(i: int) -> float:
-        return left + (plot_w / 2 if len(pairs) == 1 else plot_w * i / (len(pairs) - 1))
-
-    def y_at(v: float) -> float:
-        return top + plot_h - (v - lo) / (hi - lo) * plot_h
-
-    first, last = pairs[0], pairs[-1]
-    description = (
-        f"{len(pairs)} values from {first[0]} ({format_value(first[1], unit)}) "
-        f"to {last[0]} ({format_value(last[1], unit)})."
-    )
-    if target is not None:
-        description += f" Target {format_value(target, unit)}."
-    if comparator is not None:
-        description += f" {comparator_name} {format_value(comparator, unit)}."
-
-    parts = [
-        '<svg xmlns="http://www.w3.org/2000/svg" '
-        + _attrs(
-            class_="chart chart--small" if small else "chart",
-            viewBox=f"0 0 {width} {height}",
-            width=width,
-            height=height,
-            role="img",
-            aria_labelledby=f"{chart_id}-title {chart_id}-desc",
-        )
-        + ">",
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
-    ]
+    chart.open(title, chart.describe(comparator_name))
     if not small:
+        chart.axes()
+    if chart.target is not None:
+        chart.reference_line(chart.target, "Target", TARGET_COLOUR, "6 4", "chart__target")
+    if chart.comparator is not None:
+        chart.reference_line(chart.comparator, comparator_name, COMPARATOR_COLOUR, "2 3", "chart__comparator")
+    chart.series()
+    return Markup("".join(chart.parts) + "</svg>")
+
+
+class _LineChart:
+    """The geometry of one chart and the SVG parts drawn so far, from the back to the front."""
+
+    def __init__(self, pairs, target, comparator, unit: str, width: int, height: int, small: bool):
+        self.pairs, self.target, self.comparator, self.unit = pairs, target, comparator, unit
+        self.width, self.height, self.small = width, height, small
+        self.id = f"chart-{next(_ids)}"
+        self.left, right, self.top, self.bottom = (6, 6, 6, 6) if small else (64, 40, 34, 44)
+        self.plot_w, self.plot_h = width - self.left - right, height - self.top - self.bottom
+        extent = [*(v for _, v in pairs), *(x for x in (target, comparator) if x is not None)]
+        self.lo, self.hi, self.ticks = _scale(extent, 3 if small else 5)
+        self.parts: list[str] = []
+        self.label_ys: list[float] = []
+
+    def x_at(self, i: int) -> float:
+        pairs = self.pairs
+        return self.left + (self.plot_w / 2 if len(pairs) == 1 else self.plot_w * i / (len(pairs) - 1))
+
+    def y_at(self, v: float) -> float:
+        return self.top + self.plot_h - (v - self.lo) / (self.hi - self.lo) * self.plot_h
+
+    def value(self, v: float) -> str:
+        return format_value(v, self.unit)
+
+    def describe(self, comparator_name: str) -> str:
+        """The chart in words, for people who cannot see it."""
+        (first_label, first), (last_label, last) = self.pairs[0], self.pairs[-1]
+        text = (
+            f"{len(self.pairs)} values from {first_label} ({self.value(first)}) to {last_label} ({self.value(last)})."
+        )
+        if self.target is not None:
+            text += f" Target {self.value(self.target)}."
+        if self.comparator is not None:
+            text += f" {comparator_name} {self.value(self.comparator)}."
+        return text
+
+    def open(self, title: str, description: str) -> None:
+        self.parts += [
+            '<svg xmlns="http://www.w3.org/2000/svg" '
+            + _attrs(
+                class_="chart chart--small" if self.small else "chart",
+                viewBox=f"0 0 {self.width} {self.height}",
+                width=self.width,
+                height=self.height,
+                role="img",
+                aria_labelledby=f"{self.id}-title {self.id}-desc",
+            )
+            + ">",
+            f'<title id="{self.id}-title">{escape(title)}</title>',
+            f'<desc id="{self.id}-desc">{escape(description)}</desc>',
+        ]
+
+    def axes(self) -> None:
+        """The unit, the grid lines with their values, and the period labels along the bottom."""
+        left, top, plot_w = self.left, self.top, self.plot_w
         # A word unit ("people", "days") goes once above the axis; only "%" sits beside each tick.
-        tick_unit = unit if (unit or "").strip() == "%" else ""
-        if unit and not tick_unit:
-            parts.append(
+        tick_unit = self.unit if (self.unit or "").strip() == "%" else ""
+        if self.unit and not tick_unit:
+            self.parts.append(
                 "<text "
                 + _attrs(class_="chart__unit", x=left - 8, y=top - 18, text_anchor="end", fill=TEXT_COLOUR)
-                + f">{escape(unit.strip())}</text>"
+                + f">{escape(self.unit.strip())}</text>"
             )
-        for tick in ticks:
-            y = _num(y_at(tick))
-            parts.append(
+        for tick in self.ticks:
+            y = _num(self.y_at(tick))
+            self.parts.append(
                 "<line "
                 + _attrs(class_="chart__grid", x1=left, x2=left + plot_w, y1=y, y2=y, stroke=GRID_COLOUR)
                 + "/>"
             )
-            parts.append(
+            self.parts.append(
                 "<text "
-                + _attrs(class_="chart__tick", x=left - 8, y=_num(y_at(tick) + 4), text_anchor="end", fill=TEXT_COLOUR)
+                + _attrs(
+                    class_="chart__tick", x=left - 8, y=_num(self.y_at(tick) + 4), text_anchor="end", fill=TEXT_COLOUR
+                )
                 + f">{escape(format_value(tick, tick_unit))}</text>"
             )
-        every = max(1, math.ceil(len(pairs) / max(1, plot_w // 70)))
-        for i, (label, _) in enumerate(pairs):
-            if i % every and i != len(pairs) - 1:
+        every = max(1, math.ceil(len(self.pairs) / max(1, plot_w // 70)))
+        for i, (label, _) in enumerate(self.pairs):
+            if i % every and i != len(self.pairs) - 1:
                 continue
-            parts.append(
+            self.parts.append(
                 "<text "
-                + _attrs(class_="chart__label", x=_num(x_at(i)), y=height - bottom + 20, text_anchor="middle")
+                + _attrs(
+                    class_="chart__label", x=_num(self.x_at(i)), y=self.height - self.bottom + 20, text_anchor="middle"
+                )
                 + f' fill="{TEXT_COLOUR}">{escape(label)}</text>'
             )
 
-    label_ys: list[float] = []
-
-    def reference_line(value: float, name: str, colour: str, dash: str, css: str) -> None:
-        y = y_at(value)
-        parts.append(
+    def reference_line(self, value: float, name: str, colour: str, dash: str, css: str) -> None:
+        """A target or comparator across the plot, labelled at its right end (on a full-size chart)."""
+        y = self.y_at(value)
+        self.parts.append(
             "<line "
             + _attrs(
                 class_=css,
-                x1=left,
-                x2=left + plot_w,
+                x1=self.left,
+                x2=self.left + self.plot_w,
                 y1=_num(y),
                 y2=_num(y),
                 stroke=colour,
                 stroke_width=2,
                 stroke_dasharray=dash,
             )
-            + f"><title>{escape(name)}: {escape(format_value(value, unit))}</title></line>"
+            + f"><title>{escape(name)}: {escape(self.value(value))}</title></line>"
         )
-        if not small:
-            # The label sits just above its line at the right; below it if another label is already there.
-            label_y = y - 6
-            if any(abs(label_y - taken) < 14 for taken in label_ys) or label_y < top:
-                label_y = y + 16
-            label_ys.append(label_y)
-            parts.append(
-                "<text "
-                + _attrs(class_=css + "-label", x=left + plot_w, y=_num(label_y), text_anchor="end", fill=colour)
-                + f">{escape(name)} {escape(format_value(value, unit))}</text>"
-            )
-
-    if target is not None:
-        reference_line(target, "Target", TARGET_COLOUR, "6 4", "chart__target")
-    if comparator is not None:
-        reference_line(comparator, comparator_name, COMPARATOR_COLOUR, "2 3", "chart__comparator")
-
-    coordinates = " ".join(f"{_num(x_at(i))},{_num(y_at(v))}" for i, (_, v) in enumerate(pairs))
-    parts.append(
-        "<polyline "
-        + _attrs(
-            class_="chart__line",
-            points=coordinates,
-            fill="none",
-            stroke=LINE_COLOUR,
-            stroke_width=1.5 if small else 2.5,
-            stroke_linejoin="round",
+        if self.small:
+            return
+        # The label sits just above its line at the right; below it if another label is already there.
+        label_y = y - 6
+        if any(abs(label_y - taken) < 14 for taken in self.label_ys) or label_y < self.top:
+            label_y = y + 16
+        self.label_ys.append(label_y)
+        self.parts.append(
+            "<text "
+            + _attrs(class_=css + "-label", x=self.left + self.plot_w, y=_num(label_y), text_anchor="end", fill=colour)
+            + f">{escape(name)} {escape(self.value(value))}</text>"
         )
-        + "/>"
-    )
-    for i, (label, value) in enumerate(pairs):
-        parts.append(
-            "<circle "
+
+    def series(self) -> None:
+        """The line through the values, and a point with its label and value at each."""
+        coordinates = " ".join(f"{_num(self.x_at(i))},{_num(self.y_at(v))}" for i, (_, v) in enumerate(self.pairs))
+        self.parts.append(
+            "<polyline "
             + _attrs(
-                class_="chart__point", cx=_num(x_at(i)), cy=_num(y_at(value)), r=2 if small else 4, fill=LINE_COLOUR
+                class_="chart__line",
+                points=coordinates,
+                fill="none",
+                stroke=LINE_COLOUR,
+                stroke_width=1.5 if self.small else 2.5,
+                stroke_linejoin="round",
             )
-            + f"><title>{escape(label)}: {escape(format_value(value, unit))}</title></circle>"
+            + "/>"
         )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+        for i, (label, value) in enumerate(self.pairs):
+            self.parts.append(
+                "<circle "
+                + _attrs(
+                    class_="chart__point",
+                    cx=_num(self.x_at(i)),
+                    cy=_num(self.y_at(value)),
+                    r=2 if self.small else 4,
+                    fill=LINE_COLOUR,
+                )
+                + f"><title>{escape(label)}: {escape(self.value(value))}</title></circle>"
+            )

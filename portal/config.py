@@ -7,8 +7,6 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
-
 
 class ConfigError(RuntimeError):
     """The portal cannot start with this configuration."""

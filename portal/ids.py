@@ -7,11 +7,13 @@ before any query runs.
 
 from __future__ import annotations
 
+from flask import abort
 from werkzeug.routing import IntegerConverter
 from wtforms import IntegerField
 from wtforms.validators import StopValidation
 
-from evidence.models import MAX_ID
+from evidence.bounds import MAX_ID
+from evidence.db import db
 
 
 class IdConverter(IntegerConverter):
@@ -44,6 +46,15 @@ class IdField(IntegerField):
     def pre_validate(self, form):
         if self.data is None and self.raw_data and self.raw_data[0]:  # a space is no more an id than "abc"
             raise StopValidation(self.message)
+
+
+def part_or_404(model, part_id: int, **owner: int):
+    """The row of ``model`` with this id, when it belongs to the owner the address names (``item_id=…``,
+    ``statement_id=…``); else 404, as for a row that does not exist."""
+    row = db.session.get(model, part_id)
+    if row is None or any(getattr(row, name) != value for name, value in owner.items()):
+        abort(404)
+    return row
 
 
 def page_arg(value: str | None) -> int:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import url_for
 from markupsafe import Markup
-from werkzeug.routing import BuildError
 
-from evidence.citations import link_citations
+from evidence.citations import link_citations, reference_id
 from exports.markup import markdown_to_html
 
 
@@ -19,7 +18,4 @@ def render_markdown(text: str | None, *, link_refs: bool = True) -> Markup:
 
 
 def _item_url(reference: str) -> str:
-    try:
-        return url_for("library.item", item_id=int(reference[2:]))
-    except BuildError:  # the library blueprint is absent in some minimal apps
-        return "#" + reference
+    return url_for("library.item", item_id=reference_id(reference))

@@ -5,10 +5,12 @@ from datetime import date, datetime
 from flask import Flask
 from flask_login import current_user
 
-from evidence.framework_sync import AUTHORITY_NAME, get_setting
+from evidence.metrics import format_value
+from evidence.roles import has_role
+from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import Role
-from portal.charts import format_value, line_chart
-from portal.permissions import can
+from portal.charts import line_chart
+from portal.permissions import rule_for
 from portal.rendering import render_markdown
 from quality_statements import scoring
 
@@ -30,6 +32,7 @@ def format_date(value: date | datetime | None, with_time: bool = False) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["metric_value"] = format_value
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["score_label"] = scoring.label_for
     app.jinja_env.filters["band_class"] = lambda band: BAND_CLASSES.get(band, "band-none")
@@ -38,17 +41,15 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
         return {
-            "can": lambda *roles: can(current_user, *roles),
+            "can": lambda *roles: has_role(current_user, *roles),
             "Role": Role,
             "navigation": navigation(app, current_user),
-            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
             "line_chart": line_chart,
-            "format_value": format_value,
             "authority_name": app.config.get("AUTHORITY_NAME") or get_setting(AUTHORITY_NAME, "Your council"),
         }
 
 
-# The navigation, by role. An entry shows only when its area is installed and the user's role may open it.
+# The navigation, by role. An entry shows only when the user's role may open it.
 NAV = (
     ("dashboard.index", "Dashboard"),
     ("submissions.new", "Submit a finding"),
@@ -65,14 +66,6 @@ NAV = (
 
 
 def navigation(app: Flask, user) -> list[tuple[str, str]]:
-    from portal.permissions import rule_for
-
     if not user.is_authenticated:
         return []
-    entries = []
-    for endpoint, label in NAV:
-        view = app.view_functions.get(endpoint)
-        allowed = rule_for(view) if view else None
-        if allowed and user.role in allowed:
-            entries.append((endpoint, label))
-    return entries
+    return [(endpoint, label) for endpoint, label in NAV if has_role(user, *rule_for(app.view_functions[endpoint]))]

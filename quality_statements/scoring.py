@@ -131,3 +131,13 @@ def suggest_from_categories(category_scores: Mapping[str, int | None]) -> int | 
     if not values or any(v is None for v in values):
         return None
     return score_for_percent(percent_half_up(sum(validate_score(v) for v in values), MAX_SCORE * len(values)))
+
+
+UP, DOWN, SAME = "up", "down", "same"
+
+
+def movement(before: int | None, after: int | None) -> str | None:
+    """How a statement's score moved from one round to another: UP, DOWN or SAME; None unless both are scored."""
+    if before is None or after is None:
+        return None
+    return UP if after > before else DOWN if after < before else SAME

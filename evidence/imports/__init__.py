@@ -6,7 +6,7 @@ written until a curator confirms an error-free preview, and then every row is
 written in one transaction. Importing the same file twice changes nothing.
 
 Adding a kind of import means writing one more ``Importer`` (see ``base`` and
-``items``) and listing it in ``service.IMPORTERS``.
+``item_rows``) and listing it in ``service.IMPORTERS``.
 """
 
 from evidence.imports.base import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,17 +19,18 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from evidence import personal_data
-from evidence.bounds import add_months
+from evidence import mappings, personal_data
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
-from evidence.imports.reading import ImportRefused, Table
-from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, today, utcnow
-from evidence.vocab import Kind, Stance, Status
+from evidence.imports.reading import LIMITS, ImportRefused, Limits, Table
+from evidence.items import default_review_by
+from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, utcnow
+from evidence.vocab import Stance, Status
 from quality_statements import load_default_framework
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+CHUNK = 500
 ACTION_LABELS = {CREATE: "Create", UPDATE: "Update", UNCHANGED: "Unchanged"}
 
 
@@ -124,6 +125,38 @@ def text_column(name: str, help: str, example: Any = None, *, max_length: int, m
     return Column(name, "Text", help, example, parse=parse, max_length=max_length, **kw)
 
 
+def number_column(name: str, help: str, example: Any = None, **kw) -> Column:
+    """A plain number (``cells.number``)."""
+    return Column(name, "Number", help, example, parse=lambda raw, _: cells.number(raw), **kw)
+
+
+def date_column(name: str, help: str, example: date, parse: Parser, **kw) -> Column:
+    """A date, written as ``cells.DATE_FORMS`` say (or a month, as ``parse`` allows)."""
+    return Column(name, "Date", help, example, parse=parse, number_format="dd/mm/yyyy", width=13, **kw)
+
+
+def choice_column(name: str, help: str, example: str, vocabulary, spellings: dict[str, str], what: str, **kw) -> Column:
+    """One of a vocabulary's values, in any of its ``spellings``; a drop-down of the values in the template."""
+
+    def parse(raw: Any, _lookups: Lookups) -> str:
+        return cells.choice(raw, spellings, what)
+
+    return Column(name, "Choice", help, example, parse=parse, options=tuple(vocabulary), **kw)
+
+
+def category_column(example: str) -> Column:
+    return Column(
+        "Evidence category",
+        "Evidence category",
+        "Needed with a quality statement: People's experience, Feedback from staff and leaders, "
+        "Feedback from partners or Processes.",
+        example,
+        parse=category_parse,
+        aliases=("Category",),
+        width=26,
+    )
+
+
 def statements_parse(raw: Any, lookups: Lookups) -> list[QualityStatement]:
     found: list[QualityStatement] = []
     for part in re.split(r"[;\n]", cells.as_text(raw) if not isinstance(raw, str) else raw):
@@ -159,23 +192,14 @@ def mapping_columns(statement_example: str, category_example: str, stance_exampl
             aliases=("Quality statements", "Statement", "Statements"),
             width=34,
         ),
-        Column(
-            "Evidence category",
-            "Evidence category",
-            "Needed with a quality statement: People's experience, Feedback from staff and leaders, "
-            "Feedback from partners or Processes.",
-            category_example,
-            parse=category_parse,
-            aliases=("Category",),
-            width=26,
-        ),
-        Column(
+        category_column(category_example),
+        choice_column(
             "Stance",
-            "Choice",
             "Strength, shortfall or context (context when blank).",
             stance_example,
-            parse=lambda raw, _: cells.choice(raw, STANCES, "stance"),
-            options=tuple(Stance),
+            Stance,
+            STANCES,
+            "stance",
             width=12,
         ),
     )
@@ -274,16 +298,52 @@ class ImportResult:
 
 
 class Importer:
-    """Base class: subclasses set the class attributes and implement ``plan_rows`` and ``write``."""
+    """Base class: subclasses set the class attributes and implement ``plan_rows`` and ``write``.
+
+    Whatever differs from one kind of import to another is said here, by the importer: the service
+    and the pages ask it rather than asking which import it is.
+    """
 
     key: str = ""
     label: str = ""  # "Survey findings"
-    item_label: str = ""  # "survey finding"
     intro: str = ""
     columns: tuple[Column, ...] = ()
     preview_headings: tuple[str, ...] = ()
     matching_rule: str = ""
     notes: tuple[str, ...] = ()
+    sheet: str | None = None  # the sheet of a workbook read (by name); None: the first
+    limits: Limits = LIMITS  # how much of a file is read
+    # True when the file to start from is the round's Excel export rather than a template of headings.
+    starts_from_export = False
+    # How the preview offers to write an error-free plan.
+    confirm_title = "Import these rows"
+    confirm_note = (
+        "Every row below will be saved together, or none of them. Imported evidence is accepted straight away."
+    )
+    rows_title = "What will be imported"
+    status_note = (
+        "Imported evidence is accepted straight away, with you as its owner and reviewer, and each change is kept "
+        "in the item's history."
+    )
+
+    @property
+    def upload_hint(self) -> str:
+        """What the upload form asks for."""
+        return (
+            "An Excel workbook (.xlsx; the first sheet is read) or a CSV file saved as UTF-8. "
+            f"Up to {self.limits.max_data_rows:,} rows."
+        )
+
+    def confirm_label(self, plan: Plan) -> str:
+        """The words of the button that writes the plan."""
+        return f"Import {len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''}"
+
+    def message(self, plan: Plan, result: ImportResult) -> str:
+        """What the person is told once a plan that changed something is written."""
+        return (
+            f"Imported {self.label.lower()} from {plan.filename}: {result.created} created, "
+            f"{result.updated} updated, {result.unchanged} already up to date."
+        )
 
     # -- columns
 
@@ -375,6 +435,16 @@ class Importer:
             value = value[:77] + "…"
         return RowError(row, column, letter, value, reason)
 
+    def row_checks(self, parsed: ParsedRow) -> list[RowError]:
+        """Problems of a row whose cells each read well (cells that disagree); none by default."""
+        return []
+
+    def checked_rows(self, parsed: list[ParsedRow], errors: list[RowError]) -> tuple[list[ParsedRow], list[RowError]]:
+        """The rows with no problem in their cells, their mapping or ``row_checks``; and the problems found now."""
+        new_errors = [e for row in parsed for e in self.mapping_errors(row) + self.row_checks(row)]
+        bad = {e.row for e in errors + new_errors}
+        return [row for row in parsed if row.row not in bad], new_errors
+
     def mapping_errors(self, parsed: ParsedRow) -> list[RowError]:
         """A quality statement needs a category, and a category or stance needs a statement."""
         values, raw, errors = parsed.values, parsed.raw, []
@@ -429,17 +499,20 @@ class Importer:
 # --- Helpers for writing evidence items -------------------------------------------------------------------------------
 
 
+def shorten(text: str, limit: int) -> str:
+    """Text on one line, cut to ``limit`` characters with an ellipsis when longer."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def natural_key(kind: str, *parts: str) -> str:
     joined = "|".join(cells.normalise(p) for p in parts)
     return f"import:{kind}:{hashlib.sha1(joined.encode('utf-8')).hexdigest()}"
 
 
-def default_review_by(kind: str) -> date:
-    return add_months(today(), Kind(kind).review_months)
-
-
 def new_item(kind: str, user: User | None, key: str, **fields) -> EvidenceItem:
-    """An accepted evidence item, as a curator's import creates it."""
+    """An accepted evidence item, as a curator's import creates it, due a review as any item of its kind
+    (``items.default_review_by``: its kind's months after the period it covers)."""
     user_id = user.id if user is not None else None
     return EvidenceItem(
         kind=kind,
@@ -449,7 +522,7 @@ def new_item(kind: str, user: User | None, key: str, **fields) -> EvidenceItem:
         submitted_by_id=user_id,
         reviewed_by_id=user_id,
         reviewed_at=utcnow(),
-        review_by=default_review_by(kind),
+        review_by=default_review_by(kind, fields.get("period_end"), fields.get("period_start")),
         suggested_statements=[],
         **fields,
     )
@@ -459,12 +532,28 @@ def add_mappings(
     item: EvidenceItem, wanted: list[tuple[QualityStatement, EvidenceCategory, str]], user: User | None
 ) -> list[Mapping]:
     """Map ``item`` onto each (statement, category, stance) wanted, with no note; the new mappings."""
-    added = [
-        Mapping(statement=statement, category=category, stance=stance, note="", created_by_id=user.id if user else None)
-        for statement, category, stance in wanted
+    return [
+        mappings.new_mapping(item, statement, category, stance, user=user) for statement, category, stance in wanted
     ]
-    item.mappings.extend(added)
-    return added
+
+
+def record_mappings(added: Iterable[Mapping], user: User | None) -> None:
+    """The audit events of mappings an import added, once they are written."""
+    for mapping in added:
+        mappings.record_mapping(mapping, user, " by import")
+
+
+def personal_note(planned: PlannedRow) -> str:
+    """What the audit trail adds to an imported row's event when the importer confirmed possible personal data."""
+    if not planned.findings:
+        return ""
+    return ". Possible personal data confirmed by the importer: " + "; ".join(planned.findings)
+
+
+def in_chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``values`` a few hundred at a time: each chunk is one ``IN (…)`` list when loading what a file names."""
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
 
 
 def mapping_changes(

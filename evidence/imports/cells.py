@@ -262,10 +262,6 @@ class Period:
     end: date
     label: str
 
-    @property
-    def month_start(self) -> date:
-        return self.start.replace(day=1)
-
 
 def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
@@ -351,6 +347,17 @@ def _period_from_text(raw: str) -> Period | None:
         day = _in_range(day)
         return Period(day, day, _day_label(day))
     return None
+
+
+def date_or_period(value: Any) -> Period:
+    """A cell meant as a date, where a month, quarter or year (any ``period``) is understood too; refused
+    with the words of a date, which is what the column asks for."""
+    try:
+        return period(value)
+    except CellOutOfRange:
+        raise
+    except CellError:
+        raise CellError(f"Date does not parse: write it as {DATE_FORMS}, or a month such as 2026-03") from None
 
 
 def period_text(start: date | None, end: date | None) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from evidence.imports import cells
-from evidence.imports.base import Column, mapping_columns, natural_key, text_column
-from evidence.imports.items import ItemImporter
+from evidence.imports.base import Column, choice_column, mapping_columns, natural_key, shorten, text_column
+from evidence.imports.item_rows import ItemImporter
 from evidence.vocab import Kind, QuoteTone, Voice
 
 VOICES = cells.choices_of(
@@ -15,16 +15,10 @@ VOICES = cells.choices_of(
 TONES = cells.choices_of(QuoteTone)
 
 
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 class QuoteImporter(ItemImporter):
     key = "quote"
     kind = Kind.QUOTE
     label = "Quotes"
-    item_label = "quote"
     intro = (
         "One row per quote: the words as said, the speaker's role (never their name), whose voice it is, and "
         "whether it describes a barrier, a facilitator or neither. Each row becomes an accepted quote."
@@ -56,25 +50,25 @@ class QuoteImporter(ItemImporter):
             aliases=("Speaker", "Role"),
             width=20,
         ),
-        Column(
+        choice_column(
             "Voice",
-            "Choice",
             "Whose voice: person (who uses services), carer, staff or partner.",
             "carer",
+            Voice,
+            VOICES,
+            "voice",
             required=True,
-            parse=lambda raw, _: cells.choice(raw, VOICES, "voice"),
-            options=tuple(Voice),
             width=12,
         ),
-        Column(
+        choice_column(
             "Tone",
-            "Choice",
             "Barrier, facilitator or neutral.",
             "facilitator",
+            QuoteTone,
+            TONES,
+            "tone",
             required=True,
-            parse=lambda raw, _: cells.choice(raw, TONES, "tone"),
             aliases=("Barrier or facilitator",),
-            options=tuple(QuoteTone),
             width=12,
         ),
         text_column(
@@ -125,14 +119,14 @@ class QuoteImporter(ItemImporter):
 
     def defaults(self, values: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         return {
-            "title": _shorten(f"{values['Speaker role']}: “{_shorten(values['Quote'], 90)}”", 300),
+            "title": shorten(f"{values['Speaker role']}: “{shorten(values['Quote'], 90)}”", 300),
             "summary": "",
             "source": "",
         }
 
     def display(self, values: dict[str, Any], fields: dict[str, Any]) -> list[str]:
         return [
-            _shorten(fields.get("quote_text") or "", 120),
+            shorten(fields.get("quote_text") or "", 120),
             fields.get("speaker_role") or "",
             Voice(fields["voice"]).label if fields.get("voice") else "",
             QuoteTone(fields["quote_tone"]).label if fields.get("quote_tone") else "",

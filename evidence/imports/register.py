@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit
+from evidence import audit, citations, mappings
 from evidence.db import db
+from evidence.fields import FIELD_LABELS
 from evidence.imports import cells
 from evidence.imports.base import (
+    STANCES,
     UNCHANGED,
     UPDATE,
     Column,
@@ -36,35 +38,32 @@ from evidence.imports.base import (
     Plan,
     PlannedRow,
     RowError,
-    category_parse,
+    category_column,
+    choice_column,
+    date_column,
+    in_chunks,
     normalise_heading,
+    personal_note,
     scan,
     show,
     text_column,
 )
 from evidence.imports.cells import CellError
 from evidence.imports.reading import ImportRefused, Limits
-from evidence.items import FIELD_LABELS, ItemError, check_fields
+from evidence.items import ItemError, check_fields
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User
 from evidence.vocab import Stance, Status
 
-CHUNK = 500
 SHEET = "Evidence register"
 MAX_CELL = 32_767  # the most a spreadsheet cell holds
 SUMMARY_MAX, NOTE_MAX = 20_000, 2_000  # as the item's and the mapping's forms allow
 _REFERENCE = re.compile(r"^e\s*-?\s*(\d{1,9})$", re.IGNORECASE)
 # Characters a worksheet cannot hold: the export leaves them out, so they never count as an edit.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-STANCES = cells.choices_of(Stance)
 
-# Item attribute -> its column. Labels match the item's own form (evidence.items.FIELD_LABELS).
+# Item attribute -> its column, headed as the item's own form labels it.
 ITEM_FIELDS = {
-    "title": "Title",
-    "summary": "Summary",
-    "source": "Source",
-    "period_start": "Period start",
-    "period_end": "Period end",
-    "review_by": "Review by",
+    name: FIELD_LABELS[name] for name in ("title", "summary", "source", "period_start", "period_end", "review_by")
 }
 MULTILINE = {"summary"}
 TEXT_FIELDS = ("title", "summary", "source")
@@ -82,15 +81,6 @@ def _reference(raw: Any, _lookups: Lookups | None = None) -> int:
     return int(match.group(1))
 
 
-def _period(raw: Any) -> cells.Period:
-    try:
-        return cells.period(raw)
-    except cells.CellOutOfRange:
-        raise
-    except CellError:
-        raise CellError(f"Date does not parse: write it as {cells.DATE_FORMS}, or a month such as 2026-03") from None
-
-
 def _review_by(raw: Any) -> date:
     """A date, or a month, quarter or year meaning its last day ("review by March 2027")."""
     try:
@@ -98,7 +88,7 @@ def _review_by(raw: Any) -> date:
     except cells.CellOutOfRange:
         raise
     except CellError:
-        return _period(raw).end
+        return cells.date_or_period(raw).end
 
 
 def _statement(raw: Any, lookups: Lookups) -> QualityStatement:
@@ -139,8 +129,17 @@ def _differs(item: EvidenceItem, name: str, value: Any) -> bool:
 class RegisterImporter(Importer):
     key = "register"
     label = "Evidence register"
-    item_label = "register row"
     sheet = SHEET
+    starts_from_export = True
+    confirm_title = "Save these changes"
+    confirm_note = (
+        "Every change below will be saved together, or none of them. Rows marked Unchanged are left as they are."
+    )
+    rows_title = "What will change, then the rows already up to date"
+    status_note = (
+        "Only accepted evidence can be updated here, and it stays accepted. Each change is kept in the item's "
+        "history with the values before and after."
+    )
     # An exported register has a row per item and mapping: a large portfolio's runs to tens of thousands.
     limits = Limits(max_data_rows=60_000, max_sheet_rows=120_000, max_uncompressed_bytes=200 * 1024 * 1024)
     intro = (
@@ -209,37 +208,28 @@ class RegisterImporter(Importer):
             max_length=300,
             width=24,
         ),
-        Column(
+        date_column(
             "Period start",
-            "Date",
             "The first day the evidence covers: a date, or a month such as 2026-01 (its first day). "
             "Blank clears the period, with Period end.",
             date(2026, 1, 5),
-            parse=lambda raw, _: _period(raw).start,
+            lambda raw, _: cells.date_or_period(raw).start,
             aliases=("Start date", "From"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
-        Column(
+        date_column(
             "Period end",
-            "Date",
             "The last day it covers: a date, or a month (its last day).",
             date(2026, 3, 31),
-            parse=lambda raw, _: _period(raw).end,
+            lambda raw, _: cells.date_or_period(raw).end,
             aliases=("End date", "To"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
-        Column(
+        date_column(
             "Review by",
-            "Date",
             "When the evidence is due a review: a date, or a month (its last day). After it the item is stale. "
             "Every accepted item has one.",
             date(2027, 3, 31),
-            parse=lambda raw, _: _review_by(raw),
+            lambda raw, _: _review_by(raw),
             aliases=("Review-by", "Review by date", "Review date"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
         Column(
             "Stale",
@@ -258,23 +248,14 @@ class RegisterImporter(Importer):
             aliases=("Statement",),
             width=30,
         ),
-        Column(
-            "Evidence category",
-            "Evidence category",
-            "Needed with a quality statement: People's experience, Feedback from staff and leaders, "
-            "Feedback from partners or Processes.",
-            "People's experience",
-            parse=category_parse,
-            aliases=("Category",),
-            width=26,
-        ),
-        Column(
+        category_column("People's experience"),
+        choice_column(
             "Stance",
-            "Choice",
             "Strength, shortfall or context. Blank keeps the mapping's stance (context for a new mapping).",
             "Strength",
-            parse=lambda raw, _: cells.choice(raw, STANCES, "stance"),
-            options=tuple(Stance),
+            Stance,
+            STANCES,
+            "stance",
             width=11,
         ),
         text_column(
@@ -325,16 +306,12 @@ class RegisterImporter(Importer):
     # -- planning
 
     def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
-        new_errors: list[RowError] = []
-        for row in parsed:
-            new_errors += self._mapping_errors(row)
-        bad = {e.row for e in errors + new_errors}
-        candidates = [row for row in parsed if row.row not in bad]
+        candidates, new_errors = self.checked_rows(parsed, errors)
         items = self._items({row.values["Reference"] for row in candidates})
 
         groups: dict[int, list[ParsedRow]] = {}
         for row in candidates:
-            reference = f"E-{row.values['Reference']}"
+            reference = citations.reference(row.values["Reference"])
             item = items.get(row.values["Reference"])
             if item is None:
                 new_errors.append(
@@ -378,11 +355,10 @@ class RegisterImporter(Importer):
 
     def _items(self, ids: set[int]) -> dict[int, EvidenceItem]:
         found: dict[int, EvidenceItem] = {}
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), CHUNK):
+        for chunk in in_chunks(sorted(ids)):
             query = (
                 select(EvidenceItem)
-                .where(EvidenceItem.id.in_(wanted[start : start + CHUNK]))
+                .where(EvidenceItem.id.in_(chunk))
                 .options(
                     selectinload(EvidenceItem.mappings).selectinload(Mapping.statement),
                     selectinload(EvidenceItem.mappings).selectinload(Mapping.category),
@@ -391,7 +367,7 @@ class RegisterImporter(Importer):
             found.update((item.id, item) for item in db.session.scalars(query))
         return found
 
-    def _mapping_errors(self, row: ParsedRow) -> list[RowError]:
+    def mapping_errors(self, row: ParsedRow) -> list[RowError]:
         """A quality statement needs a category; a category, stance or note needs a statement."""
         raw, errors = row.raw, []
         if not cells.is_blank(raw.get("Quality statement")):
@@ -594,82 +570,79 @@ class RegisterImporter(Importer):
             if planned.action == UNCHANGED:
                 result.unchanged += 1
                 continue
-            payload = planned.payload
-            item: EvidenceItem = payload["item"]
+            item: EvidenceItem = planned.payload["item"]
             where = f"the import of {plan.filename}, row {planned.row}"
-            note = self._personal_note(planned)
-            changed = dict(payload["changed"])
-            if planned.findings and not item.personal_data:
-                changed["personal_data"] = True
-            before = audit.snapshot(item, list(changed)) if changed else None
-            for name, value in changed.items():
-                setattr(item, name, value)
-            if payload["changed"]:
-                edited += 1
-            audit.record(
-                "update" if changed else "map",
-                item,
-                user=user,
-                summary=f"Updated by {where}: {'; '.join(planned.changes)}{note}",
-                before=before,
-                after=audit.snapshot(item, list(changed)) if changed else None,
-            )
-            mapping: Mapping | None = payload["mapping"]
-            if payload["mapping_changes"] and mapping is not None:
-                fields = list(payload["mapping_changes"])
-                mapping_before = audit.snapshot(mapping, fields)
-                for name, value in payload["mapping_changes"].items():
-                    setattr(mapping, name, value)
-                audit.record(
-                    "update",
-                    mapping,
-                    user=user,
-                    summary=f"Mapping of {item.reference} to {mapping.statement.name} · {mapping.category.name} "
-                    f"changed by {where}",
-                    before=mapping_before,
-                    after=audit.snapshot(mapping, fields),
-                )
-                result.updated += 1
-            if payload["new_mapping"] is not None:
-                statement, category, stance, mapping_note = payload["new_mapping"]
-                added = Mapping(
-                    item=item,
-                    statement=statement,
-                    category=category,
-                    stance=stance,
-                    note=mapping_note,
-                    created_by_id=user.id if user is not None else None,
-                )
-                db.session.add(added)
-                db.session.flush()
-                audit.record(
-                    "create",
-                    added,
-                    user=user,
-                    summary=f"Mapped {item.reference} to {statement.name} · {category.name} ({stance}) by {where}",
-                    after=audit.snapshot(added, ["item_id", "statement_id", "category_id", "stance", "note"]),
-                )
-                result.created += 1
+            edited += self._write_item(planned, user, where)
+            self._write_mapping(planned, user, where, result)
             touched[item.id] = item.reference
         db.session.flush()
         result.updated += edited
         result.references = list(touched.values())
+        return result
+
+    @property
+    def upload_hint(self) -> str:
+        return (
+            f"The Excel workbook exported by Assure (.xlsx; only its {SHEET} sheet is read), or that sheet saved "
+            f"as CSV UTF-8. Up to {self.limits.max_data_rows:,} rows."
+        )
+
+    def confirm_label(self, plan: Plan) -> str:
+        rows = len(plan.rows)
+        return "Save the changes" if plan.changing else f"Import {rows} unchanged row{'s' if rows != 1 else ''}"
+
+    def message(self, plan: Plan, result: ImportResult) -> str:
+        # Items edited are counted apart from mappings changed, as the preview counted them (``summarise``).
+        edited = plan.extra["counts"]["items"]
         counts = [
             _count(edited, "item", "items") + " edited" if edited else "",
             _count(result.created, "mapping", "mappings") + " added" if result.created else "",
             _count(result.updated - edited, "mapping", "mappings") + " changed" if result.updated - edited else "",
         ]
-        result.message = (
+        return (
             f"Updated the evidence register from {plan.filename}: {', '.join(c for c in counts if c)}; "
             f"{_count(result.unchanged, 'row', 'rows')} already up to date."
         )
-        return result
 
     @staticmethod
-    def _personal_note(planned: PlannedRow) -> str:
-        if not planned.findings:
-            return ""
-        return ". Possible personal data confirmed by the importer: " + "; ".join(planned.findings)
+    def _write_item(planned: PlannedRow, user: User | None, where: str) -> bool:
+        """The item's own changes (given with its first row), recorded; whether it was edited."""
+        item: EvidenceItem = planned.payload["item"]
+        changed = dict(planned.payload["changed"])
+        if planned.findings and not item.personal_data:
+            changed["personal_data"] = True
+        before = audit.snapshot(item, list(changed)) if changed else None
+        for name, value in changed.items():
+            setattr(item, name, value)
+        audit.record(
+            "update" if changed else "map",
+            item,
+            user=user,
+            summary=f"Updated by {where}: {'; '.join(planned.changes)}{personal_note(planned)}",
+            before=before,
+            after=audit.snapshot(item, list(changed)) if changed else None,
+        )
+        return bool(planned.payload["changed"])
+
+    @staticmethod
+    def _write_mapping(planned: PlannedRow, user: User | None, where: str, result: ImportResult) -> None:
+        """The row's mapping: its stance and note changed, or the mapping added, and recorded."""
+        payload = planned.payload
+        item: EvidenceItem = payload["item"]
+        mapping: Mapping | None = payload["mapping"]
+        if payload["mapping_changes"] and mapping is not None:
+            summary = (
+                f"Mapping of {item.reference} to {mapping.statement.name} · {mapping.category.name} changed by {where}"
+            )
+            audit.record_change(mapping, payload["mapping_changes"], user=user, summary=summary)
+            result.updated += 1
+        if payload["new_mapping"] is not None:
+            statement, category, stance, note = payload["new_mapping"]
+            added = mappings.new_mapping(item, statement, category, stance, note, user)
+            db.session.add(added)
+            db.session.flush()
+            mappings.record_mapping(added, user, f" by {where}")
+            result.created += 1
 
 
 def _count(number: int, one: str, many: str) -> str:

@@ -21,9 +21,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from evidence import audit
 from evidence.db import db
 from evidence.imports.base import CREATE, UNCHANGED, UPDATE, Importer, ImportResult, Plan
-from evidence.imports.metrics import MetricImporter
+from evidence.imports.metric_points import MetricImporter
 from evidence.imports.quotes import QuoteImporter
-from evidence.imports.reading import LIMITS, ImportRefused, Limits, Table, check_file, read_table
+from evidence.imports.reading import Table, check_file, read_table
 from evidence.imports.register import RegisterImporter
 from evidence.imports.survey import SurveyImporter
 from evidence.models import User
@@ -78,7 +78,7 @@ def _clean_name(filename: str) -> str:
 
 def accept_upload(upload_dir: str | os.PathLike, importer: Importer, filename: str, data: bytes) -> StoredUpload:
     """Check the file is what it claims and has the right header, then keep it for the preview."""
-    fmt = check_file(filename, data, _limits(importer))
+    fmt = check_file(filename, data, importer.limits)
     importer.check_header(_read(importer, data, fmt))
     digest = hashlib.sha256(data).hexdigest()
     folder = _folder(upload_dir)
@@ -129,26 +129,15 @@ def _sweep(folder: Path) -> None:
 
 def plan_file(importer: Importer, filename: str, data: bytes, fmt: str | None = None) -> Plan:
     """Validate a file and plan its import, writing nothing."""
-    fmt = fmt or check_file(filename, data, _limits(importer))
+    fmt = fmt or check_file(filename, data, importer.limits)
     table = _read(importer, data, fmt)
     importer.check_header(table)
     return importer.plan(table, filename)
 
 
-def _limits(importer: Importer) -> Limits:
-    """The reading limits, which an importer of whole exported sheets may raise (``limits``)."""
-    return getattr(importer, "limits", None) or LIMITS
-
-
 def _read(importer: Importer, data: bytes, fmt: str) -> Table:
     """The importer's sheet of a workbook (its ``sheet`` by name, else the first) or the CSV file."""
-    return read_table(
-        data,
-        fmt,
-        _limits(importer),
-        header_test=importer.looks_like_header,
-        sheet=getattr(importer, "sheet", None),
-    )
+    return read_table(data, fmt, importer.limits, header_test=importer.looks_like_header, sheet=importer.sheet)
 
 
 def preview_upload(upload_dir: str | os.PathLike, importer: Importer, digest: str) -> Plan:
@@ -197,17 +186,9 @@ def write_plan(plan: Plan, user: User | None, confirm_personal_data: bool = Fals
     try:
         lock_open_rounds()  # imported evidence, mappings and points are what open rounds' snapshots read
         result = importer.write(plan, user, confirm_personal_data)
-        result.message = result.message or (
-            f"Imported {importer.label.lower()} from {plan.filename}: {result.created} created, "
-            f"{result.updated} updated, {result.unchanged} already up to date."
-        )
-        if importer.key == "metric" and plan.extra.get("new_metrics"):
-            count = len(plan.extra["new_metrics"])
-            result.message = (
-                f"Imported metric points from {plan.filename}: {count} new metric{'s' if count != 1 else ''}, "
-                f"{result.created} points added, {result.updated} updated, {result.unchanged} already up to date."
-            )
-        if not result.created and not result.updated:
+        if result.created or result.updated:
+            result.message = importer.message(plan, result)
+        else:
             result.message = f"Nothing changed: every row of {plan.filename} is already in the portfolio."
         audit.record(
             "import",
@@ -234,22 +215,3 @@ def write_plan(plan: Plan, user: User | None, confirm_personal_data: bool = Fals
         db.session.rollback()
         raise
     return result
-
-
-__all__ = [
-    "IMPORTERS",
-    "ImportConflict",
-    "ImportNotReady",
-    "ImportRefused",
-    "StoredUpload",
-    "UploadMissing",
-    "accept_upload",
-    "confirm_upload",
-    "discard_upload",
-    "get_importer",
-    "import_file",
-    "load_upload",
-    "plan_file",
-    "preview_upload",
-    "write_plan",
-]

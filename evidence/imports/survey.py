@@ -6,31 +6,24 @@ from datetime import date
 from typing import Any
 
 from evidence.imports import cells
-from evidence.imports.base import Column, ParsedRow, RowError, mapping_columns, natural_key, text_column
-from evidence.imports.items import ItemImporter
+from evidence.imports.base import (
+    Column,
+    ParsedRow,
+    RowError,
+    date_column,
+    mapping_columns,
+    natural_key,
+    shorten,
+    text_column,
+)
+from evidence.imports.item_rows import ItemImporter
 from evidence.vocab import Kind
-
-
-def _as_period(raw: Any, _lookups=None) -> cells.Period:
-    try:
-        return cells.period(raw)
-    except cells.CellOutOfRange:
-        raise
-    except cells.CellError:
-        raise cells.CellError(
-            f"Date does not parse: write it as {cells.DATE_FORMS}, or a month such as 2026-03"
-        ) from None
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class SurveyImporter(ItemImporter):
     key = "survey"
     kind = Kind.SURVEY
     label = "Survey findings"
-    item_label = "survey finding"
     intro = (
         "One row per survey result: the survey, the question asked, the result as a percentage, how many "
         "people answered and when the fieldwork ran. Each row becomes an accepted survey finding in the library."
@@ -98,26 +91,20 @@ class SurveyImporter(ItemImporter):
             max_length=200,
             width=30,
         ),
-        Column(
+        date_column(
             "Period start",
-            "Date",
             "When fieldwork began: a date, or a month such as 2026-01 (its first day).",
             date(2026, 1, 5),
+            lambda raw, _: cells.date_or_period(raw),
             required=True,
-            parse=_as_period,
             aliases=("Fieldwork start", "Start date", "From"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
-        Column(
+        date_column(
             "Period end",
-            "Date",
             "When fieldwork ended: a date, or a month (its last day). When blank: the period start.",
             date(2026, 3, 31),
-            parse=_as_period,
+            lambda raw, _: cells.date_or_period(raw),
             aliases=("Fieldwork end", "End date", "To"),
-            number_format="dd/mm/yyyy",
-            width=13,
         ),
         text_column(
             "Source",
@@ -178,7 +165,7 @@ class SurveyImporter(ItemImporter):
 
     def defaults(self, values: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         return {
-            "title": _shorten(f"{values['Survey name']}: {' '.join(values['Question'].split())}", 300),
+            "title": shorten(f"{values['Survey name']}: {' '.join(values['Question'].split())}", 300),
             "period_end": values["Period start"].end,
             "source": values["Survey name"],
             "summary": "",

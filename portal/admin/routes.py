@@ -2,12 +2,11 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from evidence import accounts
 from evidence.db import db
-from evidence.framework_sync import FRAMEWORK_VERSION, get_setting
 from evidence.models import User
+from evidence.settings import FRAMEWORK_VERSION, get_setting
 from portal.admin.forms import NewUserForm, UserRoleForm
 from portal.permissions import ADMINS, allow
 
@@ -26,15 +25,14 @@ def users():
         try:
             user = accounts.create_user(form.email.data, form.name.data, form.role.data, form.password.data)
         except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
+            form.add_error(form.email, str(exc))
         else:
             flash(f"Account created for {user.email}. Give them the temporary password in person.", "success")
             return redirect(url_for("admin.users"))
-    people = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
     return render_template(
         "admin/users.html",
         form=form,
-        people=people,
+        people=accounts.people(),
         role_form=UserRoleForm(),
         framework_version=get_setting(FRAMEWORK_VERSION, "not loaded"),
     )

@@ -5,11 +5,13 @@ from evidence import dashboard
 from evidence.actions import overdue_by_statement
 from evidence.framework_sync import categories
 from evidence.models import today
-from evidence.rollup import current_round, round_result, scores_for
+from evidence.rollup import round_result, scores_for
+from evidence.rounds import current_round, previous_round
 from evidence.summary import live_summary
 from evidence.vocab import Role
 from portal.dashboard.charts import score_sparkline
-from portal.permissions import READERS, SIGNED_IN, allow
+from portal.permissions import READERS, SIGNED_IN, allow, has_role
+from quality_statements import scoring
 
 bp = Blueprint("dashboard", __name__)
 
@@ -18,7 +20,7 @@ bp = Blueprint("dashboard", __name__)
 @allow(*SIGNED_IN)
 def home():
     """Each role starts where its work is: staff at their submissions, everyone else at the dashboard."""
-    if current_user.role == Role.STAFF:
+    if has_role(current_user, Role.STAFF):
         return redirect(url_for("submissions.mine"))
     return redirect(url_for("dashboard.index"))
 
@@ -28,14 +30,14 @@ def home():
 def index():
     round_ = current_round()
     result = round_result(round_)
-    previous = dashboard.previous_round(round_)
+    previous = previous_round(round_)
     previous_scores = scores_for(previous) if previous else {}
     overdue = overdue_by_statement(round_, on=today())
     return render_template(
         "dashboard/index.html",
         result=result,
         previous=previous,
-        movement={key: dashboard.movement(score, previous_scores.get(key)) for key, score in result.scores.items()},
+        movement={key: scoring.movement(previous_scores.get(key), score) for key, score in result.scores.items()},
         summary=live_summary(),
         categories=categories(),
         waiting=dashboard.waiting(unscored=len(result.overall.missing), overdue_actions=overdue.total(), on=today()),

@@ -39,7 +39,7 @@ def upload(kind: str):
         try:
             stored = imports.accept_upload(_upload_dir(), importer, upload_file.filename or "", upload_file.read())
         except ImportRefused as exc:
-            form.file.errors.append(f"{upload_file.filename or 'The file'} was not imported. {exc}")
+            form.add_error(form.file, f"{upload_file.filename or 'The file'} was not imported. {exc}")
             status = 400
         else:
             return redirect(url_for("imports.preview", kind=kind, digest=stored.digest))

@@ -1,4 +1,4 @@
-from wtforms import BooleanField, Form, SearchField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from evidence.metrics import PERIOD_HINT
@@ -16,8 +16,11 @@ class FilterSelect(SelectField):
             raise ValidationError(f"{self.label.text}: “{self.data}” is not one of the choices, so it was not used.")
 
 
-class FilterForm(Form):
+class FilterForm(BaseForm):
     """The library's search and filters, read from the query string (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
 
     q = SearchField("Search", validators=[Optional(), Length(max=200, message="Search: at most 200 characters.")])
     kind = FilterSelect("Kind", choices=[("", "Any kind"), *Kind.choices()], default="")

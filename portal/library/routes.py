@@ -4,48 +4,24 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from evidence import audit, items, mappings, metrics, search, storage
-from evidence.citations import cited_references
+from evidence.assessments import citing_assessments, statement_by_key
 from evidence.db import db
-from evidence.framework_sync import categories, statements_by_theme
-from evidence.models import (
-    Assessment,
-    Attachment,
-    EvidenceCategory,
-    EvidenceItem,
-    Mapping,
-    QualityStatement,
-    User,
-)
+from evidence.fields import FIELD_LABELS, fields_for
+from evidence.framework_sync import categories, category_by_key, statements_in_order
+from evidence.metrics import format_value
+from evidence.models import Attachment, EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
-from portal.charts import format_value, line_chart
-from portal.forms import BaseForm
-from portal.ids import page_arg
+from portal.charts import line_chart
+from portal.forms import BaseForm, sentence
+from portal.ids import page_arg, part_or_404
 from portal.library.forms import FilterForm, MappingForm, PointForm
-from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
+from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
 
 bp = Blueprint("library", __name__)
-bp.add_app_template_filter(format_value, "metric_value")
 
-ASSESSMENT_TEXTS = {
-    "rationale": "rationale",
-    "key_findings": "key findings",
-    "strengths": "strengths",
-    "areas_for_improvement": "areas for improvement",
-}
 LONG_TEXT = {"question", "evidences", "audit_outcome"}
-
-
-def _statements() -> list[QualityStatement]:
-    return [s for _, group in statements_by_theme() for s in group]
-
-
-def _message(exc: Exception) -> str:
-    text = str(exc)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _viewable_item_or_404(item_id: int) -> EvidenceItem:
@@ -61,11 +37,8 @@ def _viewable_item_or_404(item_id: int) -> EvidenceItem:
 @bp.route("/evidence")
 @allow(*READERS)
 def index():
-    curator = items.is_curator(current_user)
-    owners = db.session.scalars(
-        select(User).where(exists().where(EvidenceItem.owner_id == User.id)).order_by(User.name)
-    ).all()
-    form = FilterForm(request.args, statements=_statements(), categories=categories(), owners=owners)
+    curator = has_role(current_user, *CURATORS)
+    form = FilterForm(request.args, statements=statements_in_order(), categories=categories(), owners=search.owners())
     form.validate()
     stale = form.value("stale")
     owner = form.value("owner")
@@ -83,7 +56,7 @@ def index():
         sort=form.value("sort") or search.DEFAULT_SORT,
     )
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
-        form.date_to.errors.append("Period to: must be on or after “Period from”.")
+        form.add_error(form.date_to, "Period to: must be on or after “Period from”.")
         filters.date_to = None
     page = search.search(
         filters, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50)
@@ -97,7 +70,7 @@ def index():
 def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     """(label, text, how to show it) for the item's kind-specific fields that have a value."""
     rows = []
-    for name in items.fields_for(item.kind):
+    for name in fields_for(item.kind):
         value = getattr(item, name)
         if value is None or value == "" or name == "quote_text":
             continue
@@ -113,43 +86,13 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
             text, how = value, "link"
         else:
             text, how = str(value), "long" if name in LONG_TEXT else "text"
-        rows.append((items.FIELD_LABELS[name], text, how))
+        rows.append((FIELD_LABELS[name], text, how))
     return rows
 
 
-def _citations(item: EvidenceItem) -> list[tuple[Assessment, list[str]]]:
-    """Assessments whose text cites this item, with the parts that cite it."""
-    needle = f"%[{item.reference.lower()}]%"
-    columns = [getattr(Assessment, name) for name in ASSESSMENT_TEXTS]
-    found = db.session.scalars(
-        select(Assessment)
-        .where(or_(*(func.lower(func.coalesce(c, "")).like(needle) for c in columns)))
-        .options(selectinload(Assessment.round), selectinload(Assessment.statement))
-        .order_by(Assessment.round_id.desc(), Assessment.statement_id)
-    ).all()
-    out = []
-    for assessment in found:
-        parts = [
-            label
-            for name, label in ASSESSMENT_TEXTS.items()
-            if item.reference in cited_references(getattr(assessment, name))
-        ]
-        if parts:
-            out.append((assessment, parts))
-    return out
-
-
 def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, status: int = 200):
-    curator = items.is_curator(current_user)
-    item_mappings = db.session.scalars(
-        select(Mapping)
-        .where(Mapping.item_id == item.id)
-        .options(selectinload(Mapping.statement), selectinload(Mapping.category))
-        .join(QualityStatement, QualityStatement.id == Mapping.statement_id)
-        .join(EvidenceCategory, EvidenceCategory.id == Mapping.category_id)
-        .order_by(QualityStatement.position, EvidenceCategory.position)
-    ).all()
-    statements = _statements()
+    curator = has_role(current_user, *CURATORS)
+    statements = statements_in_order()
     if curator and mapping_form is None:
         mapping_form = MappingForm(formdata=None, statements=statements, categories=categories())
     if items.can_add_points(item, current_user) and point_form is None:
@@ -169,12 +112,12 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, stat
             "library/item.html",
             item=item,
             details=_details(item),
-            mappings=item_mappings,
+            mappings=mappings.item_mappings(item),
             statement_names={s.key: s.name for s in statements},
             mapping_form=mapping_form if curator else None,
             point_form=point_form if items.can_add_points(item, current_user) else None,
             remove_form=BaseForm(formdata=None),
-            citations=_citations(item),
+            citations=citing_assessments(item),
             chart=chart,
             history=audit.history("evidence_item", item.id),
             curator=curator,
@@ -195,9 +138,7 @@ def item(item_id: int):
 @allow(*SIGNED_IN)
 def download(item_id: int, attachment_id: int):
     item = _viewable_item_or_404(item_id)
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.item_id != item.id:
-        abort(404)
+    attachment = part_or_404(Attachment, attachment_id, item_id=item.id)
     path = storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
     if not path.is_file():
         current_app.logger.error("file %s of %s is missing from the upload folder", attachment.sha256, item.reference)
@@ -217,15 +158,14 @@ def download(item_id: int, attachment_id: int):
 @allow(*CURATORS)
 def add_mapping(item_id: int):
     item = _viewable_item_or_404(item_id)
-    form = MappingForm(statements=_statements(), categories=categories())
+    form = MappingForm(statements=statements_in_order(), categories=categories())
     if form.validate_on_submit():
-        statement = db.session.scalar(select(QualityStatement).where(QualityStatement.key == form.statement.data))
-        category = db.session.scalar(select(EvidenceCategory).where(EvidenceCategory.key == form.category.data))
+        statement, category = statement_by_key(form.statement.data), category_by_key(form.category.data)
         try:
             mappings.add_mapping(item, statement, category, form.stance.data, form.note.data, user=current_user)
         except mappings.MappingError as exc:
             db.session.rollback()
-            form.statement.errors.append(_message(exc))
+            form.add_error(form.statement, sentence(exc))
         else:
             flash(f"{item.reference} mapped to {statement.name} under {category.name}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
@@ -237,16 +177,14 @@ def add_mapping(item_id: int):
 @allow(*CURATORS)
 def remove_mapping(item_id: int, mapping_id: int):
     item = _viewable_item_or_404(item_id)
-    mapping = db.session.get(Mapping, mapping_id)
-    if mapping is None or mapping.item_id != item.id:
-        abort(404)
+    mapping = part_or_404(Mapping, mapping_id, item_id=item.id)
     if not BaseForm().validate_on_submit():
         abort(400)
     name = f"{mapping.statement.name} under {mapping.category.name}"
     try:
         mappings.remove_mapping(mapping, user=current_user)
     except mappings.MappingError as exc:
-        flash(f"Nothing was removed. {_message(exc)}", "error")
+        flash(f"Nothing was removed. {sentence(exc)}", "error")
     else:
         flash(f"{item.reference} is no longer mapped to {name}.", "success")
     return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
@@ -265,7 +203,7 @@ def add_point(item_id: int):
         except metrics.MetricError as exc:
             db.session.rollback()
             target = form.value if exc.field == "value" else form.period
-            target.errors.append(f"{target.label.text}: {exc}.")
+            form.add_error(target, f"{target.label.text}: {exc}.")
         else:
             flash(f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="values"))

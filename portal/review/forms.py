@@ -1,7 +1,8 @@
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from evidence.items import FIELD_LABELS, default_review_by
+from evidence.fields import FIELD_LABELS
+from evidence.items import default_review_by
 from portal.forms import BaseForm
 from portal.submissions.forms import ItemForm, PlainDateField, form_class
 

@@ -6,14 +6,14 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from evidence import audit, items
+from evidence import audit, items, mappings
 from evidence.db import db
-from evidence.framework_sync import statements_by_theme
-from evidence.models import EvidenceItem, Mapping
+from evidence.fields import FIELD_LABELS
+from evidence.framework_sync import statements_in_order
+from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
+from portal.forms import sentence
 from portal.ids import page_arg
 from portal.permissions import CURATORS, allow
 from portal.review.forms import ReturnForm, review_form_class
@@ -32,37 +32,19 @@ def _item_or_404(item_id: int) -> EvidenceItem:
     return db.session.get(EvidenceItem, item_id) or abort(404)
 
 
-def _statements():
-    return [s for _, group in statements_by_theme() for s in group]
-
-
-def _message(exc: Exception) -> str:
-    text = str(exc)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
-
-
 @bp.route("/review")
 @allow(*CURATORS)
 def queue():
     show = request.args.get("show", Status.SUBMITTED)
     if show not in QUEUES:
         show = Status.SUBMITTED
-    stmt = (
-        select(EvidenceItem)
-        .where(EvidenceItem.status == show)
-        .order_by(EvidenceItem.updated_at.asc(), EvidenceItem.id.asc())
-        .options(selectinload(EvidenceItem.submitted_by), selectinload(EvidenceItem.attachments))
-    )
     page = db.paginate(
-        stmt, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50), error_out=False
+        items.review_queue(show),
+        page=page_arg(request.args.get("page")),
+        per_page=current_app.config.get("PAGE_SIZE", 50),
+        error_out=False,
     )
-    counts = dict(
-        db.session.execute(
-            select(EvidenceItem.status, func.count(EvidenceItem.id))
-            .where(EvidenceItem.status.in_(list(QUEUES)))
-            .group_by(EvidenceItem.status)
-        ).all()
-    )
+    counts = items.status_counts(QUEUES)
     flags = {item.id: items.personal_data_findings(item) for item in page.items}
     return render_template(
         "review/queue.html", page=page, show=show, queues=QUEUES, counts=counts, flags=flags, Status=Status
@@ -70,13 +52,7 @@ def queue():
 
 
 def _render(item: EvidenceItem, form, return_form, findings, status: int = 200, conflict=None):
-    statement_names = {s.key: s.name for s in _statements()}
-    mappings = db.session.scalars(
-        select(Mapping)
-        .where(Mapping.item_id == item.id)
-        .options(selectinload(Mapping.statement), selectinload(Mapping.category))
-        .order_by(Mapping.id)
-    ).all()
+    statement_names = {s.key: s.name for s in statements_in_order()}
     return (
         render_template(
             "review/item.html",
@@ -87,10 +63,10 @@ def _render(item: EvidenceItem, form, return_form, findings, status: int = 200, 
             hints=FIELD_HINTS,
             kind=Kind(item.kind),
             statement_names=statement_names,
-            mappings=mappings,
+            mappings=mappings.item_mappings(item),
             history=audit.history("evidence_item", item.id),
             conflict=conflict,
-            labels=items.FIELD_LABELS,
+            labels=FIELD_LABELS,
             shown=lambda name, value: _shown(name, value, statement_names),
             Status=Status,
         ),
@@ -114,7 +90,7 @@ def _shown(name: str, value, statement_names: dict[str, str]) -> str:
 
 
 def _review_form(item: EvidenceItem, **kwargs):
-    form = review_form_class(item.kind)(obj=item, statements=_statements(), **kwargs)
+    form = review_form_class(item.kind)(obj=item, statements=statements_in_order(), **kwargs)
     form.existing_files = len(item.attachments)
     return form
 
@@ -139,15 +115,16 @@ def item(item_id: int):
                     expected_version=version,
                 )
             except items.PersonalDataFound:
-                form.confirm_personal_data.errors.append(
+                form.add_error(
+                    form.confirm_personal_data,
                     "Personal data check: tick the box to confirm you have checked what is flagged, "
-                    "or remove it from the text, before accepting."
+                    "or remove it from the text, before accepting.",
                 )
                 flash(f"{item.reference} was not accepted: its text looks like it holds personal data.", "error")
             except items.VersionConflict as exc:
                 conflict = _refused(form, changes, exc)
             except items.ItemError as exc:
-                flash(f"Nothing was saved. {_message(exc)}", "error")
+                flash(f"Nothing was saved. {sentence(exc)}", "error")
             else:
                 flash(
                     f"{item.reference} accepted"
@@ -162,7 +139,7 @@ def item(item_id: int):
             except items.VersionConflict as exc:
                 conflict = _refused(form, changes, exc)
             except items.ItemError as exc:
-                flash(f"Nothing was saved. {_message(exc)}", "error")
+                flash(f"Nothing was saved. {sentence(exc)}", "error")
             else:
                 flash(f"Changes to {item.reference} saved.", "success")
                 return redirect(url_for("review.item", item_id=item.id))
@@ -194,7 +171,7 @@ def send_back(item_id: int):
         try:
             items.return_item(item, user=current_user, reason=return_form.reason.data)
         except items.ItemError as exc:
-            flash(f"Nothing was changed. {_message(exc)}", "error")
+            flash(f"Nothing was changed. {sentence(exc)}", "error")
             return redirect(url_for("review.item", item_id=item.id))
         who = item.submitted_by.name if item.submitted_by else "the submitter"
         flash(f"{item.reference} returned to {who}, who will see your reason in their submissions.", "success")

@@ -6,25 +6,23 @@ from flask_login import current_user
 from evidence.audit import history
 from evidence.db import db
 from evidence.models import Round
-from evidence.rollup import current_round
 from evidence.rounds import (
     RoundError,
     all_rounds,
     compare_rounds,
     create_round,
+    current_round,
     latest_round,
     round_overview,
     rounds_with_results,
     sign_off,
 )
-from evidence.vocab import Role
-from portal.permissions import READERS, allow
+from portal.permissions import READERS, SIGNERS, allow, has_role
 from portal.rounds.forms import CompareForm, RoundForm, SignOffForm
 
 bp = Blueprint("rounds", __name__)
 
 CREATORS = READERS  # quality leads, managers and administrators
-SIGNERS = (Role.MANAGER, Role.ADMIN)
 
 
 def _index(form: RoundForm | None = None, status: int = 200):
@@ -65,7 +63,7 @@ def create():
             form.name.data, current_user, carry_forward_from=latest_round() if form.carry_forward.data else None
         )
     except RoundError as error:
-        form.name.errors = [*form.name.errors, str(error)]
+        form.add_error(form.name, str(error))
         flash(f"Round not created: {error}", "error")
         return _index(form, 422)
     flash(f"Created “{round_.name}”. It is now the current round.", "success")
@@ -79,7 +77,7 @@ def _show(round_: Round, form: SignOffForm | None = None, status: int = 200):
             round=round_,
             overview=round_overview(round_),
             form=form or SignOffForm(formdata=None),
-            can_sign=current_user.role in {str(r) for r in SIGNERS},
+            can_sign=has_role(current_user, *SIGNERS),
             is_current=round_ == current_round(),
             history=history("round", round_.id),
         ),
@@ -106,7 +104,7 @@ def sign(round_id):
         if round_.signed_off:
             flash(str(error), "error")
             return redirect(url_for("rounds.show", round_id=round_.id))
-        form.confirm.errors = [*form.confirm.errors, str(error)]
+        form.add_error(form.confirm, str(error))
         flash(f"Not signed off: {error}", "error")
         return _show(round_, form, 422)
     flash(f"“{round_.name}” is signed off and frozen.", "success")
@@ -124,7 +122,7 @@ def compare():
     if request.args:
         if form.validate():
             if form.a.data == form.b.data:
-                form.b.errors = [*form.b.errors, "Choose two different rounds."]
+                form.add_error(form.b, "Choose two different rounds.")
                 status = 422
             else:
                 a, b = db.session.get(Round, form.a.data), db.session.get(Round, form.b.data)

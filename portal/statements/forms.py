@@ -2,6 +2,7 @@ from wtforms import HiddenField, SelectField, StringField, SubmitField, TextArea
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from evidence.assessments import TEXT_MAX
+from evidence.fields import ASSESSMENT_TEXTS
 from evidence.vocab import ActionStatus, Stance
 from portal.forms import BaseForm
 from portal.submissions.forms import PlainDateField
@@ -16,21 +17,25 @@ def optional_int(value):
 
 SCORE_CHOICES = [("", "Not scored yet"), *((str(s), f"{s} · {scoring.SCORE_LABELS[s]}") for s in scoring.SCORES)]
 CATEGORY_SCORE_CHOICES = [("", "Not scored"), *((str(s), str(s)) for s in scoring.SCORES)]
-MARKDOWN_HINT = "Markdown. Cite evidence as [E-12]; each citation must name accepted evidence."
 
 
 class AssessmentForm(BaseForm):
+    """The score, then one text area per assessment text (``ASSESSMENT_TEXTS``), the reason for departing
+    from the suggested score and one optional score per evidence category: ``assessment_form`` adds
+    those in that order, so fields and their errors are listed as the page shows them."""
+
     version = HiddenField(default="0")
     score = SelectField("Score", choices=SCORE_CHOICES, coerce=optional_int, default="")
-    rationale = TextAreaField("Rationale", validators=[Length(max=TEXT_MAX)])
-    key_findings = TextAreaField("Key findings", validators=[Length(max=TEXT_MAX)])
-    strengths = TextAreaField("Strengths", validators=[Length(max=TEXT_MAX)])
-    areas_for_improvement = TextAreaField("Areas for improvement", validators=[Length(max=TEXT_MAX)])
-    override_reason = TextAreaField("Reason for departing from the suggested score", validators=[Length(max=TEXT_MAX)])
     preview = SubmitField("Preview")
     save = SubmitField("Save assessment")
 
     category_keys: list[str] = []
+
+    def field_for(self, name: str):
+        # The category scores are refused as a whole: their message goes beside the first of them.
+        if name == "category_scores" and self.category_keys:
+            return self.category_fields()[0]
+        return super().field_for(name)
 
     def category_fields(self):
         return [self[category_field(key)] for key in self.category_keys]
@@ -39,15 +44,12 @@ class AssessmentForm(BaseForm):
         return {key: self[category_field(key)].data for key in self.category_keys}
 
     def text_fields(self):
-        return [self.rationale, self.key_findings, self.strengths, self.areas_for_improvement]
+        return [self[name] for name in ASSESSMENT_TEXTS]
 
     def assessment_data(self) -> dict:
         return {
             "score": self.score.data,
-            "rationale": self.rationale.data,
-            "key_findings": self.key_findings.data,
-            "strengths": self.strengths.data,
-            "areas_for_improvement": self.areas_for_improvement.data,
+            **{name: self[name].data for name in ASSESSMENT_TEXTS},
             "category_scores": self.category_scores(),
             "override_reason": self.override_reason.data,
         }
@@ -64,11 +66,16 @@ def category_field(key: str) -> str:
 
 
 def assessment_form(categories: list[tuple[str, str]], **kwargs) -> AssessmentForm:
-    """The assessment form with one optional 1-4 score per evidence category."""
+    """The assessment form with its texts and one optional 1-4 score per evidence category."""
 
     class Form(AssessmentForm):
         pass
 
+    for name, label in ASSESSMENT_TEXTS.items():
+        setattr(Form, name, TextAreaField(label, validators=[Length(max=TEXT_MAX)]))
+    Form.override_reason = TextAreaField(
+        "Reason for departing from the suggested score", validators=[Length(max=TEXT_MAX)]
+    )
     for key, name in categories:
         setattr(Form, category_field(key), SelectField(name, choices=CATEGORY_SCORE_CHOICES, coerce=optional_int))
     Form.category_keys = [key for key, _ in categories]

@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from evidence.actions import ActionError, create_action, update_action
 from evidence.assessments import (
-    TEXT_FIELDS,
     CitationError,
     ConflictError,
     ValidationError,
@@ -19,13 +18,13 @@ from evidence.assessments import (
 from evidence.audit import history
 from evidence.citations import cited_references
 from evidence.db import db
+from evidence.fields import ASSESSMENT_TEXTS
 from evidence.mappings import MappingError, remove_mapping
 from evidence.models import Action, Mapping, Round
-from evidence.rollup import current_round
-from evidence.rounds import RoundFrozenError
+from evidence.rounds import RoundFrozenError, current_round
 from evidence.trends import metrics_for_statement
-from portal.ids import id_arg
-from portal.permissions import CURATORS, READERS, allow
+from portal.ids import id_arg, part_or_404
+from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
 from quality_statements import scoring
 
@@ -51,6 +50,13 @@ def _chosen_round() -> Round | None:
     return current_round()
 
 
+def _chosen_page(key: str):
+    """The statement the address names, the round it asks for, and the statement's page in that round."""
+    statement = _statement_or_404(key)
+    round_ = _chosen_round()
+    return statement, round_, statement_page(statement, round_)
+
+
 def _page_url(statement, round_, anchor=None) -> str:
     args = {"key": statement.key, "_anchor": anchor}
     if round_ is not None and round_ != current_round():
@@ -65,14 +71,8 @@ def _assessment_form(page, formdata=None):
     a = page.assessment
     data = {"version": str(page.version)}
     if a is not None:
-        data.update(
-            score=a.score,
-            rationale=a.rationale,
-            key_findings=a.key_findings,
-            strengths=a.strengths,
-            areas_for_improvement=a.areas_for_improvement,
-            override_reason=a.override_reason or "",
-        )
+        data.update(score=a.score, override_reason=a.override_reason or "")
+        data.update({name: a.text(name) for name in ASSESSMENT_TEXTS})
         for key, value in a.category_scores.items():
             data["category_" + key.replace("-", "_")] = value
     return assessment_form(cats, formdata=None, data=data)
@@ -85,7 +85,7 @@ def _mapping_form(page, formdata=True):
 
 
 def _render(page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, status=200):
-    can_edit = current_user.role in {str(r) for r in CURATORS}
+    can_edit = has_role(current_user, *CURATORS)
     if can_edit and page.editable and form is None:
         form = _assessment_form(page)
     if can_edit and not page.frozen and map_form is None:
@@ -109,7 +109,7 @@ def _render(page, *, form=None, map_form=None, action_form=None, preview=None, c
             preview=preview,
             conflict=conflict,
             suggestion=suggestion,
-            text_fields=TEXT_FIELDS,
+            texts=ASSESSMENT_TEXTS,
             metrics=[] if page.frozen else metrics_for_statement(page.statement),
             is_current=page.round is not None and page.round == current_round(),
         ),
@@ -127,8 +127,7 @@ def index():
 @bp.route("/statements/<key>")
 @allow(*READERS)
 def show(key):
-    statement = _statement_or_404(key)
-    return _render(statement_page(statement, _chosen_round()))
+    return _render(_chosen_page(key)[2])
 
 
 @bp.route("/statements/<key>/assessment/<int:round_id>", methods=["POST"])
@@ -145,7 +144,7 @@ def save(key, round_id):
         flash("Not saved: check the fields marked below.", "error")
         return _render(page, form=form, status=422)
     if form.preview.data:
-        texts = {name: form[name].data or "" for name in TEXT_FIELDS}
+        texts = {name: form[name].data or "" for name in ASSESSMENT_TEXTS}
         problems = citation_problems(*texts.values())
         behind = form.expected_version() != page.version  # someone has saved since the form was opened
         return _render(page, form=form, preview={"texts": texts, "problems": problems, "behind": behind})
@@ -160,18 +159,16 @@ def save(key, round_id):
         form.version.data = str(error.theirs.version if error.theirs else 0)
         return _render(statement_page(statement, round_), form=form, conflict=error.theirs, status=409)
     except ValidationError as error:
-        for name, message in error.errors.items():
-            target = form.category_fields()[0] if name == "category_scores" and form.category_keys else form[name]
-            target.errors = [*target.errors, message]
+        form.add_errors(error.errors)
         flash("Not saved: check the fields marked below.", "error")
         return _render(page, form=form, status=422)
     except CitationError as error:
         bad = dict(error.problems)
-        for name in TEXT_FIELDS:
+        for name in ASSESSMENT_TEXTS:
             refs = [ref for ref in cited_references(form[name].data) if ref in bad]
             if refs:
                 message = "Cannot cite " + "; ".join(f"{ref} ({bad[ref]})" for ref in refs) + "."
-                form[name].errors = [*form[name].errors, message]
+                form.add_error(name, message)
         flash(str(error), "error")
         return _render(page, form=form, status=422)
     if saved.version == form.expected_version():
@@ -184,9 +181,7 @@ def save(key, round_id):
 @bp.route("/statements/<key>/mappings", methods=["POST"])
 @allow(*CURATORS)
 def add_mapping(key):
-    statement = _statement_or_404(key)
-    round_ = _chosen_round()
-    page = statement_page(statement, round_)
+    statement, round_, page = _chosen_page(key)
     form = _mapping_form(page)
     if not form.validate():
         flash("Evidence not mapped: check the fields marked below.", "error")
@@ -196,7 +191,7 @@ def add_mapping(key):
             statement, form.reference.data, form.category.data, form.stance.data, form.note.data, current_user
         )
     except MappingError as error:
-        form.reference.errors = [*form.reference.errors, str(error)]
+        form.add_error(form.reference, str(error))
         flash(f"Evidence not mapped: {error}", "error")
         return _render(page, map_form=form, status=422)
     flash(
@@ -211,9 +206,7 @@ def add_mapping(key):
 @allow(*CURATORS)
 def remove(key, mapping_id):
     statement = _statement_or_404(key)
-    mapping = db.session.get(Mapping, mapping_id)
-    if mapping is None or mapping.statement_id != statement.id:
-        abort(404)
+    mapping = part_or_404(Mapping, mapping_id, statement_id=statement.id)
     if not ConfirmForm().validate():
         abort(400)
     reference, category_name = mapping.item.reference, mapping.category.name
@@ -229,9 +222,7 @@ def remove(key, mapping_id):
 @bp.route("/statements/<key>/actions", methods=["POST"])
 @allow(*CURATORS)
 def add_action(key):
-    statement = _statement_or_404(key)
-    round_ = _chosen_round()
-    page = statement_page(statement, round_)
+    statement, round_, page = _chosen_page(key)
     form = ActionForm(prefix="action")
     if not form.validate():
         flash("Action not saved: check the fields marked below.", "error")
@@ -242,8 +233,7 @@ def add_action(key):
         flash(str(error), "error")
         return redirect(_page_url(statement, round_, "actions"))
     except ActionError as error:
-        for name, message in error.errors.items():
-            form[name].errors = [*form[name].errors, message]
+        form.add_errors(error.errors)
         return _render(page, action_form=form, status=422)
     flash("Improvement action added.", "success")
     return redirect(_page_url(statement, round_, "actions"))
@@ -253,9 +243,7 @@ def add_action(key):
 @allow(*CURATORS)
 def edit_action(key, action_id):
     statement = _statement_or_404(key)
-    action = db.session.get(Action, action_id)
-    if action is None or action.statement_id != statement.id:
-        abort(404)
+    action = part_or_404(Action, action_id, statement_id=statement.id)
     round_ = db.session.get(Round, action.round_id) if action.round_id else None
     back = _page_url(statement, round_, "actions")
     if round_ is not None and round_.signed_off:
@@ -270,8 +258,7 @@ def edit_action(key, action_id):
             flash(str(error), "error")
             return redirect(back)
         except ActionError as error:
-            for name, message in error.errors.items():
-                form[name].errors = [*form[name].errors, message]
+            form.add_errors(error.errors)
             status = 422
         else:
             flash("Action updated." if changed else "No changes to save.", "success" if changed else "info")

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from evidence import bounds, storage
-from evidence.items import FIELD_LABELS, KIND_FIELDS
+from evidence.fields import FIELD_LABELS, fields_for
 from evidence.metrics import PERIOD_HINT, MetricError, parse_period
 from evidence.vocab import Direction, Kind, QuoteTone, Voice
 from portal.forms import BaseForm
@@ -206,7 +206,7 @@ class ItemForm(BaseForm):
 
     @property
     def kind_fields(self) -> tuple[str, ...]:
-        return KIND_FIELDS[Kind(self.kind)]
+        return fields_for(self.kind)
 
     def item_fields(self) -> dict:
         values = {name: self[name].data for name in self.item_field_names()}

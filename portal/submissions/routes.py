@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from evidence import items, storage
 from evidence.db import db
-from evidence.framework_sync import statements_by_theme
+from evidence.framework_sync import statements_in_order
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
+from portal.forms import sentence
 from portal.ids import page_arg
 from portal.permissions import SIGNED_IN, allow
 from portal.submissions.forms import FIELD_HINTS, KIND_DESCRIPTIONS, POINT_ROWS, form_class
 
 bp = Blueprint("submissions", __name__)
-
-
-def _statements():
-    return [s for _, group in statements_by_theme() for s in group]
 
 
 def _kind_or_none(value: str | None) -> Kind | None:
@@ -37,29 +36,23 @@ def new():
         if request.args.get("kind"):
             flash("That is not a kind of finding the portal knows. Choose one of these.", "error")
         return render_template("submissions/choose.html", kinds=list(Kind), descriptions=KIND_DESCRIPTIONS)
-    form = form_class(kind)(statements=_statements())
-    if form.validate_on_submit():
-        try:
-            item = items.create_item(
-                kind,
-                form.item_fields(),
-                user=current_user,
-                points=form.point_values(),
-                files=form.stored_files(current_app.config["UPLOAD_DIR"]),
-            )
-        except items.ItemError as exc:
-            flash(f"Nothing was saved. {str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
-        else:
-            flash(f"Thank you. {item.reference} “{item.title}” is with the quality lead for review.", "success")
-            return redirect(url_for("submissions.mine"))
-    return render_template(
-        "submissions/form.html",
-        form=form,
-        kind=kind,
-        hints=FIELD_HINTS,
-        description=KIND_DESCRIPTIONS[kind],
-        item=None,
-        accept_files=storage.ACCEPT_ATTRIBUTE,
+    form = form_class(kind)(statements=statements_in_order())
+
+    def create() -> EvidenceItem:
+        return items.create_item(
+            kind,
+            form.item_fields(),
+            user=current_user,
+            points=form.point_values(),
+            files=form.stored_files(current_app.config["UPLOAD_DIR"]),
+        )
+
+    return _form_page(
+        form,
+        kind,
+        None,
+        create,
+        lambda item: f"Thank you. {item.reference} “{item.title}” is with the quality lead for review.",
     )
 
 
@@ -86,31 +79,42 @@ def edit(item_id: int):
         flash(f"{item.reference} is {item.status_label.lower()}; only a returned item can be changed here.", "info")
         return redirect(url_for("library.item", item_id=item.id))
     rows = max(POINT_ROWS, len(item.points) + 3) if item.kind == Kind.METRIC else 0
-    form = form_class(item.kind, point_rows=rows)(obj=item, statements=_statements())
+    form = form_class(item.kind, point_rows=rows)(obj=item, statements=statements_in_order())
     form.existing_files = len(item.attachments)
     if request.method == "GET" and rows:
         form.fill_points(item.points)
+
+    def resubmit() -> EvidenceItem:
+        return items.resubmit(
+            item,
+            form.item_fields(),
+            user=current_user,
+            points=form.point_values() if rows else None,
+            files=form.stored_files(current_app.config["UPLOAD_DIR"]),
+            expected_version=form.version.data or None,
+        )
+
+    return _form_page(
+        form, Kind(item.kind), item, resubmit, lambda _: f"{item.reference} is back with the quality lead for review."
+    )
+
+
+def _form_page(form, kind: Kind, item: EvidenceItem | None, save: Callable[[], EvidenceItem], thanks):
+    """Save a form that validates (``save``) and say ``thanks`` for it; else show the form, and why not."""
     if form.validate_on_submit():
         try:
-            items.resubmit(
-                item,
-                form.item_fields(),
-                user=current_user,
-                points=form.point_values() if rows else None,
-                files=form.stored_files(current_app.config["UPLOAD_DIR"]),
-                expected_version=form.version.data or None,
-            )
+            saved = save()
         except items.ItemError as exc:
-            flash(f"Nothing was saved. {str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+            flash(f"Nothing was saved. {sentence(exc)}", "error")
         else:
-            flash(f"{item.reference} is back with the quality lead for review.", "success")
+            flash(thanks(saved), "success")
             return redirect(url_for("submissions.mine"))
     return render_template(
         "submissions/form.html",
         form=form,
-        kind=Kind(item.kind),
+        kind=kind,
         hints=FIELD_HINTS,
-        description=KIND_DESCRIPTIONS[Kind(item.kind)],
+        description=KIND_DESCRIPTIONS[kind],
         item=item,
         accept_files=storage.ACCEPT_ATTRIBUTE,
     )

@@ -11,7 +11,6 @@ from evidence import demo
 from evidence.citations import cited_ids
 from evidence.db import db
 from evidence.demo import DEMO_ACCOUNTS, KEY_PREFIX, DemoDataError, load_demo
-from evidence.framework_sync import AUTHORITY_NAME, get_setting
 from evidence.models import (
     Action,
     EvidenceCategory,
@@ -22,6 +21,7 @@ from evidence.models import (
     User,
 )
 from evidence.personal_data import scan_item
+from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.summary import live_summary
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Status
 

@@ -15,10 +15,11 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from evidence import imports
+from evidence.bounds import add_months
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.reading import Limits
-from evidence.models import AuditEvent, EvidenceItem, Mapping, MetricPoint
+from evidence.models import AuditEvent, EvidenceItem, Mapping, MetricPoint, today
 from evidence.vocab import Kind, Status
 from tests import office_samples
 from tests.factories import make_item
@@ -244,6 +245,23 @@ def test_a_good_quote_file_creates_quotes(app, curator, fmt):
     assert first.title.startswith("Carer: “Once I had one named worker")
     assert [m.statement.key for m in first.mappings] == ["care-provision"]
     assert (second.voice, second.quote_tone, second.period_start) == ("person", "barrier", None)
+
+
+def test_imported_evidence_is_due_a_review_as_any_item_of_its_kind(app, curator):
+    """Its kind's months after the period it covers (a quote without a period: from today), as a submission."""
+    imports.import_file(
+        SURVEY,
+        "s.csv",
+        csv_file([SURVEY_HEADER, survey_row(**{"Period start": "05/01/2025", "Period end": "31/03/2025"})]),
+        curator,
+    )
+    imports.import_file(QUOTE, "q.csv", csv_file([QUOTE_HEADER, quote_row(Period="")]), curator)
+    metric = [METRIC_HEADER, ["New metric", "2025 Q1", "3"], ["New metric", "2025-08", "4"]]
+    imports.import_file(METRIC, "m.csv", csv_file(metric), curator)
+    survey, quote, new_metric = db.session.scalars(select(EvidenceItem).order_by(EvidenceItem.id)).all()
+    assert survey.review_by == date(2026, 3, 31)  # 12 months after the fieldwork ended
+    assert quote.review_by == add_months(today(), 18)
+    assert new_metric.review_by == date(2026, 2, 28)  # 6 months after the last month it measures
 
 
 # --- Bad rows, named by row and column ---
@@ -472,6 +490,19 @@ def test_a_corrected_survey_row_updates_the_same_finding(app, curator):
     assert item.summary == "Up from 57% last year."  # a blank optional cell leaves the value alone
     assert [m.stance for m in item.mappings] == ["context"]
     assert db.session.scalar(select(func.count(EvidenceItem.id))) == 1
+
+
+def test_a_finding_imported_again_with_another_statement_gains_that_mapping(app, curator):
+    imports.import_file(SURVEY, "s.csv", csv_file([SURVEY_HEADER, survey_row()]), curator)
+    again = survey_row(**{"Quality statement": "Assessing needs; Safeguarding"})
+    result = imports.import_file(SURVEY, "s.csv", csv_file([SURVEY_HEADER, again]), curator)
+    assert (result.created, result.updated) == (0, 1)
+    db.session.expire_all()  # read back what was written, not what the session holds
+    item = db.session.scalar(select(EvidenceItem))
+    assert sorted(m.statement.key for m in item.mappings) == ["assessing-needs", "safeguarding"]
+    assert db.session.scalar(select(func.count(Mapping.id))) == 2
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "mapping")).all()
+    assert sum(e.summary.startswith(f"Mapped {item.reference} to Safeguarding") for e in events) == 1
 
 
 # --- Percentages ---

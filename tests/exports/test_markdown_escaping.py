@@ -19,7 +19,6 @@ import markdown
 import pytest
 
 from evidence.db import db
-from evidence.framework_sync import AUTHORITY_NAME, set_setting
 from evidence.models import Assessment, EvidenceCategory, QualityStatement, Theme
 from evidence.round_view import (
     ActionView,
@@ -30,6 +29,7 @@ from evidence.round_view import (
     RoundView,
     StatementView,
 )
+from evidence.settings import AUTHORITY_NAME, set_setting
 from evidence.vocab import Kind, Role
 from exports.markdown_pack import build_markdown_pack, statement_markdown
 from exports.markup import markdown_to_html, sanitise_html

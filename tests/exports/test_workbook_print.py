@@ -68,7 +68,7 @@ def test_every_sheet_has_print_titles_a_header_and_a_footer(workbook, built):
 
 
 def test_an_ampersand_in_the_council_or_round_name_prints_as_itself(app):
-    from evidence.framework_sync import AUTHORITY_NAME, set_setting
+    from evidence.settings import AUTHORITY_NAME, set_setting
     from tests.factories import make_round
 
     set_setting(AUTHORITY_NAME, "Bath & North East Somerset Council")

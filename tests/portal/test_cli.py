@@ -4,8 +4,8 @@ import yaml
 from sqlalchemy import select
 
 from evidence.db import db
-from evidence.framework_sync import FRAMEWORK_VERSION, get_setting
 from evidence.models import QualityStatement, User
+from evidence.settings import FRAMEWORK_VERSION, get_setting
 from quality_statements import DEFAULT_FRAMEWORK_PATH
 
 

@@ -33,23 +33,6 @@ def staff(make_user):
     return make_user(Role.STAFF, name="Pat Submitter")
 
 
-@pytest.mark.parametrize("role", [Role.STAFF, Role.MANAGER])
-def test_only_curators_open_the_review_queue(client, login, staff, role):
-    item = submitted(staff)
-    login(role)
-    assert client.get("/review").status_code == 403
-    assert client.get(f"/review/{item.id}").status_code == 403
-    assert client.post(f"/review/{item.id}", data={**FORM, "action": "accept"}).status_code == 403
-    assert client.post(f"/review/{item.id}/return", data={"reason": "no"}).status_code == 403
-    db.session.refresh(item)
-    assert item.status == Status.SUBMITTED
-
-
-def test_anonymous_visitors_are_sent_to_sign_in(client, staff):
-    response = client.get("/review")
-    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
-
-
 def test_the_queue_lists_what_waits_with_its_flags(client, login, staff):
     submitted(staff, title="Fresh one")
     submitted(staff, title="Past its date", review_by=today() - timedelta(days=3))

@@ -6,8 +6,7 @@ from html import unescape
 from evidence.assessments import find_assessment
 from evidence.db import db
 from evidence.models import Round
-from evidence.rollup import current_round
-from evidence.rounds import sign_off
+from evidence.rounds import current_round, sign_off
 from evidence.vocab import Role, RoundStatus, Stance
 from tests.factories import make_item, make_round, score_all, statement
 

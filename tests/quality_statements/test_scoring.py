@@ -129,3 +129,10 @@ def test_no_suggestion_without_every_category_scored():
     assert scoring.suggest_from_categories({}) is None
     with pytest.raises(ValueError):
         scoring.suggest_from_categories({"a": 7})
+
+
+def test_movement_between_rounds_needs_both_scores():
+    assert scoring.movement(2, 3) == scoring.UP
+    assert scoring.movement(3, 2) == scoring.DOWN
+    assert scoring.movement(3, 3) == scoring.SAME
+    assert scoring.movement(None, 3) is None and scoring.movement(3, None) is None

@@ -7,17 +7,15 @@ from pathlib import Path
 
 import click
 
+from evidence.rounds import all_rounds, find_round, latest_round
 from exports import ExportUnavailable
 from exports.packs import (
     FORMATS,
     build_export,
-    find_round,
-    latest_round,
     prepare_export,
     record_export,
-    rounds_newest_first,
 )
-from portal.exporting import bp
+from portal.exports import bp
 
 
 @bp.cli.command("export")
@@ -31,7 +29,7 @@ def export(fmt: str, out: str, round_name: str | None, strict: bool) -> None:
     """Export a round as an Excel workbook, a Word document, a PDF or a markdown pack."""
     round_ = find_round(round_name) if round_name else latest_round()
     if round_ is None:
-        names = ", ".join(f"“{r.name}”" for r in rounds_newest_first())
+        names = ", ".join(f"“{r.name}”" for r in all_rounds())
         if round_name:
             raise click.ClickException(f"there is no round named “{round_name}”. Rounds: {names or 'none yet'}.")
         raise click.ClickException("there are no rounds yet: create one before exporting.")

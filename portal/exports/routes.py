@@ -7,12 +7,12 @@ from flask_login import current_user
 
 from evidence.db import db
 from evidence.models import Round
-from evidence.rollup import current_round
+from evidence.rounds import all_rounds, current_round
 from exports import ExportUnavailable
-from exports.packs import FORMATS, export_round, prepare_export, preview_markdown, rounds_newest_first
-from portal.exporting import bp
-from portal.exporting import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
-from portal.exporting.forms import ChooseForm, DownloadForm
+from exports.packs import FORMATS, export_round, prepare_export, preview_markdown
+from portal.exports import bp
+from portal.exports import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
+from portal.exports.forms import ChooseForm, DownloadForm
 from portal.permissions import READERS, allow
 
 # How many findings of each check the page lists before summing up the rest.
@@ -22,7 +22,7 @@ SHOWN = 100
 @bp.route("/exports")
 @allow(*READERS)
 def index():
-    rounds = rounds_newest_first()
+    rounds = all_rounds()
     chosen = bool(request.args)
     form = ChooseForm(formdata=request.args if chosen else None)
     form.round.choices = [(r.id, f"{r.name} ({r.status_label.lower()})") for r in rounds]
@@ -39,7 +39,7 @@ def index():
             status = 422
     return (
         render_template(
-            "exporting/index.html",
+            "exports/index.html",
             rounds=rounds,
             form=form,
             prepared=prepared,
@@ -78,4 +78,4 @@ def preview(round_id: int, key: str):
         view, text = preview_markdown(round_, key)
     except KeyError:
         abort(404)
-    return render_template("exporting/preview.html", round=round_, view=view, key=key, text=text)
+    return render_template("exports/preview.html", round=round_, view=view, key=key, text=text)

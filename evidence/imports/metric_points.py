@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit, bounds
+from evidence import audit, bounds, citations
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.base import (
@@ -29,17 +29,22 @@ from evidence.imports.base import (
     PlannedRow,
     RowError,
     add_mappings,
+    choice_column,
     describe_mappings,
+    in_chunks,
     mapping_columns,
     natural_key,
     new_item,
+    number_column,
+    record_mappings,
     scan,
     text_column,
 )
-from evidence.models import MAX_ID, EvidenceItem, MetricPoint, User
+from evidence.items import default_review_by
+from evidence.metrics import format_value, set_point
+from evidence.models import EvidenceItem, User
 from evidence.vocab import Direction, Kind, Status
 
-CHUNK = 500
 DIRECTIONS = cells.choices_of(
     Direction, {"higher is better": "higher", "lower is better": "lower", "up": "higher", "down": "lower"}
 )
@@ -72,7 +77,6 @@ def _point_period(period: cells.Period) -> cells.Period:
 class MetricImporter(Importer):
     key = "metric"
     label = "Metric points"
-    item_label = "metric point"
     intro = (
         "One row per value: which metric, the period it measures and the value. Points are added to a metric "
         "already in the library, or a new metric is created the first time its name appears."
@@ -110,33 +114,18 @@ class MetricImporter(Importer):
             aliases=("Month", "Quarter"),
             width=12,
         ),
-        Column(
-            "Value",
-            "Number",
-            "The value for that period, in the metric's unit.",
-            84.5,
-            required=True,
-            parse=lambda raw, _: cells.number(raw),
-            width=10,
-        ),
+        number_column("Value", "The value for that period, in the metric's unit.", 84.5, required=True, width=10),
         text_column("Unit", "For a new metric: the unit, e.g. %, people, days.", "%", max_length=40, width=10),
-        Column(
+        choice_column(
             "Direction",
-            "Choice",
             "For a new metric: higher or lower (which is better).",
             "higher",
-            parse=lambda raw, _: cells.choice(raw, DIRECTIONS, "direction"),
-            options=tuple(Direction),
+            Direction,
+            DIRECTIONS,
+            "direction",
             width=11,
         ),
-        Column(
-            "Target",
-            "Number",
-            "For a new metric: the local target.",
-            85,
-            parse=lambda raw, _: cells.number(raw),
-            width=10,
-        ),
+        number_column("Target", "For a new metric: the local target.", 85, width=10),
         text_column(
             "Comparator",
             "For a new metric: what it is compared with, e.g. England average.",
@@ -145,14 +134,7 @@ class MetricImporter(Importer):
             aliases=("Comparator label",),
             width=18,
         ),
-        Column(
-            "Comparator value",
-            "Number",
-            "For a new metric: the comparator's value.",
-            83.8,
-            parse=lambda raw, _: cells.number(raw),
-            width=12,
-        ),
+        number_column("Comparator value", "For a new metric: the comparator's value.", 83.8, width=12),
         text_column(
             "Source", "For a new metric: where the figures come from.", "ASCOF 2D, SALT return", max_length=300
         ),
@@ -171,48 +153,8 @@ class MetricImporter(Importer):
     # -- planning
 
     def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
-        new_errors: list[RowError] = []
-        for row in parsed:
-            new_errors += self.mapping_errors(row)
-        bad_rows = {e.row for e in errors + new_errors}
-        good = [row for row in parsed if row.row not in bad_rows]
-
-        by_id, by_key, by_title = self._existing(good)
-        targets: dict[int, tuple[str, Any]] = {}  # row -> ("item", item) | ("new", key)
-        for row in good:
-            name = row.values["Metric"]
-            item_id = EvidenceItem.id_from_reference(name)
-            if item_id is not None:
-                item = by_id.get(item_id)
-                if item is None:
-                    new_errors.append(self.error(row, "Metric", name, "Unknown metric reference"))
-                elif item.kind != Kind.METRIC:
-                    new_errors.append(
-                        self.error(
-                            row, "Metric", name, f"{item.reference} is a {item.kind_label.lower()}, not a metric"
-                        )
-                    )
-                else:
-                    targets[row.row] = ("item", item)
-                continue
-            key = natural_key("metric", name)
-            item = by_key.get(key)
-            if item is None:
-                same_name = by_title.get(cells.normalise(name), [])
-                if len(same_name) > 1:
-                    refs = ", ".join(i.reference for i in same_name)
-                    new_errors.append(
-                        self.error(
-                            row,
-                            "Metric",
-                            name,
-                            f"{len(same_name)} metrics have this name ({refs}): use a reference",
-                        )
-                    )
-                    continue
-                item = same_name[0] if same_name else None
-            targets[row.row] = ("item", item) if item is not None else ("new", key)
-
+        good, new_errors = self.checked_rows(parsed, errors)
+        targets = self._targets(good, new_errors)
         new_metrics, notices = self._describe_new_metrics(good, targets, new_errors)
         bad_rows = {e.row for e in errors + new_errors}
 
@@ -236,70 +178,104 @@ class MetricImporter(Importer):
                 )
                 continue
             seen[identity] = row.row
-            value = row.values["Value"]
-            if how == "item":
-                point = next((p for p in target.points if p.period == period.start), None)
-                reference, name, unit = target.reference, target.title, target.unit or ""
-            else:
-                point, spec = None, new_metrics[target]
-                reference, name, unit = "New", spec["title"], spec.get("unit") or ""
-            if not bounds.point_range(unit).holds(value):
-                new_errors.append(self.error(row, "Value", row.raw["Value"], PERCENT_REASON))
-                continue
-            changes, findings = [], []
-            if how == "new" and target not in announced:
-                announced.add(target)
-                changes.append(self._describe_spec(new_metrics[target]))
-                findings = scan(
-                    {
-                        "Metric": name,
-                        "Source": new_metrics[target].get("source"),
-                        "Summary": new_metrics[target].get("summary"),
-                    }
-                )
-            if point is None:
-                action = CREATE
-                changes.insert(0, f"add {period.label}: {self._value(value, unit)}")
-            elif abs(point.value - value) > 1e-9:
-                action = UPDATE
-                changes.insert(0, f"{period.label}: {self._value(point.value, unit)} → {self._value(value, unit)}")
-            else:
-                action = UNCHANGED
-            planned.append(
-                PlannedRow(
-                    row.row,
-                    action,
-                    [reference, name, period.label, self._value(value, unit)],
-                    changes=changes,
-                    findings=findings,
-                    payload={"how": how, "target": target, "period": period, "value": value, "point": point},
-                )
-            )
+            first_of_new = how == "new" and target not in announced
+            point = self._plan_point(row, how, target, period, new_metrics, first_of_new, new_errors)
+            if point is not None:
+                planned.append(point)
+                if first_of_new:
+                    announced.add(target)
         return planned, new_errors, notices, {"new_metrics": new_metrics}
 
+    def _targets(self, rows: list[ParsedRow], errors: list[RowError]) -> dict[int, tuple[str, Any]]:
+        """The metric each row adds to: row number -> ("item", the metric held) or ("new", its natural key).
+        A row naming no metric it can add to is an error instead."""
+        by_id, by_key, by_title = self._existing(rows)
+        targets: dict[int, tuple[str, Any]] = {}
+        for row in rows:
+            name = row.values["Metric"]
+            item_id = citations.reference_id(name)
+            if item_id is not None:
+                item = by_id.get(item_id)
+                if item is None:
+                    errors.append(self.error(row, "Metric", name, "Unknown metric reference"))
+                elif item.kind != Kind.METRIC:
+                    reason = f"{item.reference} is a {item.kind_label.lower()}, not a metric"
+                    errors.append(self.error(row, "Metric", name, reason))
+                else:
+                    targets[row.row] = ("item", item)
+                continue
+            key = natural_key("metric", name)
+            item = by_key.get(key)
+            if item is None:
+                same_name = by_title.get(cells.normalise(name), [])
+                if len(same_name) > 1:
+                    refs = ", ".join(i.reference for i in same_name)
+                    reason = f"{len(same_name)} metrics have this name ({refs}): use a reference"
+                    errors.append(self.error(row, "Metric", name, reason))
+                    continue
+                item = same_name[0] if same_name else None
+            targets[row.row] = ("item", item) if item is not None else ("new", key)
+        return targets
+
+    def _plan_point(
+        self,
+        row: ParsedRow,
+        how: str,
+        target: Any,
+        period: cells.Period,
+        new_metrics: dict[str, dict[str, Any]],
+        first_of_new: bool,
+        errors: list[RowError],
+    ) -> PlannedRow | None:
+        """One row's point: added, changed or already held (the first row of a new metric describes it)."""
+        value = row.values["Value"]
+        if how == "item":
+            point = next((p for p in target.points if p.period == period.start), None)
+            reference, name, unit = target.reference, target.title, target.unit or ""
+        else:
+            point, spec = None, new_metrics[target]
+            reference, name, unit = "New", spec["title"], spec.get("unit") or ""
+        if not bounds.point_range(unit).holds(value):
+            errors.append(self.error(row, "Value", row.raw["Value"], PERCENT_REASON))
+            return None
+        changes, findings = [], []
+        if first_of_new:
+            spec = new_metrics[target]
+            changes.append(self._describe_spec(spec))
+            findings = scan({"Metric": name, "Source": spec.get("source"), "Summary": spec.get("summary")})
+        if point is None:
+            action = CREATE
+            changes.insert(0, f"add {period.label}: {self._value(value, unit)}")
+        elif abs(point.value - value) > 1e-9:
+            action = UPDATE
+            changes.insert(0, f"{period.label}: {self._value(point.value, unit)} → {self._value(value, unit)}")
+        else:
+            action = UNCHANGED
+        return PlannedRow(
+            row.row,
+            action,
+            [reference, name, period.label, self._value(value, unit)],
+            changes=changes,
+            findings=findings,
+            payload={"how": how, "target": target, "period": period, "value": value, "point": point},
+        )
+
     def _existing(self, rows: list[ParsedRow]):
-        # A reference beyond MAX_ID names no item: it is reported as unknown without being looked up.
-        ids = sorted({i for r in rows if (i := EvidenceItem.id_from_reference(r.values["Metric"])) and i <= MAX_ID})
+        # A reference no item can have is reported as unknown without being looked up.
+        ids = sorted({i for r in rows if citations.findable(i := citations.reference_id(r.values["Metric"]))})
         names = sorted(
-            {
-                cells.normalise(r.values["Metric"])
-                for r in rows
-                if EvidenceItem.id_from_reference(r.values["Metric"]) is None
-            }
+            {cells.normalise(r.values["Metric"]) for r in rows if citations.reference_id(r.values["Metric"]) is None}
         )
         keys = [natural_key("metric", name) for name in names]
         by_id: dict[int, EvidenceItem] = {}
         by_key: dict[str, EvidenceItem] = {}
         by_title: dict[str, list[EvidenceItem]] = defaultdict(list)
         load_points = (selectinload(EvidenceItem.points), selectinload(EvidenceItem.mappings))
-        for start in range(0, len(ids), CHUNK):
-            query = select(EvidenceItem).where(EvidenceItem.id.in_(ids[start : start + CHUNK])).options(*load_points)
+        for chunk in in_chunks(ids):
+            query = select(EvidenceItem).where(EvidenceItem.id.in_(chunk)).options(*load_points)
             for item in db.session.scalars(query):
                 by_id[item.id] = item
-        for start in range(0, max(len(names), 1), CHUNK):
-            chunk_names, chunk_keys = names[start : start + CHUNK], keys[start : start + CHUNK]
-            if not chunk_names:
-                break
+        for chunk_names, chunk_keys in zip(in_chunks(names), in_chunks(keys), strict=True):
             query = (
                 select(EvidenceItem)
                 .where(
@@ -372,12 +348,8 @@ class MetricImporter(Importer):
 
     @staticmethod
     def _value(value: float | None, unit: str) -> str:
-        if value is None:
-            return ""
-        text = cells.as_text(float(value))
-        if not unit:
-            return text
-        return f"{text}%" if unit == "%" else f"{text} {unit}"
+        """A value as the preview shows it: every decimal a cell may hold counts, as the import compares them."""
+        return format_value(value, unit, places=6)
 
     def _describe_spec(self, spec: dict[str, Any]) -> str:
         parts = [f"new metric “{spec['title']}”"]
@@ -395,6 +367,15 @@ class MetricImporter(Importer):
             parts.append("mapped to " + describe_mappings(spec["wanted"]))
         return ", ".join(parts)
 
+    def message(self, plan: Plan, result: ImportResult) -> str:
+        count = len(plan.extra.get("new_metrics", {}))
+        if not count:
+            return super().message(plan, result)
+        return (
+            f"Imported metric points from {plan.filename}: {count} new metric{'s' if count != 1 else ''}, "
+            f"{result.created} points added, {result.updated} updated, {result.unchanged} already up to date."
+        )
+
     def summarise(self, plan: Plan) -> str:
         counts = plan.counts
         new = len(plan.extra.get("new_metrics", {}))
@@ -409,6 +390,18 @@ class MetricImporter(Importer):
     def write(self, plan: Plan, user: User | None, confirmed_personal_data: bool) -> ImportResult:
         result = ImportResult(kind=self.key)
         specs = plan.extra.get("new_metrics", {})
+        created = self._create_metrics(plan, specs, user)
+        periods = self._write_points(plan, created, result)
+        self._cover_periods(periods)
+        for item in created.values():  # due a review from the last period it measures, as any metric
+            item.review_by = default_review_by(Kind.METRIC, item.period_end, item.period_start)
+        db.session.flush()
+        self._record(plan, specs, created, periods, user, result)
+        return result
+
+    @staticmethod
+    def _create_metrics(plan: Plan, specs: dict[str, dict[str, Any]], user: User | None) -> dict[str, EvidenceItem]:
+        """The new metrics the file names, as they are described, with their mappings."""
         flagged = {r.payload["target"] for r in plan.rows if r.findings and r.payload["how"] == "new"}
         created: dict[str, EvidenceItem] = {}
         for key, spec in specs.items():
@@ -420,40 +413,54 @@ class MetricImporter(Importer):
             add_mappings(item, spec["wanted"], user)
             db.session.add(item)
             created[key] = item
+        return created
 
-        notes: dict[EvidenceItem, list[str]] = defaultdict(list)
-        periods: dict[EvidenceItem, list[cells.Period]] = defaultdict(list)
+    @staticmethod
+    def _write_points(
+        plan: Plan, created: dict[str, EvidenceItem], result: ImportResult
+    ) -> dict[EvidenceItem, list[tuple[cells.Period, str]]]:
+        """Each row's point added or changed; per metric, the periods written and how each changed."""
+        periods: dict[EvidenceItem, list[tuple[cells.Period, str]]] = defaultdict(list)
         for planned in plan.rows:
             payload = planned.payload
             item = payload["target"] if payload["how"] == "item" else created[payload["target"]]
-            period, value = payload["period"], payload["value"]
+            period, value, point = payload["period"], payload["value"], payload["point"]
             if planned.action == CREATE:
-                db.session.add(MetricPoint(item=item, period=period.start, label=period.label, value=value))
-                notes[item].append(f"added {period.label} = {cells.as_text(value)}")
-                periods[item].append(period)
+                note = f"added {period.label} = {cells.as_text(value)}"
                 result.created += 1
             elif planned.action == UPDATE:
-                point = payload["point"]
-                notes[item].append(f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}")
-                point.value, point.label = value, period.label
-                periods[item].append(period)
+                note = f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}"
                 result.updated += 1
             else:
                 result.unchanged += 1
+                continue
+            set_point(item, period.start, period.label, value, point)
+            periods[item].append((period, note))
+        return periods
 
-        for item, item_periods in periods.items():
-            start = min(p.start for p in item_periods)
-            end = max(p.end for p in item_periods)
+    @staticmethod
+    def _cover_periods(periods: dict[EvidenceItem, list[tuple[cells.Period, str]]]) -> None:
+        """A metric's period stretches to cover every point it was given."""
+        for item, written in periods.items():
+            start = min(period.start for period, _ in written)
+            end = max(period.end for period, _ in written)
             if item.period_start is None or start < item.period_start:
                 item.period_start = start
             if item.period_end is None or end > item.period_end:
                 item.period_end = end
-        db.session.flush()
 
+    @staticmethod
+    def _record(
+        plan: Plan,
+        specs: dict[str, dict[str, Any]],
+        created: dict[str, EvidenceItem],
+        periods: dict[EvidenceItem, list[tuple[cells.Period, str]]],
+        user: User | None,
+        result: ImportResult,
+    ) -> None:
         source = f"import of {plan.filename}"
         for key, item in created.items():
-            spec = specs[key]
-            summary = f"Created and accepted by the {source}, row {spec['row']}"
+            summary = f"Created and accepted by the {source}, row {specs[key]['row']}"
             if item.personal_data:
                 summary += ". Possible personal data confirmed by the importer"
             audit.record(
@@ -464,19 +471,11 @@ class MetricImporter(Importer):
                 summary=summary,
                 after=audit.snapshot(item, ["kind", "title", "status", *DESCRIBING.values()]),
             )
-            for mapping in item.mappings:
-                audit.record(
-                    "create",
-                    mapping,
-                    entity_id=mapping.id,
-                    user=user,
-                    summary=f"Mapped {item.reference} to {mapping.statement.name} · {mapping.category.name} "
-                    f"({mapping.stance}) by import",
-                    after=audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"]),
-                )
+            record_mappings(item.mappings, user)
             result.references.append(item.reference)
-        for item, item_notes in notes.items():
-            shown = item_notes if len(item_notes) <= 24 else [*item_notes[:24], f"and {len(item_notes) - 24} more"]
+        for item, written in periods.items():
+            notes = [note for _, note in written]
+            shown = notes if len(notes) <= 24 else [*notes[:24], f"and {len(notes) - 24} more"]
             audit.record(
                 "points",
                 item,
@@ -486,4 +485,3 @@ class MetricImporter(Importer):
             )
             if item.reference not in result.references:
                 result.references.append(item.reference)
-        return result

@@ -21,14 +21,15 @@ from evidence.imports.base import (
     RowError,
     add_mappings,
     describe_mappings,
+    in_chunks,
     mapping_changes,
     new_item,
+    personal_note,
+    record_mappings,
     scan,
     show,
 )
 from evidence.models import EvidenceItem, Mapping, User
-
-CHUNK = 500
 
 
 class ItemImporter(Importer):
@@ -55,9 +56,6 @@ class ItemImporter(Importer):
         """Values for a new item where the row left an optional cell blank."""
         return {}
 
-    def row_checks(self, parsed: ParsedRow) -> list[RowError]:
-        return []
-
     def display(self, values: dict[str, Any], fields: dict[str, Any]) -> list[str]:
         raise NotImplementedError
 
@@ -67,16 +65,10 @@ class ItemImporter(Importer):
     # -- planning
 
     def plan_rows(self, parsed: list[ParsedRow], errors: list[RowError]):
-        errors = list(errors)
-        new_errors: list[RowError] = []
-        for row in parsed:
-            new_errors += self.mapping_errors(row) + self.row_checks(row)
-        bad_rows = {e.row for e in errors + new_errors}
+        checked, new_errors = self.checked_rows(parsed, errors)
         keys: dict[str, int] = {}
         good: list[tuple[ParsedRow, str]] = []
-        for row in parsed:
-            if row.row in bad_rows:
-                continue
+        for row in checked:
             key = self.identity(row.values)
             if key in keys:
                 new_errors.append(
@@ -98,8 +90,7 @@ class ItemImporter(Importer):
 
     def _existing(self, keys: list[str]) -> dict[str, EvidenceItem]:
         found: dict[str, EvidenceItem] = {}
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
+        for chunk in in_chunks(keys):
             query = (
                 select(EvidenceItem)
                 .where(EvidenceItem.natural_key.in_(chunk))
@@ -172,7 +163,7 @@ class ItemImporter(Importer):
         db.session.flush()
         source = f"import of {plan.filename}"
         for item, planned in created:
-            note = self._personal_note(planned)
+            note = personal_note(planned)
             audit.record(
                 "import",
                 item,
@@ -181,8 +172,7 @@ class ItemImporter(Importer):
                 summary=f"Created and accepted by the {source}, row {planned.row}{note}",
                 after=audit.snapshot(item, ["kind", "title", "status", *self.field_labels]),
             )
-            for mapping in item.mappings:
-                self._record_mapping(mapping, item, user)
+            record_mappings(item.mappings, user)
             result.created += 1
             result.references.append(item.reference)
         for item, planned, before, added in updated:
@@ -192,30 +182,11 @@ class ItemImporter(Importer):
                 entity_id=item.id,
                 user=user,
                 summary=f"Updated by the {source}, row {planned.row}: {'; '.join(planned.changes)}"
-                + self._personal_note(planned),
+                + personal_note(planned),
                 before=before or None,
                 after=audit.snapshot(item, list(before)) if before else None,
             )
-            for mapping in added:
-                self._record_mapping(mapping, item, user)
+            record_mappings(added, user)
             result.updated += 1
             result.references.append(item.reference)
         return result
-
-    @staticmethod
-    def _personal_note(planned: PlannedRow) -> str:
-        if not planned.findings:
-            return ""
-        return ". Possible personal data confirmed by the importer: " + "; ".join(planned.findings)
-
-    @staticmethod
-    def _record_mapping(mapping: Mapping, item: EvidenceItem, user: User | None) -> None:
-        audit.record(
-            "create",
-            mapping,
-            entity_id=mapping.id,
-            user=user,
-            summary=f"Mapped {item.reference} to {mapping.statement.name} · {mapping.category.name} "
-            f"({mapping.stance}) by import",
-            after=audit.snapshot(mapping, ["item_id", "statement_id", "category_id", "stance", "note"]),
-        )
