@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run test lint format install install-test system-libraries browser office migration clean
+.PHONY: run test lint format install install-test system-libraries browser office openid-provider migration clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,13 +60,26 @@ office:
 		$$SUDO apt-get install -y -qq --no-install-recommends $(OFFICE_PACKAGES) >/dev/null || \
 		echo "LibreOffice could not be installed: the print and Word tests will be skipped"; }
 
+# The OpenID provider the single sign-on tests run (oidc-provider on Node.js, tests/oidc/): installed once
+# from its lock file, again only when the lock file changes.
+OIDC_DIR := tests/oidc
+$(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
+	@command -v npm >/dev/null || { \
+		echo "Installing Node.js from Debian's packages for the single sign-on tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+openid-provider: $(OIDC_DIR)/node_modules/.package-lock.json
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over every core
 # (pytest-xdist: each worker has its own database).
-test: install-test browser office lint
+test: install-test browser office openid-provider lint
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n auto
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "Running the suite again on PostgreSQL"; \
@@ -85,4 +98,4 @@ migration: install
 	rm -f instance/migration-check.sqlite
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache $(OIDC_DIR)/node_modules

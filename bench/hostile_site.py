@@ -147,6 +147,8 @@ MAY_CHANGE: dict[str, frozenset[str]] = {
     "admin.change_role": frozenset({"app_user"}),
     "admin.toggle_active": frozenset({"app_user"}),
     "auth.sign_in": frozenset(),
+    "account.create_token": frozenset({"api_token"}),
+    "sso_settings.edit": frozenset({"setting"}),
     "imports.upload": frozenset(),
     "imports.preview": frozenset(),
     "imports.confirm": frozenset({"evidence_item", "mapping", "metric_point"}),
@@ -808,6 +810,10 @@ def _sign_in_page(site):
     return "/sign-in", {"email": site.users[Role.STAFF].email}
 
 
+def _sign_in_settings_page(site):
+    return "/admin/sign-in", {"break_glass_email": site.users[Role.ADMIN].email}
+
+
 def _import_preview(kind):
     return lambda site: (site.waiting_upload(kind), {})
 
@@ -862,6 +868,8 @@ def page_specs() -> list[PageSpec]:
             keep=_keep_person,
         ),
         PageSpec(ANONYMOUS, _sign_in_page, {"auth.sign_in": "Sign in"}),
+        PageSpec(Role.STAFF, lambda site: ("/account", {}), {"account.create_token": "Account: create an API token"}),
+        PageSpec(Role.ADMIN, _sign_in_settings_page, {"sso_settings.edit": "Admin: sign-in settings"}),
     ]
     for kind, label in import_labels().items():
         specs.append(

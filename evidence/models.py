@@ -108,6 +108,7 @@ class Score(TypeDecorator):
 
 class User(UserMixin, db.Model):
     __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_app_user_oidc_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -116,6 +117,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The directory account this user signs in with (single sign-on): its issuer and subject.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     # The token of the signed-in session this user was loaded through (evidence.user_sessions); not stored.
     session_token = None
@@ -138,6 +142,24 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self) -> str:
         return Role(self.role).label
+
+
+class ApiToken(db.Model):
+    """A personal API token: scripts act as its user, within its scope. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(16))  # "read" or "write" (evidence.api_tokens)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(16))  # the first characters, so its owner can tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class UserSession(db.Model):

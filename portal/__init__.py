@@ -17,6 +17,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # One blueprint per area of the product; each module exposes ``bp``.
 BLUEPRINTS = (
     "portal.auth.routes",
+    "portal.auth.oidc",
     "portal.dashboard.routes",
     "portal.submissions.routes",
     "portal.review.routes",
@@ -27,6 +28,8 @@ BLUEPRINTS = (
     "portal.rounds.routes",
     "portal.exports.routes",
     "portal.admin.routes",
+    "portal.admin.sign_in",
+    "portal.account.routes",
     "portal.health",
 )
 
@@ -44,13 +47,14 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from portal import auth, cli, errors, ids, permissions, security, templating
+    from portal import api, auth, cli, errors, ids, permissions, security, templating
 
     ids.init_app(app)  # before any route is added: every <int:…> is then a bounded id
     auth.init_app(app)
     permissions.enforce_rules(app)
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(name).bp)
+    api.init_app(app)  # /api/v1/, and its OpenAPI document
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)

@@ -55,6 +55,15 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": max_upload,
         "RESTORE_MAX_BYTES": restore_max,  # the most a backup may unpack to (a zip bomb stops here)
         "AUTHORITY_NAME": os.environ.get("AUTHORITY_NAME", ""),
+        # Single sign-on with the council's directory (OpenID Connect); off unless OIDC_ISSUER is set.
+        "OIDC_ISSUER": os.environ.get("OIDC_ISSUER") or None,
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid email profile",
+        "OIDC_TRUST_EMAIL": _bool("OIDC_TRUST_EMAIL", False),
+        "OIDC_BUTTON_LABEL": os.environ.get("OIDC_BUTTON_LABEL") or "Sign in with your council account",
+        # Requests each API token may make (the limits library's notation), counted where sign-ins are.
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT") or "120/minute",
         # Sign-in attempt counters: in Redis when set (shared by every worker and server), else per process.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "assure",
@@ -75,6 +84,8 @@ def check(config: dict, *, debug: bool) -> None:
     # The remember-me cookie follows the session cookie and lasts as long as a sign-in, whatever was set.
     config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     config["REMEMBER_COOKIE_DURATION"] = config["SESSION_LIFETIME"]
+    if config.get("OIDC_ISSUER") and not (config.get("OIDC_CLIENT_ID") and config.get("OIDC_CLIENT_SECRET")):
+        raise ConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too.")
     if not config.get("SECRET_KEY"):
         if debug or config.get("TESTING"):
             config["SECRET_KEY"] = "development-only-key"

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 
 from evidence.db import db
+from portal.api.errors import error_response, is_api_request
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back and try again."),
@@ -19,6 +20,8 @@ MESSAGES = {
 
 def init_app(app: Flask) -> None:
     def render(code: int, message: str | None = None):
+        if is_api_request():  # an address under /api/ that matched no operation is answered in JSON too
+            return error_response(code, message)
         title, default = MESSAGES[code]
         return render_template("errors/error.html", code=code, title=title, message=message or default), code
 

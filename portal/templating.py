@@ -62,6 +62,7 @@ NAV = (
     ("imports.index", "Import"),
     ("exports.index", "Exports"),
     ("admin.users", "Users"),
+    ("sso_settings.edit", "Sign-in settings"),
 )
 
 

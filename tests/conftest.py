@@ -58,6 +58,7 @@ def _schema(database_url, tmp_path_factory):
         db.drop_all()
         db.create_all()
         stamp_head()
+        db.engine.dispose()
     return database_url
 
 
@@ -108,6 +109,9 @@ def app(_schema, tmp_path):
         sync_framework()
         yield app
         db.session.remove()
+        # Each test's app has its own engine: close its pooled connections now rather than when
+        # the garbage collector gets to them, or parallel workers run PostgreSQL out of clients.
+        db.engine.dispose()
 
 
 @pytest.fixture

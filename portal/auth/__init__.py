@@ -7,6 +7,7 @@ from portal.config import ConfigError
 from portal.extensions import login_manager
 
 THROTTLE = "sign_in_throttle"
+COUNTERS = "assure_counters"  # the limits storage the sign-in throttle counts in; the API's rate limit shares it
 
 
 def init_app(app: Flask) -> None:
@@ -15,7 +16,12 @@ def init_app(app: Flask) -> None:
     except Exception as exc:  # limits raises several kinds of error for a URL it cannot use
         raise ConfigError(f"REDIS_URL cannot be used for the sign-in counters: {exc}") from exc
     rules = app.config.get("SIGN_IN_RULES", accounts.SIGN_IN_RULES)
+    app.extensions[COUNTERS] = storage
     app.extensions[THROTTLE] = throttle.SignInThrottle(storage, rules)
+
+    from portal.auth import oidc
+
+    oidc.init_app(app)
 
     # Flask-Login hands over what User.get_id gave it at sign-in (from the session or the remember cookie):
     # the token of a server-side session.

@@ -108,6 +108,8 @@ def _assert_every_form_is_there(targets: list[Target]) -> None:
         "Admin: change role",
         "Admin: disable or enable",
         "Sign in",
+        "Account: create an API token",
+        "Admin: sign-in settings",
         *(f"Import {s.label.lower()}: confirm form" for s in import_specs()),
     }
     assert expected <= names, expected - names

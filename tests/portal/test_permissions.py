@@ -7,6 +7,7 @@ fails here, so nobody can add a page and forget who may open it.
 import pytest
 from flask import url_for
 
+from evidence import api_tokens
 from evidence.vocab import Role
 from portal.permissions import ANONYMOUS, is_allowed, permission_matrix
 from tests.conftest import sign_in
@@ -45,23 +46,35 @@ def _urls(app, item_id: int, round_id: int):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def _to_sign_in(response) -> bool:
+    return response.status_code == 302 and "/sign-in" in response.location
+
+
 def test_each_role_gets_what_the_matrix_allows(app, make_user, role):
     item = make_item("Permission probe")
     round_ = make_round()
     matrix = permission_matrix(app)
     client = app.test_client()
+    # The API takes a token of the same user, never the session: its refusals are JSON, 401 when anonymous.
+    api_headers = {}
     if role != ANONYMOUS:
-        sign_in(client, make_user(role))
+        user = make_user(role)
+        sign_in(client, user)
+        secret = api_tokens.create(user, "Permission probe", api_tokens.Scope.WRITE).secret
+        api_headers = {"Authorization": f"Bearer {secret}"}
     problems = []
     for endpoint, method, url in _urls(app, item.id, round_.id):
-        if endpoint == "auth.sign_out":
-            continue  # would end this client's session part-way through the walk
+        if endpoint in ("auth.sign_out", "account.revoke_token"):
+            continue  # would end this client's session (or token) part-way through the walk
         allowed = is_allowed(matrix[endpoint], role)
-        response = client.open(url, method=method)
+        in_api = url.startswith("/api/v1/") and not url.endswith("/openapi.json")
+        response = client.open(url, method=method, headers=api_headers if in_api else {})
         status = response.status_code
         if status >= 500:
             problems.append(f"{method} {url}: {status}")
-        elif not allowed and role == ANONYMOUS and (status != 302 or "/sign-in" not in response.location):
+        elif not allowed and in_api and role == ANONYMOUS and status != 401:
+            problems.append(f"{method} {url}: anonymous got {status}, expected 401 (no token)")
+        elif not allowed and not in_api and role == ANONYMOUS and not _to_sign_in(response):
             problems.append(f"{method} {url}: anonymous got {status}, expected a redirect to sign in")
         elif not allowed and role != ANONYMOUS and status != 403:
             problems.append(f"{method} {url}: {role} got {status}, expected 403")
