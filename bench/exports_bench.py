@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.pages import profiled
-from evidence import round_view as round_view_module
+from evidence.assessment import round_view as round_view_module
 from evidence.db import db
 from evidence.models import Round, utcnow
 

@@ -32,7 +32,7 @@ from sqlalchemy import delete, select, update
 from werkzeug.datastructures import MultiDict
 
 from bench import hostile_inputs as hi
-from evidence import round_view
+from evidence.assessment import round_view
 from evidence.db import db
 from evidence.framework_sync import sync_framework
 from evidence.models import (

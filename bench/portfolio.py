@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
 
+from evidence.assessment.round_view import live_view
 from evidence.bounds import add_months
 from evidence.db import db
 from evidence.fields import ALL_KIND_FIELDS
@@ -35,7 +36,6 @@ from evidence.models import (
     search_text,
     utcnow,
 )
-from evidence.round_view import live_view
 from evidence.settings import AUTHORITY_NAME, set_setting
 from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Role, RoundStatus, Stance, Status, Voice
 

@@ -21,7 +21,7 @@ from bench.exports_bench import measure_exports
 from bench.load import run_load
 from bench.pages import measure_pages, profile_page
 from bench.portfolio import build_portfolio
-from evidence import round_view as round_view_module
+from evidence.assessment import round_view as round_view_module
 from evidence.db import db
 
 ROOT = Path(__file__).resolve().parent.parent

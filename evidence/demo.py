@@ -21,11 +21,12 @@ import yaml
 from sqlalchemy import func, select
 
 from evidence import audit, fields
-from evidence.accounts import MIN_PASSWORD_LENGTH
+from evidence.access.accounts import MIN_PASSWORD_LENGTH
 from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
 from evidence.framework_sync import sync_framework
-from evidence.items import CHOICE_FIELDS, default_review_by
+from evidence.library.items import CHOICE_FIELDS, default_review_by
+from evidence.library.personal_data import ITEM_TEXT_FIELDS, scan_fields
 from evidence.models import (
     Action,
     Assessment,
@@ -38,7 +39,6 @@ from evidence.models import (
     User,
     utcnow,
 )
-from evidence.personal_data import ITEM_TEXT_FIELDS, scan_fields
 from evidence.settings import AUTHORITY_NAME, set_setting
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 

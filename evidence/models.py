@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from evidence import citations
 from evidence.db import db
+from evidence.library import citations
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
 from quality_statements import scoring
 
@@ -121,7 +121,7 @@ class User(UserMixin, db.Model):
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
-    # The token of the signed-in session this user was loaded through (evidence.user_sessions); not stored.
+    # The token of the signed-in session this user was loaded through (evidence.access.user_sessions); not stored.
     session_token = None
 
     def get_id(self) -> str | None:
@@ -152,7 +152,7 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    scope: Mapped[str] = mapped_column(String(16))  # "read" or "write" (evidence.api_tokens)
+    scope: Mapped[str] = mapped_column(String(16))  # "read" or "write" (evidence.access.api_tokens)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hint: Mapped[str] = mapped_column(String(16))  # the first characters, so its owner can tell tokens apart
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -359,7 +359,8 @@ class Mapping(db.Model):
 
     __table_args__ = (
         UniqueConstraint("item_id", "statement_id", "category_id", name="uq_mapping_item_statement_category"),
-        # Covers the evidence counts (``evidence.summary``) and each stance's newest items on a statement page.
+        # Covers the evidence counts (``evidence.assessment.summary``) and each stance's newest items on a
+        # statement page.
         Index("ix_mapping_statement_category_stance", "statement_id", "category_id", "stance", "item_id"),
     )
 
@@ -396,7 +397,7 @@ class Round(db.Model):
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     # The accepted evidence and mappings as they stood at sign-off (plain JSON).
     # Deferred: a large portfolio's snapshot runs to megabytes, and most pages that list
-    # rounds never read it (see evidence.round_view for the cached reader).
+    # rounds never read it (see evidence.assessment.round_view for the cached reader).
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

@@ -12,8 +12,8 @@ import threading
 import warnings
 from io import BytesIO
 
-from evidence.metrics import format_value
-from evidence.round_view import ItemView
+from evidence.assessment.round_view import ItemView
+from evidence.library.metrics import format_value
 from exports import palette
 from exports.report import drawable_points
 

@@ -1,7 +1,7 @@
 """What to look at before a pack leaves the building: the personal-data guard and the gaps check.
 
 Pure over a ``RoundView``: every written field of every item, mapping note,
-assessment and action in the round goes through ``evidence.personal_data``;
+assessment and action in the round goes through ``evidence.library.personal_data``;
 ``view.gaps()`` says where the self-assessment is thin. A person reads the
 result and decides whether to go on.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from evidence import citations
+from evidence.assessment.gaps import Gap
+from evidence.assessment.round_view import RoundView
 from evidence.fields import ASSESSMENT_TEXTS
-from evidence.gaps import Gap
-from evidence.personal_data import ITEM_TEXT_FIELDS, Finding, scan_fields
-from evidence.round_view import RoundView
+from evidence.library import citations
+from evidence.library.personal_data import ITEM_TEXT_FIELDS, Finding, scan_fields
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from evidence import citations
-from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
+from evidence.assessment.round_view import AssessmentView, ItemView, RoundView, StatementView
+from evidence.library import citations
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
 from exports.report import item_period, metric_reading
 from exports.text import (

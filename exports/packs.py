@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from evidence import audit
+from evidence.assessment.round_view import RoundView, round_view
 from evidence.db import db
 from evidence.models import Round, User, utcnow
-from evidence.round_view import RoundView, round_view
 from exports.checks import ExportChecks, run_checks
 from exports.markdown_pack import build_markdown_pack, statement_markdown
 from exports.pdf import build_pdf

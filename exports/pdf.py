@@ -24,8 +24,8 @@ from importlib import resources
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from evidence.citations import link_citations
-from evidence.round_view import RoundView
+from evidence.assessment.round_view import RoundView
+from evidence.library.citations import link_citations
 from exports import ExportUnavailable, palette
 from exports.charts import ChartCache
 from exports.markup import markdown_to_html

@@ -17,9 +17,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from evidence import citations
-from evidence.metrics import format_value
-from evidence.round_view import AssessmentView, ItemView, RoundView, StatementView
+from evidence.assessment.round_view import AssessmentView, ItemView, RoundView, StatementView
+from evidence.library import citations
+from evidence.library.metrics import format_value
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
 from exports import palette
 from exports.palette import Colours

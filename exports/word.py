@@ -35,8 +35,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from lxml import html as lxml_html
 
-from evidence.citations import CITATION
-from evidence.round_view import RoundView
+from evidence.assessment.round_view import RoundView
+from evidence.library.citations import CITATION
 from exports import palette
 from exports.charts import ChartCache
 from exports.markup import ALLOWED_SCHEMES, markdown_to_html

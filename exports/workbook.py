@@ -54,7 +54,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.constants import CHART_NS
 from openpyxl.xml.functions import Element, tostring
 
-from evidence.round_view import ItemView, RoundView
+from evidence.assessment.round_view import ItemView, RoundView
 from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Stance, Voice
 from exports import palette
 from exports.text import looks_like_formula, sheet_text, vocab_label

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from evidence.assessment.round_view import clear_cache
 from evidence.backups import BackupError, RestoreRefused, SizeLimitExceeded, make_backup, restore_backup
 from evidence.db import db
-from evidence.round_view import clear_cache
 from portal import MIGRATIONS_DIR
 
 

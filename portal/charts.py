@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from evidence import bounds
-from evidence.metrics import format_value
+from evidence.library.metrics import format_value
 
 LINE_COLOUR = "#1d4f91"
 TARGET_COLOUR = "#067647"

@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from evidence import accounts
+from evidence.access import accounts
 from evidence.db import db
 from evidence.framework_sync import sync_framework
 from evidence.models import EvidenceItem, User

@@ -70,7 +70,7 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # A sign-in lasts this long at most (evidence.user_sessions ends it then), remembered or not.
+        # A sign-in lasts this long at most (evidence.access.user_sessions ends it then), remembered or not.
         "SESSION_LIFETIME": timedelta(days=session_days),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from markupsafe import Markup
 
-from evidence.citations import link_citations, reference_id
+from evidence.library.citations import link_citations, reference_id
 from exports.markup import markdown_to_html
 
 

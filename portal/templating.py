@@ -5,8 +5,8 @@ from datetime import date, datetime
 from flask import Flask
 from flask_login import current_user
 
-from evidence.metrics import format_value
-from evidence.roles import has_role
+from evidence.access.roles import has_role
+from evidence.library.metrics import format_value
 from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import Role
 from portal.charts import line_chart

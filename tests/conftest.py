@@ -17,7 +17,7 @@ from flask import g
 from sqlalchemy import inspect, text
 
 import evidence.models
-from evidence import round_view
+from evidence.assessment import round_view
 from evidence.db import db
 from evidence.framework_sync import sync_framework
 from evidence.models import User

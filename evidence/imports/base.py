@@ -19,12 +19,12 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from evidence import mappings, personal_data
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
 from evidence.imports.reading import LIMITS, ImportRefused, Limits, Table
-from evidence.items import default_review_by
+from evidence.library import mappings, personal_data
+from evidence.library.items import default_review_by
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, utcnow
 from evidence.vocab import Stance, Status
 from quality_statements import load_default_framework

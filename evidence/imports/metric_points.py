@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit, bounds, citations
+from evidence import audit, bounds
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.base import (
@@ -40,8 +40,9 @@ from evidence.imports.base import (
     scan,
     text_column,
 )
-from evidence.items import default_review_by
-from evidence.metrics import format_value, set_point
+from evidence.library import citations
+from evidence.library.items import default_review_by
+from evidence.library.metrics import format_value, set_point
 from evidence.models import EvidenceItem, User
 from evidence.vocab import Direction, Kind, Status
 

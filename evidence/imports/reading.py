@@ -1,7 +1,7 @@
 """Opening an uploaded spreadsheet safely and reading it into rows.
 
 Nothing here trusts the file name: a workbook must really be an Excel package
-within safe limits (``evidence.office_files``, the check attachments pass too),
+within safe limits (``evidence.library.office_files``, the check attachments pass too),
 a CSV must really be text. Sizes are checked before any parsing (a small file
 that unpacks to gigabytes is refused), and reading stops early on sheets padded
 with endless empty rows.
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence import office_files
 from evidence.imports.cells import PercentValue, is_blank
-from evidence.office_files import PACKAGE_LIMITS, PackageLimits
+from evidence.library import office_files
+from evidence.library.office_files import PACKAGE_LIMITS, PackageLimits
 
 FORMATS = ("xlsx", "csv")
 HeaderTest = Callable[[list[Any]], bool]
@@ -31,7 +31,7 @@ class ImportRefused(ValueError):
 @dataclass(frozen=True)
 class Limits:
     max_file_bytes: int = 20 * 1024 * 1024
-    # A workbook's zip package (see evidence.office_files, which checks it).
+    # A workbook's zip package (see evidence.library.office_files, which checks it).
     max_uncompressed_bytes: int = PACKAGE_LIMITS.max_uncompressed_bytes
     max_ratio: int = PACKAGE_LIMITS.max_ratio
     ratio_applies_above: int = PACKAGE_LIMITS.ratio_applies_above

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit, citations, mappings
+from evidence import audit
 from evidence.db import db
 from evidence.fields import FIELD_LABELS
 from evidence.imports import cells
@@ -50,7 +50,8 @@ from evidence.imports.base import (
 )
 from evidence.imports.cells import CellError
 from evidence.imports.reading import ImportRefused, Limits
-from evidence.items import ItemError, check_fields
+from evidence.library import citations, mappings
+from evidence.library.items import ItemError, check_fields
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User
 from evidence.vocab import Stance, Status
 
@@ -449,7 +450,7 @@ class RegisterImporter(Importer):
         return problems
 
     def _field_problems(self, item: EvidenceItem, changed: dict[str, Any], row: ParsedRow) -> list[RowError]:
-        """The item's own rules (evidence.items.check_fields), applied to the values that change, each named."""
+        """The item's own rules (evidence.library.items.check_fields), applied to the values that change, each named."""
         problems = []
         if len(changed.get("summary") or "") > SUMMARY_MAX:
             problems.append(

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from evidence import audit
+from evidence.assessment.round_lock import lock_open_rounds
 from evidence.db import db
 from evidence.imports.base import CREATE, UNCHANGED, UPDATE, Importer, ImportResult, Plan
 from evidence.imports.metric_points import MetricImporter
@@ -27,7 +28,6 @@ from evidence.imports.reading import Table, check_file, read_table
 from evidence.imports.register import RegisterImporter
 from evidence.imports.survey import SurveyImporter
 from evidence.models import User
-from evidence.round_lock import lock_open_rounds
 
 # The kinds of import, in the order the import page lists them. Another kind is one more Importer here.
 IMPORTERS: dict[str, Importer] = {

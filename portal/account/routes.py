@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, Length
 
-from evidence import api_tokens
+from evidence.access import api_tokens
 from portal.forms import BaseForm
 from portal.permissions import SIGNED_IN, allow
 

@@ -1,7 +1,7 @@
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from evidence.accounts import MIN_PASSWORD_LENGTH
+from evidence.access.accounts import MIN_PASSWORD_LENGTH
 from evidence.vocab import Role
 from portal.forms import BaseForm
 

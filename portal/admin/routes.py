@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from evidence import accounts
+from evidence.access import accounts
 from evidence.db import db
 from evidence.models import User
 from evidence.settings import FRAMEWORK_VERSION, get_setting

@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms import BooleanField, EmailField, TextAreaField
 from wtforms.validators import Email, Length, Optional
 
-from evidence import sso
+from evidence.access import sso
 from portal.forms import BaseForm
 from portal.permissions import ADMINS, allow
 

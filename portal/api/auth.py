@@ -17,7 +17,7 @@ from limits import parse
 from limits.errors import StorageError
 from limits.strategies import FixedWindowRateLimiter
 
-from evidence import api_tokens
+from evidence.access import api_tokens
 from portal.api.errors import fail
 from portal.auth import COUNTERS
 from portal.config import ConfigError

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from evidence import api_tokens
-from evidence.accounts import normalise_email
+from evidence.access import api_tokens
+from evidence.access.accounts import normalise_email
 from evidence.db import db
 from evidence.models import User
 

@@ -1,6 +1,6 @@
 """The API's operations. Each goes through the domain functions the pages use, with the same rules:
 who may call it (``@allow``, the same roles as the page that does the same), what each person may see
-(``evidence.items.can_view``) and what a change must satisfy."""
+(``evidence.library.items.can_view``) and what a change must satisfy."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from evidence import bounds, items, mappings, metric_feed, search
+from evidence import bounds
+from evidence.assessment.gaps import live_gaps
+from evidence.assessment.rounds import current_round, round_overview, rounds_with_results
 from evidence.db import db
 from evidence.framework_sync import categories, statements_by_theme
-from evidence.gaps import live_gaps
 from evidence.imports import ImportConflict
+from evidence.library import items, mappings, metric_feed, search
 from evidence.models import EvidenceCategory, EvidenceItem, QualityStatement, Round
-from evidence.rounds import current_round, round_overview, rounds_with_results
 from evidence.vocab import Kind, Stance, Status
 from portal.api import auth, errors
 from portal.api import schemas as s

@@ -12,7 +12,8 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from evidence import bounds, search
+from evidence import bounds
+from evidence.library import search
 from evidence.vocab import Direction, Kind, QuoteTone, Stance, Status, Voice
 from portal.forms import NUL
 

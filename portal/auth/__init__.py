@@ -2,7 +2,7 @@
 
 from flask import Flask, current_app
 
-from evidence import accounts, throttle, user_sessions
+from evidence.access import accounts, throttle, user_sessions
 from portal.config import ConfigError
 from portal.extensions import login_manager
 

@@ -6,7 +6,7 @@ the first sign-in. Authlib sends the person to the directory with a state, a non
 (kept in the signed session) and, on the way back, checks the state, exchanges the code with the PKCE
 verifier, and verifies the ID token: its signature against the directory's published keys, its issuer,
 its audience (this portal's client id), its expiry and the nonce. Any failure is refused with a message
-and recorded. ``evidence.sso`` then decides which account the verified claims sign in.
+and recorded. ``evidence.access.sso`` then decides which account the verified claims sign in.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, abort, current_app, flash, redirect, request
 from flask_login import current_user, login_user
 from joserfc import errors as jose_errors
 
-from evidence import sso, user_sessions
+from evidence.access import sso, user_sessions
 from portal.permissions import ANONYMOUS, allow
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from evidence import accounts, sso, user_sessions
+from evidence.access import accounts, sso, user_sessions
 from portal.auth import oidc, sign_in_throttle
 from portal.auth.forms import SignInForm
 from portal.permissions import ANONYMOUS, SIGNED_IN, allow

@@ -1,13 +1,13 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from evidence import dashboard
-from evidence.actions import overdue_by_statement
+from evidence.assessment import dashboard
+from evidence.assessment.actions import overdue_by_statement
+from evidence.assessment.rollup import round_result, scores_for
+from evidence.assessment.rounds import current_round, previous_round
+from evidence.assessment.summary import live_summary
 from evidence.framework_sync import categories
 from evidence.models import today
-from evidence.rollup import round_result, scores_for
-from evidence.rounds import current_round, previous_round
-from evidence.summary import live_summary
 from evidence.vocab import Role
 from portal.dashboard.charts import score_sparkline
 from portal.permissions import READERS, SIGNED_IN, allow, has_role

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from evidence.rounds import all_rounds, find_round, latest_round
+from evidence.assessment.rounds import all_rounds, find_round, latest_round
 from exports import ExportUnavailable
 from exports.packs import (
     FORMATS,

@@ -5,9 +5,9 @@ from io import BytesIO
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from evidence.assessment.rounds import all_rounds, current_round
 from evidence.db import db
 from evidence.models import Round
-from evidence.rounds import all_rounds, current_round
 from exports import ExportUnavailable
 from exports.packs import FORMATS, export_round, prepare_export, preview_markdown
 from portal.exports import bp

@@ -4,8 +4,8 @@ from collections import Counter
 
 from flask import Blueprint, abort, render_template, request
 
-from evidence.gaps import GAP_LABELS, live_gaps
-from evidence.rounds import current_round
+from evidence.assessment.gaps import GAP_LABELS, live_gaps
+from evidence.assessment.rounds import current_round
 from portal.permissions import READERS, allow
 
 bp = Blueprint("gaps", __name__)

@@ -1,8 +1,8 @@
 from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from evidence.metrics import PERIOD_HINT
-from evidence.search import ANY_STATUS, DEFAULT_SORT, SORTS
+from evidence.library.metrics import PERIOD_HINT
+from evidence.library.search import ANY_STATUS, DEFAULT_SORT, SORTS
 from evidence.vocab import Kind, Stance, Status
 from portal.forms import BaseForm
 from portal.submissions.forms import NumberField, PlainDateField

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from evidence import audit, items, mappings, metrics, search, storage
-from evidence.assessments import citing_assessments, statement_by_key
+from evidence import audit
+from evidence.assessment.assessments import citing_assessments, statement_by_key
 from evidence.db import db
 from evidence.fields import FIELD_LABELS, fields_for
 from evidence.framework_sync import categories, category_by_key, statements_in_order
-from evidence.metrics import format_value
+from evidence.library import items, mappings, metrics, search, storage
+from evidence.library.metrics import format_value
 from evidence.models import Attachment, EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
 from portal.charts import line_chart

@@ -2,7 +2,7 @@ from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from evidence.fields import FIELD_LABELS
-from evidence.items import default_review_by
+from evidence.library.items import default_review_by
 from portal.forms import BaseForm
 from portal.submissions.forms import ItemForm, PlainDateField, form_class
 

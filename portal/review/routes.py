@@ -7,10 +7,11 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence import audit, items, mappings
+from evidence import audit
 from evidence.db import db
 from evidence.fields import FIELD_LABELS
 from evidence.framework_sync import statements_in_order
+from evidence.library import items, mappings
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
 from portal.forms import sentence

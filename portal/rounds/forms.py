@@ -1,7 +1,7 @@
 from wtforms import BooleanField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from evidence.rounds import NAME_MAX
+from evidence.assessment.rounds import NAME_MAX
 from portal.forms import BaseForm
 
 

@@ -3,10 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence.audit import history
-from evidence.db import db
-from evidence.models import Round
-from evidence.rounds import (
+from evidence.assessment.rounds import (
     RoundError,
     all_rounds,
     compare_rounds,
@@ -17,6 +14,9 @@ from evidence.rounds import (
     rounds_with_results,
     sign_off,
 )
+from evidence.audit import history
+from evidence.db import db
+from evidence.models import Round
 from portal.permissions import READERS, SIGNERS, allow, has_role
 from portal.rounds.forms import CompareForm, RoundForm, SignOffForm
 

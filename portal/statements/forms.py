@@ -1,7 +1,7 @@
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from evidence.assessments import TEXT_MAX
+from evidence.assessment.assessments import TEXT_MAX
 from evidence.fields import ASSESSMENT_TEXTS
 from evidence.vocab import ActionStatus, Stance
 from portal.forms import BaseForm

@@ -3,8 +3,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence.actions import ActionError, create_action, update_action
-from evidence.assessments import (
+from evidence.assessment.actions import ActionError, create_action, update_action
+from evidence.assessment.assessments import (
     CitationError,
     ConflictError,
     ValidationError,
@@ -15,14 +15,14 @@ from evidence.assessments import (
     statement_page,
     statements_overview,
 )
+from evidence.assessment.rounds import RoundFrozenError, current_round
 from evidence.audit import history
-from evidence.citations import cited_references
 from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
-from evidence.mappings import MappingError, remove_mapping
+from evidence.library.citations import cited_references
+from evidence.library.mappings import MappingError, remove_mapping
+from evidence.library.trends import metrics_for_statement
 from evidence.models import Action, Mapping, Round
-from evidence.rounds import RoundFrozenError, current_round
-from evidence.trends import metrics_for_statement
 from portal.ids import id_arg, part_or_404
 from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form

@@ -18,9 +18,10 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from evidence import bounds, storage
+from evidence import bounds
 from evidence.fields import FIELD_LABELS, fields_for
-from evidence.metrics import PERIOD_HINT, MetricError, parse_period
+from evidence.library import storage
+from evidence.library.metrics import PERIOD_HINT, MetricError, parse_period
 from evidence.vocab import Direction, Kind, QuoteTone, Voice
 from portal.forms import BaseForm
 

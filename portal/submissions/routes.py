@@ -8,9 +8,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from evidence import items, storage
 from evidence.db import db
 from evidence.framework_sync import statements_in_order
+from evidence.library import items, storage
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
 from portal.forms import sentence

@@ -13,14 +13,15 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from evidence import bounds, items, metrics
-from evidence.actions import ActionError, create_action
+from evidence import bounds
+from evidence.assessment.actions import ActionError, create_action
+from evidence.assessment.round_view import live_view
+from evidence.assessment.rounds import sign_off
 from evidence.db import db
 from evidence.imports import cells
-from evidence.items import ItemError, VersionConflict
+from evidence.library import items, metrics
+from evidence.library.items import ItemError, VersionConflict
 from evidence.models import AuditEvent, EvidenceItem, MetricPoint
-from evidence.round_view import live_view
-from evidence.rounds import sign_off
 from evidence.vocab import Kind, Role
 from portal.ids import id_arg
 from tests.factories import make_item, make_round, statement

@@ -12,9 +12,9 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from evidence.assessments import ConflictError, save_assessment, statement_by_key
+from evidence.assessment.assessments import ConflictError, save_assessment, statement_by_key
 from evidence.db import db
-from evidence.items import create_item
+from evidence.library.items import create_item
 from evidence.models import Assessment, AuditEvent, EvidenceItem, Round, User
 from tests.factories import make_round
 

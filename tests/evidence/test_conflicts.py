@@ -8,10 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from evidence import items
+from evidence.assessment.rounds import RoundError, RoundFrozenError, create_round, sign_off
 from evidence.db import db
-from evidence.mappings import MappingError, add_mapping, remove_mapping
-from evidence.metrics import MetricError, add_point
+from evidence.library import items
+from evidence.library.mappings import MappingError, add_mapping, remove_mapping
+from evidence.library.metrics import MetricError, add_point
 from evidence.models import (
     AuditEvent,
     EvidenceCategory,
@@ -22,7 +23,6 @@ from evidence.models import (
     Round,
     User,
 )
-from evidence.rounds import RoundError, RoundFrozenError, create_round, sign_off
 from evidence.vocab import Kind, Role, Status
 from tests.factories import category, make_item, make_round, statement
 from tests.threads import run_together

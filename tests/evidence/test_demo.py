@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from evidence import demo
-from evidence.citations import cited_ids
+from evidence.assessment.summary import live_summary
 from evidence.db import db
 from evidence.demo import DEMO_ACCOUNTS, KEY_PREFIX, DemoDataError, load_demo
+from evidence.library.citations import cited_ids
+from evidence.library.personal_data import scan_item
 from evidence.models import (
     Action,
     EvidenceCategory,
@@ -20,9 +22,7 @@ from evidence.models import (
     Round,
     User,
 )
-from evidence.personal_data import scan_item
 from evidence.settings import AUTHORITY_NAME, get_setting
-from evidence.summary import live_summary
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Status
 
 # The day the demo's review dates and due dates were written against.

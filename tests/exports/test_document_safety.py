@@ -18,8 +18,8 @@ from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from markupsafe import escape
 
-from evidence import round_view as round_view_module
-from evidence.round_view import (
+from evidence.assessment import round_view as round_view_module
+from evidence.assessment.round_view import (
     ActionView,
     AssessmentView,
     ItemView,
@@ -134,7 +134,7 @@ def test_documents_are_the_same_bytes_in_another_process():
     script = (
         "import json, sys, hashlib\n"
         "from datetime import datetime\n"
-        "from evidence.round_view import RoundView\n"
+        "from evidence.assessment.round_view import RoundView\n"
         "from exports.pdf import build_pdf\n"
         "from exports.word import build_docx\n"
         "view = RoundView.from_dict(json.loads(sys.stdin.read()))\n"

@@ -18,12 +18,12 @@ import pytest
 from docx.oxml.ns import qn
 from sqlalchemy import select
 
-from evidence import round_view as round_view_module
+from evidence.assessment import round_view as round_view_module
+from evidence.assessment.round_view import RoundView, live_view
 from evidence.db import db
 from evidence.demo import load_demo
 from evidence.framework_sync import sync_framework
 from evidence.models import Round
-from evidence.round_view import RoundView, live_view
 from exports import palette
 from exports.pdf import build_pdf
 from exports.report import Report, build_report, unmarked

@@ -18,9 +18,7 @@ from io import BytesIO
 import markdown
 import pytest
 
-from evidence.db import db
-from evidence.models import Assessment, EvidenceCategory, QualityStatement, Theme
-from evidence.round_view import (
+from evidence.assessment.round_view import (
     ActionView,
     AssessmentView,
     ItemView,
@@ -29,6 +27,8 @@ from evidence.round_view import (
     RoundView,
     StatementView,
 )
+from evidence.db import db
+from evidence.models import Assessment, EvidenceCategory, QualityStatement, Theme
 from evidence.settings import AUTHORITY_NAME, set_setting
 from evidence.vocab import Kind, Role
 from exports.markdown_pack import build_markdown_pack, statement_markdown

@@ -11,9 +11,9 @@ from io import BytesIO
 import markdown
 import pytest
 
+from evidence.assessment.round_view import live_view, round_view
 from evidence.db import db
-from evidence.metrics import format_value
-from evidence.round_view import live_view, round_view
+from evidence.library.metrics import format_value
 from exports.markdown_pack import MANIFEST, README, build_markdown_pack, statement_markdown
 from exports.text import close_fences, md_block, md_cell, md_inline, period_text, slugify
 from tests.exports.test_workbook import GENERATED, build_round, sign_off

@@ -13,9 +13,9 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
+from evidence.assessment.round_view import live_view, round_view
 from evidence.db import db
 from evidence.models import Assessment, Round, User
-from evidence.round_view import live_view, round_view
 from evidence.vocab import Kind, RoundStatus
 from exports import palette
 from exports.workbook import SHEET_NAMES, build_workbook
@@ -374,7 +374,7 @@ def test_an_open_round_carries_the_time_it_was_generated(built):
 
 def test_builders_need_no_app_or_database():
     """The exporters read a RoundView and nothing else: one built by hand will do."""
-    from evidence.round_view import AssessmentView, ItemView, MappingView, RoundView, StatementView
+    from evidence.assessment.round_view import AssessmentView, ItemView, MappingView, RoundView, StatementView
     from exports.markdown_pack import build_markdown_pack
 
     view = RoundView(

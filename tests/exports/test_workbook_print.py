@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from evidence.assessment.round_view import live_view, round_view
 from evidence.db import db
 from evidence.demo import load_demo
 from evidence.models import Assessment, Round
-from evidence.round_view import live_view, round_view
 from exports.workbook import (
     A4_LANDSCAPE_POINTS,
     MARGIN_INCHES,

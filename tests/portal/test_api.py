@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from evidence import api_tokens, audit
+from evidence import audit
+from evidence.access import api_tokens
 from evidence.db import db
 from evidence.models import ApiToken, AuditEvent, EvidenceItem, Mapping, MetricPoint, User
 from evidence.vocab import Kind, Role, Status

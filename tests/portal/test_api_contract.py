@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from evidence import api_tokens
+from evidence.access import api_tokens
 from evidence.vocab import Kind, Role
 from portal import create_app
 from tests.factories import make_item, make_round

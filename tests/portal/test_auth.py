@@ -11,7 +11,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from evidence import accounts
+from evidence.access import accounts
 from evidence.db import db
 from evidence.models import AuditEvent, User, UserSession, utcnow
 from evidence.vocab import Role

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from evidence import storage
 from evidence.db import db
+from evidence.library import storage
 from evidence.models import EvidenceItem
 from tests.backup_tools import database_state, upload_state
 from tests.conftest import stamp_head

@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from evidence import storage
 from evidence.backups import postgres as postgres_module
 from evidence.backups import restore as restore_module
 from evidence.backups import restore_backup
@@ -28,6 +27,7 @@ from evidence.backups import sqlite as sqlite_module
 from evidence.backups import uploads as uploads_module
 from evidence.db import db
 from evidence.framework_sync import sync_framework
+from evidence.library import storage
 from evidence.models import EvidenceItem
 from portal import MIGRATIONS_DIR, create_app
 from tests.backup_tools import database_state, upload_state

@@ -7,10 +7,10 @@ these ids must be turned away before any query runs.
 import pytest
 
 from evidence import imports
-from evidence.assessments import citation_problems, map_reference
-from evidence.mappings import MappingError
+from evidence.assessment.assessments import citation_problems, map_reference
+from evidence.library.mappings import MappingError
 from evidence.vocab import Role
-from tests.evidence.test_imports import METRIC, csv_file, has_error
+from tests.evidence.imports.test_imports import METRIC, csv_file, has_error
 from tests.factories import make_item, statement
 
 HUGE = "99999999999999999999"

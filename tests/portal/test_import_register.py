@@ -13,9 +13,9 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from evidence import imports
+from evidence.assessment.round_view import live_view
 from evidence.db import db
 from evidence.models import AuditEvent, EvidenceItem, Mapping
-from evidence.round_view import live_view
 from evidence.vocab import Kind, Status
 from exports.workbook import build_workbook
 from tests.factories import make_item, make_round

@@ -10,8 +10,8 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from evidence.db import db
+from evidence.library.search import Filters, search
 from evidence.models import SEARCH_INDEX, include_object_for
-from evidence.search import Filters, search
 from portal import create_app
 from tests.conftest import _postgres_database
 

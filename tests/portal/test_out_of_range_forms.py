@@ -15,8 +15,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from evidence import items
 from evidence.db import db
+from evidence.library import items
 from evidence.models import Action, EvidenceItem, today
 from evidence.vocab import Kind, Role, Status
 from tests.factories import make_action, make_item, make_round

@@ -7,7 +7,7 @@ fails here, so nobody can add a page and forget who may open it.
 import pytest
 from flask import url_for
 
-from evidence import api_tokens
+from evidence.access import api_tokens
 from evidence.vocab import Role
 from portal.permissions import ANONYMOUS, is_allowed, permission_matrix
 from tests.conftest import sign_in

@@ -23,11 +23,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from evidence import storage
 from evidence.backups import archive as backup_archive
 from evidence.backups import postgres as backup_postgres
 from evidence.backups import sqlite as backup_sqlite
 from evidence.db import db
+from evidence.library import storage
 from evidence.models import EvidenceItem
 from tests.backup_tools import MiB, database_state, member, rezip, upload_state, zip_with_bomb
 from tests.conftest import _postgres_database, stamp_head

@@ -3,10 +3,10 @@
 import re
 from html import unescape
 
-from evidence.assessments import find_assessment
+from evidence.assessment.assessments import find_assessment
+from evidence.assessment.rounds import current_round, sign_off
 from evidence.db import db
 from evidence.models import Round
-from evidence.rounds import current_round, sign_off
 from evidence.vocab import Role, RoundStatus, Stance
 from tests.factories import make_item, make_round, score_all, statement
 

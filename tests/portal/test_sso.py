@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from evidence import sso
+from evidence.access import sso
 from evidence.db import db
 from evidence.models import AuditEvent, User
 from evidence.vocab import Role

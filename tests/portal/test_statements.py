@@ -7,10 +7,10 @@ from html import unescape
 import pytest
 
 from evidence import audit
-from evidence.assessments import find_assessment
+from evidence.assessment.assessments import find_assessment
+from evidence.assessment.rounds import sign_off
 from evidence.db import db
 from evidence.models import Action, Mapping, today
-from evidence.rounds import sign_off
 from evidence.vocab import ActionStatus, Role, Stance, Status
 from tests.conftest import sign_in
 from tests.factories import make_action, make_item, make_round, statement

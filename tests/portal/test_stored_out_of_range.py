@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from evidence.db import db
-from evidence.items import FIELD_LABELS
+from evidence.library.items import FIELD_LABELS
 from evidence.models import Action, Assessment, AuditEvent, EvidenceItem, MetricPoint, Round
 from evidence.vocab import Kind, Role
 from tests.factories import make_action, make_item, make_round, statement

@@ -1,0 +1,2 @@
+"""Who may come in and what they may do: accounts, roles, sessions, sign-in throttling, single
+sign-on and API tokens."""

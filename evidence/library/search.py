@@ -1,0 +1,174 @@
+"""Finding evidence: full-text search, filters and sorting as one SQLAlchemy statement.
+
+Portable SQL only (LIKE, EXISTS), so it behaves the same on SQLite and
+PostgreSQL. Text search matches ``search_text``, the searchable fields lowercased
+once when an item is saved (a trigram index serves it on PostgreSQL). The
+statement selects items only; callers eager-load what a page shows
+(``with_list_loading``) so that a page costs the same few queries whatever the
+size of the portfolio.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from evidence.db import db
+from evidence.library import citations
+from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, today
+from evidence.vocab import Status
+
+ANY_STATUS = "any"
+# Sort keys offered to people, with what they mean.
+SORTS = {
+    "-reference": "Newest first",
+    "reference": "Reference (oldest first)",
+    "title": "Title A–Z",
+    "-period": "Period (latest first)",
+    "period": "Period (earliest first)",
+    "review_by": "Review by (soonest first)",
+}
+DEFAULT_SORT = "-reference"
+_TERM = re.compile(r'"([^"]+)"|(\S+)')
+
+
+@dataclass
+class Filters:
+    """What a person asked the library for. Empty values mean "no filter"."""
+
+    q: str = ""
+    kind: str | None = None
+    statement: str | None = None  # quality statement key
+    category: str | None = None  # evidence category key
+    stance: str | None = None
+    status: str | None = Status.ACCEPTED  # ANY_STATUS for every status
+    owner_id: int | None = None
+    stale: bool | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = DEFAULT_SORT
+
+    @property
+    def active(self) -> bool:
+        """Is anything narrowing the list beyond the default (accepted items)?"""
+        return any(
+            [
+                self.q.strip(),
+                self.kind,
+                self.statement,
+                self.category,
+                self.stance,
+                self.owner_id,
+                self.stale is not None,
+                self.date_from,
+                self.date_to,
+                self.status not in (Status.ACCEPTED, None),
+            ]
+        )
+
+    @property
+    def narrowed(self) -> bool:
+        """Is a filter other than the search words in use, or a sort other than the default?"""
+        return replace(self, q="").active or self.sort != DEFAULT_SORT
+
+
+def owners() -> list[User]:
+    """The people who own evidence, by name: the choices of the library's owner filter."""
+    return db.session.scalars(
+        select(User).where(exists().where(EvidenceItem.owner_id == User.id)).order_by(User.name)
+    ).all()
+
+
+def search_terms(q: str) -> list[str]:
+    """Words of the query; "quoted phrases" stay together."""
+    return [(m.group(1) or m.group(2)).strip() for m in _TERM.finditer(q or "") if (m.group(1) or m.group(2)).strip()]
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _text_condition(term: str):
+    conditions = [EvidenceItem.search_text.like(_like_pattern(term), escape="\\")]
+    item_id = citations.reference_id(term)
+    if citations.findable(item_id):
+        conditions.append(EvidenceItem.id == item_id)
+    return or_(*conditions)
+
+
+def build_query(filters: Filters, on: date | None = None) -> Select:
+    """A SELECT of EvidenceItem for these filters, sorted; no eager loading."""
+    on = on or today()
+    stmt = select(EvidenceItem)
+    conditions = [_text_condition(term) for term in search_terms(filters.q)]
+    if filters.status and filters.status != ANY_STATUS:
+        conditions.append(EvidenceItem.status == filters.status)
+    if filters.kind:
+        conditions.append(EvidenceItem.kind == filters.kind)
+    if filters.owner_id:
+        conditions.append(EvidenceItem.owner_id == filters.owner_id)
+    if filters.stale is True:
+        conditions.append(EvidenceItem.review_by < on)
+    elif filters.stale is False:
+        conditions.append(or_(EvidenceItem.review_by.is_(None), EvidenceItem.review_by >= on))
+    if filters.date_from or filters.date_to:
+        # Items whose period overlaps the range asked for.
+        period_end = func.coalesce(EvidenceItem.period_end, EvidenceItem.period_start)
+        conditions.append(EvidenceItem.period_start.is_not(None))
+        if filters.date_from:
+            conditions.append(period_end >= filters.date_from)
+        if filters.date_to:
+            conditions.append(EvidenceItem.period_start <= filters.date_to)
+    if filters.statement or filters.category or filters.stance:
+        # One mapping must match every mapping filter: "safe pathways, under staff and leaders".
+        mapping_conditions = [Mapping.item_id == EvidenceItem.id]
+        if filters.statement:
+            mapping_conditions.append(
+                Mapping.statement_id.in_(select(QualityStatement.id).where(QualityStatement.key == filters.statement))
+            )
+        if filters.category:
+            mapping_conditions.append(
+                Mapping.category_id.in_(select(EvidenceCategory.id).where(EvidenceCategory.key == filters.category))
+            )
+        if filters.stance:
+            mapping_conditions.append(Mapping.stance == filters.stance)
+        conditions.append(exists().where(and_(*mapping_conditions)))
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    return stmt.order_by(*_order(filters.sort))
+
+
+def _order(sort: str):
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    if sort == "reference":
+        return [EvidenceItem.id.asc()]
+    if sort == "title":
+        return [func.lower(EvidenceItem.title).asc(), EvidenceItem.id.asc()]
+    if sort == "period":
+        return [EvidenceItem.period_start.is_(None), EvidenceItem.period_start.asc(), EvidenceItem.id.asc()]
+    if sort == "-period":
+        return [EvidenceItem.period_start.is_(None), EvidenceItem.period_start.desc(), EvidenceItem.id.desc()]
+    if sort == "review_by":
+        return [EvidenceItem.review_by.is_(None), EvidenceItem.review_by.asc(), EvidenceItem.id.asc()]
+    return [EvidenceItem.id.desc()]
+
+
+def with_list_loading(stmt: Select) -> Select:
+    """Eager-load what a list row shows, in a fixed number of queries for the whole page."""
+    return stmt.options(
+        selectinload(EvidenceItem.mappings).selectinload(Mapping.statement),
+        selectinload(EvidenceItem.mappings).selectinload(Mapping.category),
+        selectinload(EvidenceItem.owner),
+    )
+
+
+def search(filters: Filters, *, page: int = 1, per_page: int = 50, on: date | None = None):
+    """One page of results (a Flask-SQLAlchemy Pagination), rows eager-loaded."""
+    return db.paginate(
+        with_list_loading(build_query(filters, on)), page=page, per_page=per_page, error_out=False, max_per_page=200
+    )
