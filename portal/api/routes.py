@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from evidence import bounds
+from evidence.access.roles import has_role
 from evidence.assessment.gaps import live_gaps
 from evidence.assessment.rounds import current_round, round_overview, rounds_with_results
 from evidence.db import db
@@ -180,7 +181,7 @@ def framework():
 @bp.response(200, s.ItemPageOut)
 def list_items(args):
     """Evidence in the library, with its filters, a page at a time (accepted evidence, unless a curator asks)."""
-    curator = items.is_curator(current_user)
+    curator = has_role(current_user, *CURATORS)
     filters = search.Filters(
         q=args.get("q") or "",
         kind=args.get("kind"),
