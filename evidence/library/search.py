@@ -11,8 +11,10 @@ size of the portfolio.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping as Values
+from dataclasses import dataclass, fields, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -51,6 +53,14 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = DEFAULT_SORT
+
+    @classmethod
+    def asked(cls, values: Values[str, Any], *, curator: bool) -> Filters:
+        """The filters a person asked for (empty values dropped); only curators see evidence not yet accepted."""
+        names = {f.name for f in fields(cls)}
+        chosen = {name: value for name, value in values.items() if name in names and value not in (None, "")}
+        chosen["status"] = (chosen.get("status") or Status.ACCEPTED) if curator else Status.ACCEPTED
+        return cls(**chosen)
 
     @property
     def active(self) -> bool:

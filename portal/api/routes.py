@@ -20,7 +20,7 @@ from evidence.framework_sync import categories, statements_by_theme
 from evidence.imports import ImportConflict
 from evidence.library import items, mappings, metric_feed, search
 from evidence.models import EvidenceCategory, EvidenceItem, QualityStatement, Round
-from evidence.vocab import Kind, Stance, Status
+from evidence.vocab import Kind, Stance
 from portal.api import auth, errors
 from portal.api import schemas as s
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
@@ -181,20 +181,7 @@ def framework():
 @bp.response(200, s.ItemPageOut)
 def list_items(args):
     """Evidence in the library, with its filters, a page at a time (accepted evidence, unless a curator asks)."""
-    curator = has_role(current_user, *CURATORS)
-    filters = search.Filters(
-        q=args.get("q") or "",
-        kind=args.get("kind"),
-        statement=args.get("statement"),
-        category=args.get("category"),
-        stance=args.get("stance"),
-        status=(args.get("status") or Status.ACCEPTED) if curator else Status.ACCEPTED,
-        owner_id=args.get("owner"),
-        stale=args.get("stale"),
-        date_from=args.get("date_from"),
-        date_to=args.get("date_to"),
-        sort=args.get("sort") or search.DEFAULT_SORT,
-    )
+    filters = search.Filters.asked({**args, "owner_id": args.get("owner")}, curator=has_role(current_user, *CURATORS))
     page = search.search(filters, page=args["page"], per_page=args["per_page"])
     return {
         "items": [_item(item) for item in page.items],

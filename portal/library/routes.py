@@ -43,18 +43,16 @@ def index():
     form.validate()
     stale = form.value("stale")
     owner = form.value("owner")
-    filters = search.Filters(
-        q=form.value("q") or "",
-        kind=form.value("kind"),
-        statement=form.value("statement"),
-        category=form.value("category"),
-        stance=form.value("stance"),
-        status=(form.value("status") or Status.ACCEPTED) if curator else Status.ACCEPTED,
-        owner_id=int(owner) if owner else None,
-        stale=None if stale is None else stale == "yes",
-        date_from=form.value("date_from"),
-        date_to=form.value("date_to"),
-        sort=form.value("sort") or search.DEFAULT_SORT,
+    values = {name: form.value(name) for name in ("q", "kind", "statement", "category", "stance", "status", "sort")}
+    filters = search.Filters.asked(
+        {
+            **values,
+            "owner_id": int(owner) if owner else None,
+            "stale": None if stale is None else stale == "yes",
+            "date_from": form.value("date_from"),
+            "date_to": form.value("date_to"),
+        },
+        curator=curator,
     )
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
         form.add_error(form.date_to, "Period to: must be on or after “Period from”.")
