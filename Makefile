@@ -8,6 +8,15 @@ export FLASK_APP := portal
 
 .PHONY: run test lint format install install-test system-libraries browser office openid-provider migration clean
 
+# Installs Debian packages that are missing, when apt-get is here (as root, or through sudo that asks
+# nothing); else says what goes without. $(call debian,<packages>,<what for>,<what happens without them>,<apt options>)
+debian = dpkg -s $(1) >/dev/null 2>&1 || ! command -v apt-get >/dev/null || { \
+	echo "Installing $(2) from Debian's packages"; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
+	$$SUDO apt-get update -qq && \
+	$$SUDO apt-get install -y -qq $(4) $(1) >/dev/null || \
+	echo "$(3)"; }
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -21,12 +30,7 @@ install-test: $(BIN)/python system-libraries
 # What the PDF export needs from the system: Pango for WeasyPrint, and the fonts the print stylesheet names.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-dejavu-core
 system-libraries:
-	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || ! command -v apt-get >/dev/null || { \
-		echo "Installing Pango and fonts from Debian's packages for the PDF export"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
-		$$SUDO apt-get update -qq && \
-		$$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null || \
-		echo "Pango could not be installed: the PDF export will say what is missing"; }
+	@$(call debian,$(SYSTEM_PACKAGES),Pango and fonts for the PDF export,Pango could not be installed: the PDF export will say what is missing,--no-install-recommends)
 
 instance/secret_key:
 	@mkdir -p instance
@@ -43,22 +47,13 @@ run: install instance/secret_key
 
 # Debian's Chromium for the browser tests; never a browser download of the test tool's own.
 browser:
-	@command -v chromium >/dev/null || { \
-		echo "Installing Chromium from Debian's packages for the browser tests"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null || \
-		echo "Chromium could not be installed: the browser tests will be skipped"; }
+	@$(call debian,chromium,Chromium for the browser tests,Chromium could not be installed: the browser tests will be skipped)
 
 # LibreOffice (Calc and Writer, no GUI) for the tests that print the workbook and open the Word document as
 # people's office software would; with Carlito, which has Calibri's widths, so text measures as in Excel.
 OFFICE_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui fonts-crosextra-carlito
 office:
-	@dpkg -s $(OFFICE_PACKAGES) >/dev/null 2>&1 || ! command -v apt-get >/dev/null || { \
-		echo "Installing LibreOffice from Debian's packages for the print and Word tests"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo -n ); \
-		$$SUDO apt-get update -qq && \
-		$$SUDO apt-get install -y -qq --no-install-recommends $(OFFICE_PACKAGES) >/dev/null || \
-		echo "LibreOffice could not be installed: the print and Word tests will be skipped"; }
+	@$(call debian,$(OFFICE_PACKAGES),LibreOffice for the print and Word tests,LibreOffice could not be installed: the print and Word tests will be skipped,--no-install-recommends)
 
 # The OpenID provider the single sign-on tests run (oidc-provider on Node.js, tests/oidc/): installed once
 # from its lock file, again only when the lock file changes.
