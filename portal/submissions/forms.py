@@ -18,10 +18,10 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from evidence import bounds
+from evidence import bounds, periods
 from evidence.fields import FIELD_LABELS, fields_for
 from evidence.library import storage
-from evidence.library.metrics import PERIOD_HINT, MetricError, parse_period
+from evidence.library.metrics import MetricError, parse_period
 from evidence.vocab import Direction, Kind, QuoteTone, Voice
 from portal.forms import BaseForm
 
@@ -274,9 +274,7 @@ class ItemForm(BaseForm):
                 continue
             filled += 1
             if not text:
-                period_field.errors.append(
-                    f"Period {n}: enter the month or quarter the value {value_field._value()} is for."
-                )
+                period_field.errors.append(f"Period {n}: enter the period the value {value_field._value()} is for.")
                 ok = False
                 continue
             try:
@@ -297,7 +295,7 @@ class ItemForm(BaseForm):
                 ok = False
         if filled == 0:
             first = self.point_fields()[0][0]
-            first.errors.append(f"Period 1: give at least one period and its value ({PERIOD_HINT}).")
+            first.errors.append(f"Period 1: give at least one period and its value ({periods.HINT}).")
             ok = False
         return ok
 
