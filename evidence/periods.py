@@ -232,7 +232,7 @@ _CAL_QUARTER = (
     re.compile(r"^(?P<y>\d{4})\s*-?\s*q(?P<q>[1-4])$"),
     re.compile(r"^q(?P<q>[1-4])\s*-?\s*(?P<y>\d{4})$"),
 )
-_NUMERIC_MONTH = re.compile(r"^(?P<m>\d{1,2})\s*[-/.]\s*(?P<y>\d{4})$")
+_NUMERIC_MONTH = re.compile(r"^(?P<m>\d{1,2})\s*[-/.]\s*(?P<y>\d{4})$|^(?P<y2>\d{4})\s*[-/]\s*(?P<m2>\d)$")
 _NAMED_MONTH = re.compile(r"^(?P<name>[a-z]+)\.?\s*[-' ]?\s*'?(?P<y>\d{4}|\d{2})$")
 _YEAR = re.compile(r"^\d{4}$")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
@@ -284,9 +284,9 @@ def _from_text(raw: str) -> Period:
         if found is not None:
             return found
     if match := _NUMERIC_MONTH.match(text):
-        number = int(match.group("m"))
+        number = int(match.group("m") or match.group("m2"))
         if 1 <= number <= 12:
-            return month(int(match.group("y")), number)
+            return month(int(match.group("y") or match.group("y2")), number)
     if (match := _NAMED_MONTH.match(text)) and match.group("name") in _MONTHS:
         return month(_full_year(match.group("y")), _MONTHS[match.group("name")])
     if _YEAR.match(text):

@@ -402,13 +402,22 @@ class Importer:
         positions, notices = self.match_header(table.header, table.header_row)
         parsed: list[ParsedRow] = []
         errors: list[RowError] = []
+        totals: list[tuple[int, str]] = []
         for number, values in table.rows:
+            marks = cells.totals_row(values, table.formulas.get(number, []))
+            if marks:
+                totals.append((number, marks))
+                continue
             row_values: dict[str, Any] = {}
             raw_values: dict[str, Any] = {}
             for column in self.columns:
                 position = positions.get(column.name)
                 raw = values[position] if position is not None else None
                 raw_values[column.name] = raw
+                if isinstance(raw, cells.NoSavedValue):
+                    row_values[column.name] = None
+                    errors.append(self.error(number, column.name, raw, cells.NO_SAVED_VALUE, positions))
+                    continue
                 if cells.is_blank(raw):
                     row_values[column.name] = None
                     if column.required:
@@ -420,6 +429,8 @@ class Importer:
                     row_values[column.name] = None
                     errors.append(self.error(number, column.name, raw, exc.reason, positions))
             parsed.append(ParsedRow(number, row_values, raw_values, positions))
+        if totals:
+            notices.append(totals_notice(totals))
         return parsed, errors, notices
 
     def error(
@@ -494,6 +505,18 @@ class Importer:
             f"{counts[CREATE]} to create, {counts[UPDATE]} to update, {counts[UNCHANGED]} already up to date "
             f"({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
         )
+
+
+def totals_notice(totals: list[tuple[int, str]]) -> str:
+    """What the preview says of the totals and subtotal rows it passed over."""
+    shown = "; ".join(f"row {number} ({marks})" for number, marks in totals[:10])
+    more = f" and {len(totals) - 10} more" if len(totals) > 10 else ""
+    return (
+        f"{'These rows look' if len(totals) > 1 else 'This row looks'} like a total or subtotal and "
+        f"{'were' if len(totals) > 1 else 'was'} not imported: {shown}{more}. The portal keeps the values "
+        "themselves and works totals out from them. If such a row holds a value of its own, write what it "
+        "measures instead of “Total” and upload the file again."
+    )
 
 
 # --- Helpers for writing evidence items -------------------------------------------------------------------------------

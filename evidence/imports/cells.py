@@ -41,6 +41,51 @@ class PercentValue(float):
     """A number from a workbook cell formatted as a percentage: 0.61 displayed as 61%."""
 
 
+class NoSavedValue:
+    """A workbook cell holding a formula whose result was never saved (a file written by a program, not by Excel
+    or LibreOffice, which save each formula's result): its value is not known."""
+
+    def __init__(self, formula: str):
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return self.formula
+
+    def __repr__(self) -> str:
+        return f"NoSavedValue({self.formula!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoSavedValue) and other.formula == self.formula
+
+    __hash__ = None
+
+
+NO_SAVED_VALUE = (
+    "A formula with no saved value, so the portal cannot tell what it shows: open the file in Excel (or "
+    "LibreOffice), let it calculate, save it and upload it again — or paste the cells as values"
+)
+
+
+_TOTAL_WORDS = {"total", "totals", "subtotal", "sub total", "grand total", "overall total"}
+_TOTAL_FORMULA = re.compile(r"^=\s*(?:_xlfn\.)?(SUM|SUBTOTAL|AGGREGATE|SUMIFS?)\s*\(", re.IGNORECASE)
+
+
+def _total_word(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    return " ".join(re.sub(r"[^a-z]", " ", value.lower()).split()) in _TOTAL_WORDS
+
+
+def totals_row(values: list[Any], formulas: list[str] = ()) -> str | None:
+    """What marks a row as a totals or subtotal row ("Total", =SUM(C5:C17)), or None for a row of data.
+
+    A cell reading just "Total" (or "Subtotal", "Grand total:") does; a name that starts with the word, such as
+    "Total people supported", does not. So does a SUM or SUBTOTAL formula."""
+    marks = [f"“{as_text(v)}”" for v in values if _total_word(v)]
+    marks += [formula for formula in formulas if _TOTAL_FORMULA.match(formula)]
+    return ", ".join(marks[:3]) or None
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -49,6 +94,8 @@ def as_text(value: Any) -> str:
     """A cell as the text a person would see in it."""
     if value is None:
         return ""
+    if isinstance(value, NoSavedValue):
+        return value.formula
     if isinstance(value, PercentValue):
         return f"{_number_text(float(value) * 100)}%"
     if isinstance(value, bool):

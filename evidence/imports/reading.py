@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence.imports.cells import PercentValue, is_blank
+from openpyxl.utils import column_index_from_string
+
+from evidence.imports.cells import NoSavedValue, PercentValue, is_blank
 from evidence.library import office_files
 from evidence.library.office_files import PACKAGE_LIMITS, PackageLimits
 
@@ -65,6 +69,8 @@ class Table:
     rows: list[tuple[int, list[Any]]]
     sheet_name: str | None = None
     notices: list[str] = field(default_factory=list)
+    # Row number -> the formulas in that row (a workbook's), so that a totals row is known by its SUM.
+    formulas: dict[int, list[str]] = field(default_factory=dict)
 
 
 def _megabytes(size: int) -> str:
@@ -176,14 +182,29 @@ def read_table(
         rows.close()  # closes the workbook even when reading stopped early
     if fmt == "xlsx":
         table.sheet_name = holder.value
-        table.notices[:0] = holder.notices
+        table.notices[:0] = holder.notices + holder.hidden_notice()
+        table.formulas = holder.formulas
     return table
 
 
 class _SheetName:
+    """What reading a workbook learnt beside its rows: the sheet read, its hidden rows and its formulas."""
+
     def __init__(self) -> None:
         self.value: str | None = None
         self.notices: list[str] = []
+        self.hidden_rows: list[int] = []
+        self.formulas: dict[int, list[str]] = {}
+
+    def hidden_notice(self) -> list[str]:
+        if not self.hidden_rows:
+            return []
+        rows = self.hidden_rows
+        shown = ", ".join(map(str, rows[:20])) + (f" and {len(rows) - 20:,} more" if len(rows) > 20 else "")
+        return [
+            f"Row{'s' if len(rows) > 1 else ''} {shown} {'are' if len(rows) > 1 else 'is'} hidden in the workbook "
+            "and were not read. Unhide them in Excel if they should be imported."
+        ]
 
 
 def _sheet_key(name: str) -> str:
@@ -191,8 +212,15 @@ def _sheet_key(name: str) -> str:
 
 
 def _choose_sheet(workbook, wanted: str | None, holder: _SheetName | None):
-    """The sheet named ``wanted`` when there is one, else the first (the only one, when a name was wanted)."""
-    sheets = workbook.worksheets
+    """The visible sheet named ``wanted`` when there is one, else the first visible sheet (the only one, when a
+    name was wanted). Hidden sheets are never read: they hold lookups and workings, not the table."""
+    hidden = [s for s in workbook.worksheets if getattr(s, "sheet_state", "visible") != "visible"]
+    sheets = [s for s in workbook.worksheets if s not in hidden] or workbook.worksheets
+    if hidden and holder is not None and len(sheets) < len(workbook.worksheets):
+        names = ", ".join(f"“{s.title}”" for s in hidden)
+        holder.notices.append(
+            f"The hidden sheet{'s' if len(hidden) > 1 else ''} {names} {'were' if len(hidden) > 1 else 'was'} not read."
+        )
     if not wanted:
         return sheets[0]
     found = next((s for s in sheets if _sheet_key(s.title) == _sheet_key(wanted)), None)
@@ -222,17 +250,72 @@ def _workbook_rows(data: bytes, limits: Limits, holder: _SheetName | None = None
         sheet = _choose_sheet(workbook, wanted, holder)
         if holder is not None:
             holder.value = sheet.title
+        hidden_rows, formulas = _sheet_facts(workbook, sheet, limits)
         # The stored dimensions are only a hint (often wrong); read what is really there.
         sheet.reset_dimensions()
         try:
             for number, cells in enumerate(sheet.iter_rows(min_row=1, max_col=limits.max_columns), start=1):
-                yield number, [_cell_value(cell) for cell in cells]
+                if number in hidden_rows:
+                    if holder is not None and any(not is_blank(c.value) for c in cells):
+                        holder.hidden_rows.append(number)
+                    continue
+                values = [_cell_value(cell) for cell in cells]
+                for column, formula in formulas.get(number, {}).items():
+                    if column < len(values):
+                        if holder is not None:
+                            holder.formulas.setdefault(number, []).append(formula)
+                        if values[column] is None:
+                            values[column] = NoSavedValue(formula)
+                yield number, values
         except ImportRefused:
             raise
         except Exception:
             raise ImportRefused(f"The sheet “{sheet.title}” of the workbook is damaged and cannot be read.") from None
     finally:
         workbook.close()
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REFERENCE = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_facts(workbook, sheet, limits: Limits) -> tuple[set[int], dict[int, dict[int, str]]]:
+    """The sheet's hidden rows, and its formulas by row and column (from 0), read from the sheet's XML: openpyxl
+    gives a workbook's saved values or its formulas, not both, and no rows' visibility in read-only mode.
+
+    Most files have neither, and a quick look at the bytes says so without parsing anything.
+    """
+    archive, path = getattr(workbook, "_archive", None), getattr(sheet, "_worksheet_path", None)
+    if archive is None or path is None:
+        return set(), {}
+    with archive.open(path) as part:
+        xml = part.read(limits.max_uncompressed_bytes + 1)
+    if b"hidden=" not in xml and not _FORMULA.search(xml):
+        return set(), {}
+    hidden: set[int] = set()
+    formulas: dict[int, dict[int, str]] = {}
+    try:
+        for _, element in ElementTree.iterparse(io.BytesIO(xml), events=("end",)):
+            tag = _local(element.tag)
+            if tag == "c":
+                formula = next((child for child in element if _local(child.tag) == "f"), None)
+                match = _CELL_REFERENCE.match(element.get("r") or "")
+                if formula is not None and match:
+                    column = column_index_from_string(match.group(1)) - 1
+                    if column < limits.max_columns:
+                        formulas.setdefault(int(match.group(2)), {})[column] = "=" + (formula.text or "").strip()
+                element.clear()
+            elif tag == "row":
+                if element.get("hidden") in ("1", "true") and (element.get("r") or "").isdigit():
+                    hidden.add(int(element.get("r")))
+                element.clear()
+    except ElementTree.ParseError:
+        raise ImportRefused(f"The sheet “{sheet.title}” of the workbook is damaged and cannot be read.") from None
+    return hidden, formulas
 
 
 def _cell_value(cell) -> Any:
