@@ -61,7 +61,10 @@ DESCRIBING = {
 }
 
 
-PERCENT_REASON = "Not a percentage between 0 and 100, and the metric's unit is %"
+def _reason(problem: str, unit: str | None) -> str:
+    """A value out of its unit's range, as a row's problem: "139 is not a percentage … (the metric's unit is %)"."""
+    unit = (unit or "").strip()
+    return f"{problem[0].upper()}{problem[1:]}" + ("" if f"“{unit}”" in problem else f" (the metric's unit is {unit})")
 
 
 def _metric(raw: Any, _lookups) -> str:
@@ -93,6 +96,7 @@ class MetricImporter(Importer):
         "Values are plain numbers in the metric's unit: 1,234.5 is understood, and 61% (or a cell formatted as a "
         "percentage in Excel) gives 61.",
         f"Periods: {cells.PERIOD_FORMS}. A date counts as its month.",
+        bounds.UNIT_RULE,
     )
     columns = (
         Column(
@@ -236,8 +240,8 @@ class MetricImporter(Importer):
         else:
             point, spec = None, new_metrics[target]
             reference, name, unit = "New", spec["title"], spec.get("unit") or ""
-        if not bounds.point_range(unit).holds(value):
-            errors.append(self.error(row, "Value", row.raw["Value"], PERCENT_REASON))
+        if problem := bounds.point_problem(value, unit):
+            errors.append(self.error(row, "Value", row.raw["Value"], _reason(problem, unit)))
             return None
         changes, findings = [], []
         if first_of_new:
@@ -336,9 +340,10 @@ class MetricImporter(Importer):
                     spec["wanted"].append(mapping)
         for target, spec in specs.items():
             # A percentage's target is a percentage too (as on the metric's own form).
-            if spec.get("target") is not None and not bounds.point_range(spec.get("unit")).holds(spec["target"]):
+            problem = spec.get("target") is not None and bounds.point_problem(spec["target"], spec.get("unit"))
+            if problem:
                 row = given_by[(target, "target")]
-                errors.append(self.error(row, "Target", row.raw["Target"], PERCENT_REASON))
+                errors.append(self.error(row, "Target", row.raw["Target"], _reason(problem, spec.get("unit"))))
         notices = [
             f"{reference} already exists, so the unit, direction, target, comparator, source, summary and mapping "
             f"cells in row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} were not used. "

@@ -84,8 +84,8 @@ def add_point(
         value = bounds.MEASURE.check(value)
     except bounds.OutOfRange as exc:
         raise MetricError(str(exc), field="value") from None
-    if not bounds.point_range(item.unit).holds(value):
-        raise MetricError(f"{value:g} is not a percentage between 0 and 100", field="value")
+    if problem := bounds.point_problem(value, item.unit):
+        raise MetricError(problem, field="value")
     lock_open_rounds()  # an accepted metric's points are in every open round's snapshot
     existing = point_for(item, period.start)
     if existing is None:
