@@ -154,6 +154,7 @@ class MetricImporter(Importer):
         *mapping_columns("Safe pathways, systems and transitions", "Processes", "Context"),
     )
     preview_headings = ("Evidence", "Metric", "Period", "Value")
+    comparator_columns = True
 
     # -- planning
 
@@ -161,6 +162,8 @@ class MetricImporter(Importer):
         good, new_errors = self.checked_rows(parsed, errors)
         targets = self._targets(good, new_errors)
         new_metrics, notices = self._describe_new_metrics(good, targets, new_errors)
+        series = self._comparator_series(good, targets)
+        notices += self._take_comparators(series, new_metrics)
         bad_rows = {e.row for e in errors + new_errors}
 
         planned: list[PlannedRow] = []
@@ -189,7 +192,46 @@ class MetricImporter(Importer):
                 planned.append(point)
                 if first_of_new:
                     announced.add(target)
-        return planned, new_errors, notices, {"new_metrics": new_metrics}
+        return planned, new_errors, notices, {"new_metrics": new_metrics, "comparator_series": series}
+
+    @staticmethod
+    def _comparator_series(rows: list[ParsedRow], targets: dict[int, tuple[str, Any]]) -> dict[tuple[str, Any], dict]:
+        """The values of a saved layout's comparator columns: (how, metric id or new key) -> name -> period's
+        first day -> (period, value, row number)."""
+        series: dict[tuple[str, Any], dict[str, dict]] = {}
+        for row in rows:
+            if not row.comparators or row.row not in targets:
+                continue
+            how, target = targets[row.row]
+            period = _point_period(row.values["Period"])
+            key = (how, target.id if how == "item" else target)
+            for name, value in row.comparators.items():
+                series.setdefault(key, {}).setdefault(name, {})[period.start] = (period, value, row.row)
+        return series
+
+    @staticmethod
+    def _take_comparators(series: dict[tuple[str, Any], dict], new_metrics: dict[str, dict[str, Any]]) -> list[str]:
+        """A metric holds one comparator (a name and a value) for now: a new metric takes the first comparator
+        column's value for its latest period, unless the file's Comparator columns describe it. ``Plan.extra``
+        keeps every value ("comparator_series") for the comparator series to come. An existing metric's
+        comparator is changed on its page."""
+        untouched: list[int] = []
+        for (how, target), by_name in series.items():
+            if how == "item":
+                untouched.append(min(row for values in by_name.values() for _, _, row in values.values()))
+                continue
+            spec = new_metrics.get(target)
+            if spec is None or spec.get("comparator_label") or spec.get("comparator_value") is not None:
+                continue
+            name, values = next(iter(by_name.items()))
+            spec["comparator_label"], spec["comparator_value"] = name, values[max(values)][1]
+        if not untouched:
+            return []
+        rows = ", ".join(map(str, sorted(untouched)[:10]))
+        return [
+            f"The comparator columns were not used for metrics already in the library (rows {rows}…): change an "
+            "existing metric's comparator on its page."
+        ]
 
     def _targets(self, rows: list[ParsedRow], errors: list[RowError]) -> dict[int, tuple[str, Any]]:
         """The metric each row adds to: row number -> ("item", the metric held) or ("new", its natural key).

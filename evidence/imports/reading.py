@@ -25,11 +25,24 @@ from evidence.library.office_files import PACKAGE_LIMITS, PackageLimits
 
 FORMATS = ("xlsx", "csv")
 HeaderTest = Callable[[list[Any]], bool]
+RowTest = Callable[[list[Any]], bool]
+# Given the header row found (and its number), which data rows to keep (None: all of them): a saved layout's
+# filter. It may refuse the file there and then, before any data row is read.
+KeepFor = Callable[[list[str], int], RowTest | None]
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class ImportRefused(ValueError):
     """The file cannot be imported at all; the message says why in plain words."""
+
+
+class NeedsLayout(ImportRefused):
+    """The file's header is not the template's and no saved layout is for it: the quality lead says which
+    column is which (``evidence.imports.layouts``), and the file is read again with that."""
+
+
+class LayoutKeepsNothing(NeedsLayout):
+    """The saved layout for the file's header keeps none of its rows: its filter is to be looked at again."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,8 @@ class Table:
     notices: list[str] = field(default_factory=list)
     # Row number -> the formulas in that row (a workbook's), so that a totals row is known by its SUM.
     formulas: dict[int, list[str]] = field(default_factory=dict)
+    dropped: int = 0  # data rows a filter passed over (``read_table``'s ``keep``)
+    layout: Any = None  # the saved layout (``evidence.imports.layouts``) the file is read with, if any
 
 
 def _megabytes(size: int) -> str:
@@ -160,6 +175,8 @@ def read_table(
     limits: Limits = LIMITS,
     header_test: HeaderTest | None = None,
     sheet: str | None = None,
+    keep: KeepFor | None = None,
+    sample: int | None = None,
 ) -> Table:
     """Read one sheet (or the CSV file): its header row and its data rows.
 
@@ -167,8 +184,11 @@ def read_table(
     of several sheets without one of that name is refused, naming its sheets.
 
     The header row is the first row, among the first few, that ``header_test`` accepts (for example, one with
-    at least two known headings), so that a title above the table is passed over; failing that, the first
-    row with anything in it.
+    at least two known headings), so that a title above the table is passed over; failing that, the first row
+    as wide as a table's header (notes and merged titles above it fill one cell or two).
+
+    ``keep``, given the header, says which data rows to keep: the others are counted in ``Table.dropped`` and do
+    not count towards the row limit. ``sample`` stops reading after that many rows (for showing a file's columns).
     """
     holder = _SheetName()
     if fmt == "xlsx":
@@ -177,7 +197,7 @@ def read_table(
     else:
         rows = _csv_rows(_decode_csv(data), limits)
     try:
-        table = _collect(fmt, rows, limits, header_test)
+        table = _collect(fmt, rows, limits, header_test, keep, sample)
     finally:
         rows.close()  # closes the workbook even when reading stopped early
     if fmt == "xlsx":
@@ -201,9 +221,11 @@ class _SheetName:
             return []
         rows = self.hidden_rows
         shown = ", ".join(map(str, rows[:20])) + (f" and {len(rows) - 20:,} more" if len(rows) > 20 else "")
+        many = len(rows) > 1
         return [
-            f"Row{'s' if len(rows) > 1 else ''} {shown} {'are' if len(rows) > 1 else 'is'} hidden in the workbook "
-            "and were not read. Unhide them in Excel if they should be imported."
+            f"Row{'s' if many else ''} {shown} {'are' if many else 'is'} hidden in the workbook and "
+            f"{'were' if many else 'was'} not read. Unhide {'them' if many else 'it'} in Excel if "
+            f"{'they' if many else 'it'} should be imported."
         ]
 
 
@@ -346,9 +368,12 @@ def _csv_rows(text: str, limits: Limits):
 class _Collector:
     """Finds the header row, then gathers data rows within the limits."""
 
-    def __init__(self, limits: Limits, header_test: HeaderTest | None):
+    def __init__(
+        self, limits: Limits, header_test: HeaderTest | None, keep: KeepFor | None = None, sample: int | None = None
+    ):
         self.limits = limits
         self.header_test = header_test
+        self.keep_for, self.keep, self.sample, self.dropped = keep, None, sample, 0
         self.header: list[str] | None = None
         self.header_row = 0
         self.rows: list[tuple[int, list[Any]]] = []
@@ -380,13 +405,17 @@ class _Collector:
         """No row looked like the header: take the first row with anything in it, and read on from there."""
         if self.header is not None or not self.waiting:
             return self.header is not None
-        (number, values), rest = self.waiting[0], self.waiting[1:]
+        widths = [sum(1 for v in values if not is_blank(v)) for _, values in self.waiting]
+        chosen = next((i for i, w in enumerate(widths) if w >= 2 and 2 * w >= max(widths)), 0)
+        (number, values), rest = self.waiting[chosen], self.waiting[chosen + 1 :]
         self.waiting = []
         self._set_header(number, values)
         return all(self._data(n, v) for n, v in rest)
 
     def _set_header(self, number: int, values: list[Any]) -> None:
         self.header, self.header_row, self.waiting = _header(values), number, []
+        if self.keep_for is not None:
+            self.keep = self.keep_for(self.header, number)
 
     def _data(self, number: int, values: list[Any]) -> bool:
         limits, header = self.limits, self.header
@@ -400,9 +429,15 @@ class _Collector:
                 return False
             return True
         self.empty_run = 0
+        if self.keep is not None and not self.keep(values):
+            self.dropped += 1
+            return True
+        if self.sample is not None and len(self.rows) >= self.sample:
+            return False
         if len(self.rows) >= limits.max_data_rows:
+            kept = " kept by the layout's filter" if self.keep is not None else ""
             raise ImportRefused(
-                f"The file has more than {limits.max_data_rows:,} rows of data. Split it into smaller files."
+                f"The file has more than {limits.max_data_rows:,} rows of data{kept}. Split it into smaller files."
             )
         if any(not is_blank(v) for v in values[len(header) :]):
             self.stray_columns = True
@@ -410,8 +445,15 @@ class _Collector:
         return True
 
 
-def _collect(fmt: str, rows, limits: Limits, header_test: HeaderTest | None = None) -> Table:
-    collector = _Collector(limits, header_test)
+def _collect(
+    fmt: str,
+    rows,
+    limits: Limits,
+    header_test: HeaderTest | None = None,
+    keep: KeepFor | None = None,
+    sample: int | None = None,
+) -> Table:
+    collector = _Collector(limits, header_test, keep, sample)
     for number, values in rows:
         if not collector.take(number, values):
             break
@@ -429,6 +471,7 @@ def _collect(fmt: str, rows, limits: Limits, header_test: HeaderTest | None = No
         header_row=collector.header_row,
         rows=collector.rows,
         notices=collector.notices,
+        dropped=collector.dropped,
     )
 
 
