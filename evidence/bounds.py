@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -94,9 +95,53 @@ ITEM_NUMBERS = {
 }
 
 
+# --- A metric's values, by its unit ---------------------------------------------------------------------------
+
+NOT_NEGATIVE = NumberRange(0, MEASURE.maximum)
+
+UNIT_RULE = (
+    "A metric's values are checked against its unit. A percentage (unit %, per cent, “% of people”) is from 0 to "
+    "100; a count (people, cases, referrals, assessments…), a rate “per 1,000” or a time in days, weeks or hours "
+    "is 0 or more. A unit that says otherwise is believed: a percentage of something that can be exceeded "
+    "(“% of target”, “% of budget”, “% of plan”) may pass 100, and a change (“% change”, “change in people”, "
+    "“net admissions”, “difference”) may also be negative. The same rule holds for the metric's target."
+)
+
+_PERCENT_WORDS = re.compile(r"%|\bper ?cent|\bpercentage\b|\bpct\b")
+_OVER_100 = re.compile(r"\bof (the )?(target|plan|budget|baseline|forecast|expected|last year|previous|capacity)\b")
+_ANY_SIGN = re.compile(r"\b(changes?|difference|variance|net|increase|decrease|growth|movement|points?|pp)\b|[+±]")
+_COUNT_WORDS = re.compile(
+    r"\b(people|persons?|count|number|no|cases?|referrals?|assessments?|reviews?|admissions?|contacts?|visits?|"
+    r"carers?|clients?|residents?|staff|users?|individuals?|placements?|packages?|households?|beds?|enquiries|"
+    r"concerns?|complaints?|adults?|services?|providers?|hours?|days?|weeks?|months?|years?|per)\b"
+)
+
+
+def _unit_text(unit: str | None) -> str:
+    return " ".join((unit or "").lower().split())
+
+
 def point_range(unit: str | None) -> NumberRange:
-    """The range of a metric's values: a percentage when its unit is "%"."""
-    return PERCENT if (unit or "").strip() == "%" else MEASURE
+    """The values a metric with this unit may hold (``UNIT_RULE``): 0–100 for a percentage, 0 or more for a
+    count, a rate or a time, any measure for anything else or a unit that says it is a change."""
+    text = _unit_text(unit)
+    if not text or _ANY_SIGN.search(text):
+        return MEASURE
+    if _PERCENT_WORDS.search(text):
+        return NOT_NEGATIVE if _OVER_100.search(text) else PERCENT
+    return NOT_NEGATIVE if _COUNT_WORDS.search(text) else MEASURE
+
+
+def point_problem(value: float, unit: str | None) -> str | None:
+    """Why a metric with this unit cannot hold ``value`` (a value or a target), or None when it can."""
+    allowed = point_range(unit)
+    if allowed.holds(value):
+        return None
+    if allowed is PERCENT:
+        return f"{_shown(value)} is not a percentage between 0 and 100"
+    if allowed is NOT_NEGATIVE:
+        return f"{_shown(value)} is below 0, which a metric in “{(unit or '').strip()}” cannot be"
+    return f"{_shown(value)} is not {allowed.text}"
 
 
 # --- Dates ------------------------------------------------------------------------------------------------------

@@ -464,6 +464,35 @@ class Action(db.Model):
         return self.status != ActionStatus.DONE and self.due_date is not None and self.due_date < (on or today())
 
 
+# --- Imports ---------------------------------------------------------------------
+
+
+class ImportLayout(db.Model):
+    """Which column of a council's own file is which, saved by name and used again for a file with the same header.
+
+    ``columns`` maps each import column it fills ("Metric", "Period", …) to a position in the file's header (from
+    0); ``comparators`` names columns holding comparators ([{"position": 5, "name": "Median of councils"}]);
+    ``filters`` keeps only rows whose cell in a column equals a value ([{"position": 1, "value": "E10000007"}]).
+    """
+
+    __tablename__ = "import_layout"
+    __table_args__ = (UniqueConstraint("kind", "header_key", name="uq_import_layout_kind_header"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    header_key: Mapped[str] = mapped_column(String(64))  # SHA-256 of the header as headings are matched
+    header: Mapped[list[str]] = mapped_column(JSON)
+    columns: Mapped[dict[str, int]] = mapped_column(JSON)
+    comparators: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    filters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    updated_by: Mapped[User | None] = relationship()
+
+
 # --- Audit trail ---------------------------------------------------------------
 
 

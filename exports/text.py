@@ -40,11 +40,11 @@ Markdown
 
 from __future__ import annotations
 
-import calendar
 import html
 import re
 from functools import cache
 
+from evidence import periods
 from exports.markup import ALLOWED_SCHEMES
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -264,21 +264,8 @@ def _month_year(day) -> str:
 
 
 def period_text(start, end=None) -> str:
-    """A period as people say it: Apr 2026, Apr–Jun 2026, 2026, 3 Apr 2026 – 17 Jun 2026."""
-    if not start:
-        return ""
-    if not end or end == start:
-        return f"{start.day} {_month_year(start)}"
-    whole_months = start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1] and end >= start
-    if not whole_months:
-        return f"{start.day} {_month_year(start)} – {end.day} {_month_year(end)}"
-    if start.year == end.year:
-        if start.month == 1 and end.month == 12:
-            return str(start.year)
-        if start.month == end.month:
-            return _month_year(start)
-        return f"{_MONTHS[start.month - 1]}–{_month_year(end)}"
-    return f"{_month_year(start)} – {_month_year(end)}"
+    """A period as councils write it (``evidence.periods.describe``): Apr 2026, Apr–Jun 2026, 2026, 2025/26."""
+    return periods.describe(start, end)
 
 
 # --- Documents -------------------------------------------------------------------------

@@ -62,6 +62,7 @@ NAV = (
     ("imports.index", "Import"),
     ("exports.index", "Exports"),
     ("admin.users", "Users"),
+    ("admin.council", "Council"),
     ("sso_settings.edit", "Sign-in settings"),
 )
 

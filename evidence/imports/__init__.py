@@ -1,5 +1,6 @@
 """Importing evidence from spreadsheets (.xlsx and .csv): survey findings, metric points, quotes,
-and an edited evidence register (the Excel export), which updates the same items by reference.
+and an edited evidence register (the Excel export), which updates the same items by reference. A file
+shaped otherwise (a council's own workbook, a national file) is read through a saved layout (``layouts``).
 
 Every row is validated first and the result shown as a preview; nothing is
 written until a curator confirms an error-free preview, and then every row is
@@ -33,9 +34,11 @@ from evidence.imports.service import (
     discard_upload,
     get_importer,
     import_file,
+    inspect_upload,
     load_upload,
     plan_file,
     preview_upload,
+    save_layout,
     write_plan,
 )
 from evidence.imports.templates import template, template_csv, template_workbook
@@ -67,10 +70,12 @@ __all__ = [
     "discard_upload",
     "get_importer",
     "import_file",
+    "inspect_upload",
     "load_upload",
     "plan_file",
     "preview_upload",
     "read_table",
+    "save_layout",
     "template",
     "template_csv",
     "template_workbook",

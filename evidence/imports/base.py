@@ -22,7 +22,7 @@ from sqlalchemy import select
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
-from evidence.imports.reading import LIMITS, ImportRefused, Limits, Table
+from evidence.imports.reading import LIMITS, ImportRefused, LayoutKeepsNothing, Limits, NeedsLayout, Table
 from evidence.library import mappings, personal_data
 from evidence.library.items import default_review_by
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, utcnow
@@ -228,6 +228,8 @@ class ParsedRow:
     values: dict[str, Any]
     raw: dict[str, Any]
     positions: dict[str, int]  # column name -> position in the file (0-based)
+    # A saved layout's comparator columns: the comparator's name -> this row's value (blank cells left out).
+    comparators: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -255,6 +257,7 @@ class Plan:
     notices: list[str]
     extra: dict[str, Any] = field(default_factory=dict)
     total_rows: int = 0  # data rows read from the file, with or without problems
+    layout: Any = None  # the saved layout the file was read with (``evidence.imports.layouts``), if any
 
     @property
     def ok(self) -> bool:
@@ -315,6 +318,10 @@ class Importer:
     limits: Limits = LIMITS  # how much of a file is read
     # True when the file to start from is the round's Excel export rather than a template of headings.
     starts_from_export = False
+    # Whether a file of another shape may be read through a saved layout (``evidence.imports.layouts``), and
+    # whether such a layout may name comparator columns.
+    accepts_layouts = True
+    comparator_columns = False
     # How the preview offers to write an error-free plan.
     confirm_title = "Import these rows"
     confirm_note = (
@@ -375,7 +382,8 @@ class Importer:
         missing = [c.name for c in self.required_columns if c.name not in positions]
         if missing:
             found = ", ".join(h for h in header if h) or "nothing"
-            raise ImportRefused(
+            refusal = NeedsLayout if self.accepts_layouts else ImportRefused
+            raise refusal(
                 f"This does not look like a {self.label.lower()} file: the header row (row {header_row}) is missing "
                 f"the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}. It has: {found}. "
                 "Download the template to see the headings."
@@ -391,24 +399,45 @@ class Importer:
         known = sum(1 for v in values if not cells.is_blank(v) and normalise_heading(str(v)) in spellings)
         return known >= min(2, len(self.required_columns) or 1)
 
+    def positions(self, table: Table) -> tuple[dict[str, int], list[str]]:
+        """Column name -> position in the file: as the saved layout says, else by the headings."""
+        if table.layout is not None:
+            return {name: p for name, p in table.layout.columns.items() if p < len(table.header)}, []
+        return self.match_header(table.header, table.header_row)
+
     def check_header(self, table: Table) -> None:
-        self.match_header(table.header, table.header_row)
+        self.positions(table)
+        if not table.rows and table.layout is not None and table.dropped:
+            raise LayoutKeepsNothing(
+                f"No row of the file passes the saved layout “{table.layout.name}”'s filter, so there is nothing to "
+                "import. Check the rows to take below (and the council's ONS code on the administration page)."
+            )
         if not table.rows:
             raise ImportRefused("The file has a header row but no rows of data under it.")
 
     # -- validation
 
     def parse_rows(self, table: Table, lookups: Lookups) -> tuple[list[ParsedRow], list[RowError], list[str]]:
-        positions, notices = self.match_header(table.header, table.header_row)
+        positions, notices = self.positions(table)
+        comparators = table.layout.comparators if table.layout is not None and self.comparator_columns else []
         parsed: list[ParsedRow] = []
         errors: list[RowError] = []
+        totals: list[tuple[int, str]] = []
         for number, values in table.rows:
+            marks = cells.totals_row(values, table.formulas.get(number, []))
+            if marks:
+                totals.append((number, marks))
+                continue
             row_values: dict[str, Any] = {}
             raw_values: dict[str, Any] = {}
             for column in self.columns:
                 position = positions.get(column.name)
                 raw = values[position] if position is not None else None
                 raw_values[column.name] = raw
+                if isinstance(raw, cells.NoSavedValue):
+                    row_values[column.name] = None
+                    errors.append(self.error(number, column.name, raw, cells.NO_SAVED_VALUE, positions))
+                    continue
                 if cells.is_blank(raw):
                     row_values[column.name] = None
                     if column.required:
@@ -420,7 +449,30 @@ class Importer:
                     row_values[column.name] = None
                     errors.append(self.error(number, column.name, raw, exc.reason, positions))
             parsed.append(ParsedRow(number, row_values, raw_values, positions))
+            for comparator in comparators:
+                value = self._comparator(number, values, comparator, table.header, errors)
+                if value is not None:
+                    parsed[-1].comparators[comparator["name"]] = value
+        if totals:
+            notices.append(totals_notice(totals))
         return parsed, errors, notices
+
+    @staticmethod
+    def _comparator(number: int, values: list[Any], comparator: dict, header: list[str], errors: list[RowError]):
+        """A row's value in a layout's comparator column: a number, or None when blank (an error when not a number)."""
+        position = comparator["position"]
+        raw = values[position] if position < len(values) else None
+        if cells.is_blank(raw):
+            return None
+        try:
+            if isinstance(raw, cells.NoSavedValue):
+                raise CellError(cells.NO_SAVED_VALUE)
+            return cells.number(raw)
+        except CellError as exc:
+            letter = get_column_letter(position + 1)
+            shown = cells.as_text(raw)
+            errors.append(RowError(number, header[position], letter, shown[:80], exc.reason))
+            return None
 
     def error(
         self, row: ParsedRow | int, column: str, raw: Any, reason: str, positions: dict[str, int] | None = None
@@ -473,7 +525,8 @@ class Importer:
         parsed, errors, notices = self.parse_rows(table, lookups)
         rows, more_errors, more_notices, extra = self.plan_rows(parsed, errors)
         errors = sorted(errors + more_errors, key=lambda e: (e.row, self._order(e.column)))
-        return Plan(self, filename, rows, errors, table.notices + notices + more_notices, extra, len(table.rows))
+        notices = table.notices + notices + more_notices
+        return Plan(self, filename, rows, errors, notices, extra, len(table.rows), table.layout)
 
     def _order(self, column_name: str) -> int:
         names = [c.name for c in self.columns]
@@ -494,6 +547,18 @@ class Importer:
             f"{counts[CREATE]} to create, {counts[UPDATE]} to update, {counts[UNCHANGED]} already up to date "
             f"({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
         )
+
+
+def totals_notice(totals: list[tuple[int, str]]) -> str:
+    """What the preview says of the totals and subtotal rows it passed over."""
+    shown = "; ".join(f"row {number} ({marks})" for number, marks in totals[:10])
+    more = f" and {len(totals) - 10} more" if len(totals) > 10 else ""
+    return (
+        f"{'These rows look' if len(totals) > 1 else 'This row looks'} like a total or subtotal and "
+        f"{'were' if len(totals) > 1 else 'was'} not imported: {shown}{more}. The portal keeps the values "
+        "themselves and works totals out from them. If such a row holds a value of its own, write what it "
+        "measures instead of “Total” and upload the file again."
+    )
 
 
 # --- Helpers for writing evidence items -------------------------------------------------------------------------------

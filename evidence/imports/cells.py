@@ -7,13 +7,11 @@ dates or ``PercentValue`` from a workbook) and returns a typed value or raises
 
 from __future__ import annotations
 
-import calendar
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from evidence import bounds
+from evidence import bounds, periods
 from evidence.bounds import NumberRange
 
 PERCENT_RULE = (
@@ -22,10 +20,7 @@ PERCENT_RULE = (
     "is read as per cent, from 0 to 100. So 1 means 1%, 1.0 means 100%, and half a per cent is written 0.5%."
 )
 
-PERIOD_FORMS = (
-    "a month (2026-09, Sep 2026 or September 2026), a calendar quarter (2026 Q3 or Q3 2026; Q1 is January to "
-    "March), a financial year (2025/26, April to March), a year (2026) or a date (30/09/2026 or 2026-09-30)"
-)
+PERIOD_FORMS = periods.FORMS
 
 DATE_FORMS = "30/09/2026, 2026-09-30 or 30 Sep 2026"
 
@@ -46,6 +41,51 @@ class PercentValue(float):
     """A number from a workbook cell formatted as a percentage: 0.61 displayed as 61%."""
 
 
+class NoSavedValue:
+    """A workbook cell holding a formula whose result was never saved (a file written by a program, not by Excel
+    or LibreOffice, which save each formula's result): its value is not known."""
+
+    def __init__(self, formula: str):
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return self.formula
+
+    def __repr__(self) -> str:
+        return f"NoSavedValue({self.formula!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoSavedValue) and other.formula == self.formula
+
+    __hash__ = None
+
+
+NO_SAVED_VALUE = (
+    "A formula with no saved value, so the portal cannot tell what it shows: open the file in Excel (or "
+    "LibreOffice), let it calculate, save it and upload it again — or paste the cells as values"
+)
+
+
+_TOTAL_WORDS = {"total", "totals", "subtotal", "sub total", "grand total", "overall total"}
+_TOTAL_FORMULA = re.compile(r"^=\s*(?:_xlfn\.)?(SUM|SUBTOTAL|AGGREGATE|SUMIFS?)\s*\(", re.IGNORECASE)
+
+
+def _total_word(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    return " ".join(re.sub(r"[^a-z]", " ", value.lower()).split()) in _TOTAL_WORDS
+
+
+def totals_row(values: list[Any], formulas: list[str] = ()) -> str | None:
+    """What marks a row as a totals or subtotal row ("Total", =SUM(C5:C17)), or None for a row of data.
+
+    A cell reading just "Total" (or "Subtotal", "Grand total:") does; a name that starts with the word, such as
+    "Total people supported", does not. So does a SUM or SUBTOTAL formula."""
+    marks = [f"“{as_text(v)}”" for v in values if _total_word(v)]
+    marks += [formula for formula in formulas if _TOTAL_FORMULA.match(formula)]
+    return ", ".join(marks[:3]) or None
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -54,6 +94,8 @@ def as_text(value: Any) -> str:
     """A cell as the text a person would see in it."""
     if value is None:
         return ""
+    if isinstance(value, NoSavedValue):
+        return value.formula
     if isinstance(value, PercentValue):
         return f"{_number_text(float(value) * 100)}%"
     if isinstance(value, bool):
@@ -219,134 +261,30 @@ def percent(value: Any) -> float:
 
 # --- Dates and periods -------------------------------------------------------------------------------------------
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y", "%d %b %y")
-
-
-def _date_from_text(raw: str) -> date | None:
-    cleaned = " ".join(raw.replace(",", " ").split())
-    # "2026-09-30 00:00:00" as some tools write a date
-    cleaned = re.sub(r"[ T]00:00(:00)?$", "", cleaned)
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _in_range(day: date) -> date:
-    try:
-        return bounds.check_date(day)
-    except bounds.OutOfRange as exc:
-        raise CellOutOfRange(str(exc)) from None
-
 
 def a_date(value: Any) -> date:
-    """A date in the years ``bounds`` allows."""
-    if isinstance(value, datetime):
-        return _in_range(value.date())
-    if isinstance(value, date):
-        return _in_range(value)
-    if isinstance(value, str):
-        parsed = _date_from_text(value)
-        if parsed is not None:
-            return _in_range(parsed)
-    raise CellError(f"Date does not parse: write it as {DATE_FORMS}")
-
-
-@dataclass(frozen=True)
-class Period:
-    """The stretch of time a value describes, as people name it."""
-
-    start: date
-    end: date
-    label: str
-
-
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _year(year: int) -> int:
+    """A date in the years ``bounds`` allows: a date cell, an Excel date serial or text (``DATE_FORMS``)."""
     try:
-        return bounds.check_year(year)
-    except bounds.OutOfRange as exc:
+        return periods.parse_day(value)
+    except periods.PeriodOutOfRange as exc:
         raise CellOutOfRange(str(exc)) from None
+    except periods.PeriodError:
+        raise CellError(f"Date does not parse: write it as {DATE_FORMS}") from None
 
 
-def month_period(year: int, month: int) -> Period:
-    return Period(date(_year(year), month, 1), _month_end(year, month), f"{calendar.month_abbr[month]} {year}")
-
-
-def quarter_period(year: int, quarter: int) -> Period:
-    first = 3 * (quarter - 1) + 1
-    return Period(date(_year(year), first, 1), _month_end(year, first + 2), f"{year} Q{quarter}")
-
-
-def _financial_year(year: int) -> Period:
-    end = _in_range(date(_year(year) + 1, 3, 31))  # April to March: 2100/01 ends outside the range
-    return Period(date(year, 4, 1), end, f"{year}/{str(year + 1)[2:]}")
-
-
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
-_MONTHS["sept"] = 9
-
-_ISO_MONTH = re.compile(r"^(\d{4})[-/](\d{1,2})$")
-_MONTH_YEAR_NUM = re.compile(r"^(\d{1,2})[-/](\d{4})$")
-_NAMED_MONTH = re.compile(r"^([a-z]+)\.?[ -]?(\d{4})$")
-_QUARTER_A = re.compile(r"^(\d{4})[ -]?q([1-4])$")
-_QUARTER_B = re.compile(r"^q([1-4])[ -]?(\d{4})$")
-_FINANCIAL_YEAR = re.compile(r"^(\d{4})[-/](\d{2}|\d{4})$")
-_YEAR = re.compile(r"^(\d{4})$")
+Period = periods.Period
+month_period = periods.month
 
 
 def period(value: Any) -> Period:
-    """A month, quarter, financial year, year or date (see ``PERIOD_FORMS``), in the years ``bounds`` allows."""
-    if isinstance(value, datetime | date):
-        day = a_date(value)
-        return Period(day, day, _day_label(day))
-    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
-        return Period(date(_year(value), 1, 1), date(value, 12, 31), str(value))
-    if isinstance(value, str):
-        found = _period_from_text(value)
-        if found is not None:
-            return found
-    raise CellError(f"Period does not parse: write {PERIOD_FORMS}")
-
-
-def _period_from_text(raw: str) -> Period | None:
-    cleaned = " ".join(raw.strip().lower().replace(",", " ").split())
+    """A period in the one vocabulary (``evidence.periods``): a financial quarter or year, a month, a calendar
+    quarter or year, a date, a date cell or an Excel date serial, in the years ``bounds`` allows."""
     try:
-        if match := _QUARTER_A.match(cleaned):
-            return quarter_period(int(match.group(1)), int(match.group(2)))
-        if match := _QUARTER_B.match(cleaned):
-            return quarter_period(int(match.group(2)), int(match.group(1)))
-        iso_month = _ISO_MONTH.match(cleaned)
-        if iso_month and "-" in cleaned and 1 <= int(iso_month.group(2)) <= 12:
-            return month_period(int(iso_month.group(1)), int(iso_month.group(2)))
-        if (match := _FINANCIAL_YEAR.match(cleaned)) and _is_next_year(match.group(1), match.group(2)):
-            return _financial_year(int(match.group(1)))
-        if iso_month:
-            month = int(iso_month.group(2))
-            return month_period(int(iso_month.group(1)), month) if 1 <= month <= 12 else None
-        if match := _MONTH_YEAR_NUM.match(cleaned):
-            month = int(match.group(1))
-            return month_period(int(match.group(2)), month) if 1 <= month <= 12 else None
-        if (match := _NAMED_MONTH.match(cleaned)) and match.group(1) in _MONTHS:
-            return month_period(int(match.group(2)), _MONTHS[match.group(1)])
-        if match := _YEAR.match(cleaned):
-            year = _year(int(match.group(1)))
-            return Period(date(year, 1, 1), date(year, 12, 31), str(year))
-    except CellOutOfRange:
-        raise
-    except ValueError:
-        return None
-    day = _date_from_text(raw)
-    if day is not None:
-        day = _in_range(day)
-        return Period(day, day, _day_label(day))
-    return None
+        return periods.parse(value)
+    except periods.PeriodOutOfRange as exc:
+        raise CellOutOfRange(str(exc)) from None
+    except periods.PeriodError:
+        raise CellError(f"Period does not parse: write {PERIOD_FORMS}") from None
 
 
 def date_or_period(value: Any) -> Period:
@@ -361,24 +299,5 @@ def date_or_period(value: Any) -> Period:
 
 
 def period_text(start: date | None, end: date | None) -> str:
-    """A stretch of dates as people write it: 5 Jan 2026, 5 Jan to 31 Mar 2026, Mar 2026."""
-    if start is None:
-        return ""
-    if end is None or end == start:
-        return _day_label(start)
-    if start.day == 1 and end == _month_end(end.year, end.month):
-        if (start.year, start.month) == (end.year, end.month):
-            return f"{calendar.month_abbr[start.month]} {start.year}"
-        first = calendar.month_abbr[start.month] + ("" if start.year == end.year else f" {start.year}")
-        return f"{first} to {calendar.month_abbr[end.month]} {end.year}"
-    first = f"{start.day} {calendar.month_abbr[start.month]}" + ("" if start.year == end.year else f" {start.year}")
-    return f"{first} to {_day_label(end)}"
-
-
-def _day_label(day: date) -> str:
-    return f"{day.day} {calendar.month_abbr[day.month]} {day.year}"
-
-
-def _is_next_year(first: str, second: str) -> bool:
-    year = int(first)
-    return int(second) == (year + 1) % 100 if len(second) == 2 else int(second) == year + 1
+    """A stretch of dates as councils write it (``periods.describe``)."""
+    return periods.describe(start, end)

@@ -61,7 +61,10 @@ DESCRIBING = {
 }
 
 
-PERCENT_REASON = "Not a percentage between 0 and 100, and the metric's unit is %"
+def _reason(problem: str, unit: str | None) -> str:
+    """A value out of its unit's range, as a row's problem: "139 is not a percentage … (the metric's unit is %)"."""
+    unit = (unit or "").strip()
+    return f"{problem[0].upper()}{problem[1:]}" + ("" if f"“{unit}”" in problem else f" (the metric's unit is {unit})")
 
 
 def _metric(raw: Any, _lookups) -> str:
@@ -93,6 +96,7 @@ class MetricImporter(Importer):
         "Values are plain numbers in the metric's unit: 1,234.5 is understood, and 61% (or a cell formatted as a "
         "percentage in Excel) gives 61.",
         f"Periods: {cells.PERIOD_FORMS}. A date counts as its month.",
+        bounds.UNIT_RULE,
     )
     columns = (
         Column(
@@ -150,6 +154,7 @@ class MetricImporter(Importer):
         *mapping_columns("Safe pathways, systems and transitions", "Processes", "Context"),
     )
     preview_headings = ("Evidence", "Metric", "Period", "Value")
+    comparator_columns = True
 
     # -- planning
 
@@ -157,6 +162,8 @@ class MetricImporter(Importer):
         good, new_errors = self.checked_rows(parsed, errors)
         targets = self._targets(good, new_errors)
         new_metrics, notices = self._describe_new_metrics(good, targets, new_errors)
+        series = self._comparator_series(good, targets)
+        notices += self._take_comparators(series, new_metrics)
         bad_rows = {e.row for e in errors + new_errors}
 
         planned: list[PlannedRow] = []
@@ -185,7 +192,46 @@ class MetricImporter(Importer):
                 planned.append(point)
                 if first_of_new:
                     announced.add(target)
-        return planned, new_errors, notices, {"new_metrics": new_metrics}
+        return planned, new_errors, notices, {"new_metrics": new_metrics, "comparator_series": series}
+
+    @staticmethod
+    def _comparator_series(rows: list[ParsedRow], targets: dict[int, tuple[str, Any]]) -> dict[tuple[str, Any], dict]:
+        """The values of a saved layout's comparator columns: (how, metric id or new key) -> name -> period's
+        first day -> (period, value, row number)."""
+        series: dict[tuple[str, Any], dict[str, dict]] = {}
+        for row in rows:
+            if not row.comparators or row.row not in targets:
+                continue
+            how, target = targets[row.row]
+            period = _point_period(row.values["Period"])
+            key = (how, target.id if how == "item" else target)
+            for name, value in row.comparators.items():
+                series.setdefault(key, {}).setdefault(name, {})[period.start] = (period, value, row.row)
+        return series
+
+    @staticmethod
+    def _take_comparators(series: dict[tuple[str, Any], dict], new_metrics: dict[str, dict[str, Any]]) -> list[str]:
+        """A metric holds one comparator (a name and a value) for now: a new metric takes the first comparator
+        column's value for its latest period, unless the file's Comparator columns describe it. ``Plan.extra``
+        keeps every value ("comparator_series") for the comparator series to come. An existing metric's
+        comparator is changed on its page."""
+        untouched: list[int] = []
+        for (how, target), by_name in series.items():
+            if how == "item":
+                untouched.append(min(row for values in by_name.values() for _, _, row in values.values()))
+                continue
+            spec = new_metrics.get(target)
+            if spec is None or spec.get("comparator_label") or spec.get("comparator_value") is not None:
+                continue
+            name, values = next(iter(by_name.items()))
+            spec["comparator_label"], spec["comparator_value"] = name, values[max(values)][1]
+        if not untouched:
+            return []
+        rows = ", ".join(map(str, sorted(untouched)[:10]))
+        return [
+            f"The comparator columns were not used for metrics already in the library (rows {rows}…): change an "
+            "existing metric's comparator on its page."
+        ]
 
     def _targets(self, rows: list[ParsedRow], errors: list[RowError]) -> dict[int, tuple[str, Any]]:
         """The metric each row adds to: row number -> ("item", the metric held) or ("new", its natural key).
@@ -236,8 +282,8 @@ class MetricImporter(Importer):
         else:
             point, spec = None, new_metrics[target]
             reference, name, unit = "New", spec["title"], spec.get("unit") or ""
-        if not bounds.point_range(unit).holds(value):
-            errors.append(self.error(row, "Value", row.raw["Value"], PERCENT_REASON))
+        if problem := bounds.point_problem(value, unit):
+            errors.append(self.error(row, "Value", row.raw["Value"], _reason(problem, unit)))
             return None
         changes, findings = [], []
         if first_of_new:
@@ -336,9 +382,10 @@ class MetricImporter(Importer):
                     spec["wanted"].append(mapping)
         for target, spec in specs.items():
             # A percentage's target is a percentage too (as on the metric's own form).
-            if spec.get("target") is not None and not bounds.point_range(spec.get("unit")).holds(spec["target"]):
+            problem = spec.get("target") is not None and bounds.point_problem(spec["target"], spec.get("unit"))
+            if problem:
                 row = given_by[(target, "target")]
-                errors.append(self.error(row, "Target", row.raw["Target"], PERCENT_REASON))
+                errors.append(self.error(row, "Target", row.raw["Target"], _reason(problem, spec.get("unit"))))
         notices = [
             f"{reference} already exists, so the unit, direction, target, comparator, source, summary and mapping "
             f"cells in row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} were not used. "

@@ -11,21 +11,38 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence.imports.cells import PercentValue, is_blank
+from openpyxl.utils import column_index_from_string
+
+from evidence.imports.cells import NoSavedValue, PercentValue, is_blank
 from evidence.library import office_files
 from evidence.library.office_files import PACKAGE_LIMITS, PackageLimits
 
 FORMATS = ("xlsx", "csv")
 HeaderTest = Callable[[list[Any]], bool]
+RowTest = Callable[[list[Any]], bool]
+# Given the header row found (and its number), which data rows to keep (None: all of them): a saved layout's
+# filter. It may refuse the file there and then, before any data row is read.
+KeepFor = Callable[[list[str], int], RowTest | None]
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class ImportRefused(ValueError):
     """The file cannot be imported at all; the message says why in plain words."""
+
+
+class NeedsLayout(ImportRefused):
+    """The file's header is not the template's and no saved layout is for it: the quality lead says which
+    column is which (``evidence.imports.layouts``), and the file is read again with that."""
+
+
+class LayoutKeepsNothing(NeedsLayout):
+    """The saved layout for the file's header keeps none of its rows: its filter is to be looked at again."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,10 @@ class Table:
     rows: list[tuple[int, list[Any]]]
     sheet_name: str | None = None
     notices: list[str] = field(default_factory=list)
+    # Row number -> the formulas in that row (a workbook's), so that a totals row is known by its SUM.
+    formulas: dict[int, list[str]] = field(default_factory=dict)
+    dropped: int = 0  # data rows a filter passed over (``read_table``'s ``keep``)
+    layout: Any = None  # the saved layout (``evidence.imports.layouts``) the file is read with, if any
 
 
 def _megabytes(size: int) -> str:
@@ -154,6 +175,8 @@ def read_table(
     limits: Limits = LIMITS,
     header_test: HeaderTest | None = None,
     sheet: str | None = None,
+    keep: KeepFor | None = None,
+    sample: int | None = None,
 ) -> Table:
     """Read one sheet (or the CSV file): its header row and its data rows.
 
@@ -161,8 +184,11 @@ def read_table(
     of several sheets without one of that name is refused, naming its sheets.
 
     The header row is the first row, among the first few, that ``header_test`` accepts (for example, one with
-    at least two known headings), so that a title above the table is passed over; failing that, the first
-    row with anything in it.
+    at least two known headings), so that a title above the table is passed over; failing that, the first row
+    as wide as a table's header (notes and merged titles above it fill one cell or two).
+
+    ``keep``, given the header, says which data rows to keep: the others are counted in ``Table.dropped`` and do
+    not count towards the row limit. ``sample`` stops reading after that many rows (for showing a file's columns).
     """
     holder = _SheetName()
     if fmt == "xlsx":
@@ -171,19 +197,36 @@ def read_table(
     else:
         rows = _csv_rows(_decode_csv(data), limits)
     try:
-        table = _collect(fmt, rows, limits, header_test)
+        table = _collect(fmt, rows, limits, header_test, keep, sample)
     finally:
         rows.close()  # closes the workbook even when reading stopped early
     if fmt == "xlsx":
         table.sheet_name = holder.value
-        table.notices[:0] = holder.notices
+        table.notices[:0] = holder.notices + holder.hidden_notice()
+        table.formulas = holder.formulas
     return table
 
 
 class _SheetName:
+    """What reading a workbook learnt beside its rows: the sheet read, its hidden rows and its formulas."""
+
     def __init__(self) -> None:
         self.value: str | None = None
         self.notices: list[str] = []
+        self.hidden_rows: list[int] = []
+        self.formulas: dict[int, list[str]] = {}
+
+    def hidden_notice(self) -> list[str]:
+        if not self.hidden_rows:
+            return []
+        rows = self.hidden_rows
+        shown = ", ".join(map(str, rows[:20])) + (f" and {len(rows) - 20:,} more" if len(rows) > 20 else "")
+        many = len(rows) > 1
+        return [
+            f"Row{'s' if many else ''} {shown} {'are' if many else 'is'} hidden in the workbook and "
+            f"{'were' if many else 'was'} not read. Unhide {'them' if many else 'it'} in Excel if "
+            f"{'they' if many else 'it'} should be imported."
+        ]
 
 
 def _sheet_key(name: str) -> str:
@@ -191,8 +234,15 @@ def _sheet_key(name: str) -> str:
 
 
 def _choose_sheet(workbook, wanted: str | None, holder: _SheetName | None):
-    """The sheet named ``wanted`` when there is one, else the first (the only one, when a name was wanted)."""
-    sheets = workbook.worksheets
+    """The visible sheet named ``wanted`` when there is one, else the first visible sheet (the only one, when a
+    name was wanted). Hidden sheets are never read: they hold lookups and workings, not the table."""
+    hidden = [s for s in workbook.worksheets if getattr(s, "sheet_state", "visible") != "visible"]
+    sheets = [s for s in workbook.worksheets if s not in hidden] or workbook.worksheets
+    if hidden and holder is not None and len(sheets) < len(workbook.worksheets):
+        names = ", ".join(f"“{s.title}”" for s in hidden)
+        holder.notices.append(
+            f"The hidden sheet{'s' if len(hidden) > 1 else ''} {names} {'were' if len(hidden) > 1 else 'was'} not read."
+        )
     if not wanted:
         return sheets[0]
     found = next((s for s in sheets if _sheet_key(s.title) == _sheet_key(wanted)), None)
@@ -222,17 +272,72 @@ def _workbook_rows(data: bytes, limits: Limits, holder: _SheetName | None = None
         sheet = _choose_sheet(workbook, wanted, holder)
         if holder is not None:
             holder.value = sheet.title
+        hidden_rows, formulas = _sheet_facts(workbook, sheet, limits)
         # The stored dimensions are only a hint (often wrong); read what is really there.
         sheet.reset_dimensions()
         try:
             for number, cells in enumerate(sheet.iter_rows(min_row=1, max_col=limits.max_columns), start=1):
-                yield number, [_cell_value(cell) for cell in cells]
+                if number in hidden_rows:
+                    if holder is not None and any(not is_blank(c.value) for c in cells):
+                        holder.hidden_rows.append(number)
+                    continue
+                values = [_cell_value(cell) for cell in cells]
+                for column, formula in formulas.get(number, {}).items():
+                    if column < len(values):
+                        if holder is not None:
+                            holder.formulas.setdefault(number, []).append(formula)
+                        if values[column] is None:
+                            values[column] = NoSavedValue(formula)
+                yield number, values
         except ImportRefused:
             raise
         except Exception:
             raise ImportRefused(f"The sheet “{sheet.title}” of the workbook is damaged and cannot be read.") from None
     finally:
         workbook.close()
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_REFERENCE = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_facts(workbook, sheet, limits: Limits) -> tuple[set[int], dict[int, dict[int, str]]]:
+    """The sheet's hidden rows, and its formulas by row and column (from 0), read from the sheet's XML: openpyxl
+    gives a workbook's saved values or its formulas, not both, and no rows' visibility in read-only mode.
+
+    Most files have neither, and a quick look at the bytes says so without parsing anything.
+    """
+    archive, path = getattr(workbook, "_archive", None), getattr(sheet, "_worksheet_path", None)
+    if archive is None or path is None:
+        return set(), {}
+    with archive.open(path) as part:
+        xml = part.read(limits.max_uncompressed_bytes + 1)
+    if b"hidden=" not in xml and not _FORMULA.search(xml):
+        return set(), {}
+    hidden: set[int] = set()
+    formulas: dict[int, dict[int, str]] = {}
+    try:
+        for _, element in ElementTree.iterparse(io.BytesIO(xml), events=("end",)):
+            tag = _local(element.tag)
+            if tag == "c":
+                formula = next((child for child in element if _local(child.tag) == "f"), None)
+                match = _CELL_REFERENCE.match(element.get("r") or "")
+                if formula is not None and match:
+                    column = column_index_from_string(match.group(1)) - 1
+                    if column < limits.max_columns:
+                        formulas.setdefault(int(match.group(2)), {})[column] = "=" + (formula.text or "").strip()
+                element.clear()
+            elif tag == "row":
+                if element.get("hidden") in ("1", "true") and (element.get("r") or "").isdigit():
+                    hidden.add(int(element.get("r")))
+                element.clear()
+    except ElementTree.ParseError:
+        raise ImportRefused(f"The sheet “{sheet.title}” of the workbook is damaged and cannot be read.") from None
+    return hidden, formulas
 
 
 def _cell_value(cell) -> Any:
@@ -263,9 +368,12 @@ def _csv_rows(text: str, limits: Limits):
 class _Collector:
     """Finds the header row, then gathers data rows within the limits."""
 
-    def __init__(self, limits: Limits, header_test: HeaderTest | None):
+    def __init__(
+        self, limits: Limits, header_test: HeaderTest | None, keep: KeepFor | None = None, sample: int | None = None
+    ):
         self.limits = limits
         self.header_test = header_test
+        self.keep_for, self.keep, self.sample, self.dropped = keep, None, sample, 0
         self.header: list[str] | None = None
         self.header_row = 0
         self.rows: list[tuple[int, list[Any]]] = []
@@ -297,13 +405,17 @@ class _Collector:
         """No row looked like the header: take the first row with anything in it, and read on from there."""
         if self.header is not None or not self.waiting:
             return self.header is not None
-        (number, values), rest = self.waiting[0], self.waiting[1:]
+        widths = [sum(1 for v in values if not is_blank(v)) for _, values in self.waiting]
+        chosen = next((i for i, w in enumerate(widths) if w >= 2 and 2 * w >= max(widths)), 0)
+        (number, values), rest = self.waiting[chosen], self.waiting[chosen + 1 :]
         self.waiting = []
         self._set_header(number, values)
         return all(self._data(n, v) for n, v in rest)
 
     def _set_header(self, number: int, values: list[Any]) -> None:
         self.header, self.header_row, self.waiting = _header(values), number, []
+        if self.keep_for is not None:
+            self.keep = self.keep_for(self.header, number)
 
     def _data(self, number: int, values: list[Any]) -> bool:
         limits, header = self.limits, self.header
@@ -317,9 +429,15 @@ class _Collector:
                 return False
             return True
         self.empty_run = 0
+        if self.keep is not None and not self.keep(values):
+            self.dropped += 1
+            return True
+        if self.sample is not None and len(self.rows) >= self.sample:
+            return False
         if len(self.rows) >= limits.max_data_rows:
+            kept = " kept by the layout's filter" if self.keep is not None else ""
             raise ImportRefused(
-                f"The file has more than {limits.max_data_rows:,} rows of data. Split it into smaller files."
+                f"The file has more than {limits.max_data_rows:,} rows of data{kept}. Split it into smaller files."
             )
         if any(not is_blank(v) for v in values[len(header) :]):
             self.stray_columns = True
@@ -327,8 +445,15 @@ class _Collector:
         return True
 
 
-def _collect(fmt: str, rows, limits: Limits, header_test: HeaderTest | None = None) -> Table:
-    collector = _Collector(limits, header_test)
+def _collect(
+    fmt: str,
+    rows,
+    limits: Limits,
+    header_test: HeaderTest | None = None,
+    keep: KeepFor | None = None,
+    sample: int | None = None,
+) -> Table:
+    collector = _Collector(limits, header_test, keep, sample)
     for number, values in rows:
         if not collector.take(number, values):
             break
@@ -346,6 +471,7 @@ def _collect(fmt: str, rows, limits: Limits, header_test: HeaderTest | None = No
         header_row=collector.header_row,
         rows=collector.rows,
         notices=collector.notices,
+        dropped=collector.dropped,
     )
 
 

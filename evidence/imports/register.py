@@ -132,6 +132,7 @@ class RegisterImporter(Importer):
     label = "Evidence register"
     sheet = SHEET
     starts_from_export = True
+    accepts_layouts = False  # the portal's own export, with its own headings
     confirm_title = "Save these changes"
     confirm_note = (
         "Every change below will be saved together, or none of them. Rows marked Unchanged are left as they are."

@@ -21,10 +21,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from evidence import audit
 from evidence.assessment.round_lock import lock_open_rounds
 from evidence.db import db
+from evidence.imports import layouts
 from evidence.imports.base import CREATE, UNCHANGED, UPDATE, Importer, ImportResult, Plan
 from evidence.imports.metric_points import MetricImporter
 from evidence.imports.quotes import QuoteImporter
-from evidence.imports.reading import Table, check_file, read_table
+from evidence.imports.reading import NeedsLayout, Table, check_file, read_table
 from evidence.imports.register import RegisterImporter
 from evidence.imports.survey import SurveyImporter
 from evidence.models import User
@@ -36,6 +37,7 @@ IMPORTERS: dict[str, Importer] = {
 
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 KEEP_UPLOADS_SECONDS = 2 * 24 * 3600
+SAMPLE_ROWS = 200  # rows read to show a file's columns and sample values
 
 
 class UploadMissing(LookupError):
@@ -64,6 +66,7 @@ class StoredUpload:
     filename: str
     format: str
     data: bytes
+    needs_layout: bool = False  # its header is not the template's, and no saved layout is for it
 
 
 def _folder(upload_dir: str | os.PathLike) -> Path:
@@ -77,9 +80,14 @@ def _clean_name(filename: str) -> str:
 
 
 def accept_upload(upload_dir: str | os.PathLike, importer: Importer, filename: str, data: bytes) -> StoredUpload:
-    """Check the file is what it claims and has the right header, then keep it for the preview."""
+    """Check the file is what it claims and has a header the import can read (the template's, one a saved layout
+    is for, or one the quality lead is to map: ``needs_layout``), then keep it for the preview."""
     fmt = check_file(filename, data, importer.limits)
-    importer.check_header(_read(importer, data, fmt))
+    needs_layout = False
+    try:
+        importer.check_header(_read(importer, data, fmt))
+    except NeedsLayout:
+        needs_layout = True
     digest = hashlib.sha256(data).hexdigest()
     folder = _folder(upload_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -89,7 +97,7 @@ def accept_upload(upload_dir: str | os.PathLike, importer: Importer, filename: s
         partial = folder / f".{digest}.{os.getpid()}.part"
         partial.write_bytes(data)
         os.replace(partial, target)
-    stored = StoredUpload(digest, _clean_name(filename), fmt, data)
+    stored = StoredUpload(digest, _clean_name(filename), fmt, data, needs_layout)
     (folder / f"{digest}.json").write_text(
         json.dumps({"filename": stored.filename, "format": fmt, "kind": importer.key}), encoding="utf-8"
     )
@@ -135,9 +143,62 @@ def plan_file(importer: Importer, filename: str, data: bytes, fmt: str | None = 
     return importer.plan(table, filename)
 
 
-def _read(importer: Importer, data: bytes, fmt: str) -> Table:
-    """The importer's sheet of a workbook (its ``sheet`` by name, else the first) or the CSV file."""
-    return read_table(data, fmt, importer.limits, header_test=importer.looks_like_header, sheet=importer.sheet)
+def _read(importer: Importer, data: bytes, fmt: str, sample: int | None = None) -> Table:
+    """The importer's sheet of a workbook (its ``sheet`` by name, else the first) or the CSV file, read through
+    the saved layout for its header when there is one.
+
+    A header that is neither the template's nor a saved layout's is refused (``NeedsLayout``) as soon as it is
+    found, before any row is read: a national file of tens of thousands of rows is not read to no purpose. With
+    ``sample`` (showing the file's columns) it is not refused, and only that many rows are read.
+    """
+    known = layouts.for_kind(importer.key) if importer.accepts_layouts else {}
+    chosen: dict[str, object] = {}
+
+    def header_test(values: list) -> bool:
+        return importer.looks_like_header(values) or (bool(known) and layouts.header_key(values) in known)
+
+    def keep(header: list[str], header_row: int):
+        layout = known.get(layouts.header_key(header))
+        chosen["layout"] = layout
+        if layout is None:
+            if sample is None:
+                importer.match_header(header, header_row)  # NeedsLayout when the template's columns are missing
+            return None
+        return layouts.row_filter(layout)
+
+    table = read_table(
+        data,
+        fmt,
+        importer.limits,
+        header_test=header_test,
+        sheet=importer.sheet,
+        keep=keep if importer.accepts_layouts else None,
+        sample=sample,
+    )
+    table.layout = chosen.get("layout")
+    if table.layout is not None and sample is None:
+        table.notices.extend(layouts.describe(table.layout, importer, table))
+    return table
+
+
+def inspect_upload(upload_dir: str | os.PathLike, importer: Importer, digest: str) -> tuple[StoredUpload, Table]:
+    """A waiting upload and the first rows of its table, to show its columns with sample values."""
+    stored = load_upload(upload_dir, digest)
+    return stored, _read(importer, stored.data, stored.format, sample=SAMPLE_ROWS)
+
+
+def save_layout(
+    upload_dir: str | os.PathLike, importer: Importer, digest: str, choice: layouts.Choice, user: User | None
+):
+    """Save the quality lead's layout for a waiting upload's header (committed), for this file and the next ones."""
+    _, table = inspect_upload(upload_dir, importer, digest)
+    try:
+        layout = layouts.save(importer, table, choice, user)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return layout
 
 
 def preview_upload(upload_dir: str | os.PathLike, importer: Importer, digest: str) -> Plan:

@@ -276,11 +276,10 @@ def parse_points(points: Iterable[tuple[str, float]]) -> list[tuple[date, str, f
 
 
 def _check_percentages(parsed: Sequence[tuple[date, str, float]], unit: str | None) -> None:
-    if bounds.point_range(unit) is not bounds.PERCENT:
-        return
+    """Each point's value in the range of the metric's unit (``bounds.UNIT_RULE``)."""
     for n, (_, label, value) in enumerate(parsed, start=1):
-        if not bounds.PERCENT.holds(value):
-            raise ItemError(f"Point {n}: {value:g} for {label} is not a percentage between 0 and 100")
+        if problem := bounds.point_problem(value, unit):
+            raise ItemError(f"Point {n}: {problem.replace(' is ', f' for {label} is ', 1)}")
 
 
 def _set_points(item: EvidenceItem, parsed: Sequence[tuple[date, str, float]]) -> None:

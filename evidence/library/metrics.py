@@ -1,27 +1,17 @@
-"""Metric points: periods as people write them ("2026-09", "2026 Q3"), and adding points over time."""
+"""Metric points: periods as councils write them ("Q1 2024/25", "Apr 2024"), and adding points over time."""
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from evidence import audit, bounds
+from evidence import audit, bounds, periods
 from evidence.assessment.round_lock import lock_open_rounds
 from evidence.db import db
 from evidence.models import EvidenceItem, MetricPoint, User
 from evidence.vocab import Kind
-
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-MONTH_NAMES = [date(2000, m, 1).strftime("%B").lower() for m in range(1, 13)]
-PERIOD_HINT = "a month like 2026-09 or Sep 2026, or a quarter like 2026 Q3"
-
-_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_QUARTER = re.compile(r"^(\d{4})\s*[- ]?\s*Q([1-4])$|^Q([1-4])\s*[- ]?\s*(\d{4})$", re.IGNORECASE)
-_NAMED_MONTH = re.compile(r"^([A-Za-z]+)\.?\s+(\d{4})$")
 
 
 class MetricError(ValueError):
@@ -32,45 +22,13 @@ class MetricError(ValueError):
         self.field = field
 
 
-@dataclass(frozen=True)
-class Period:
-    start: date  # first day of the month or quarter
-    label: str  # as shown: "Sep 2026" or "2026 Q3"
-
-
-def parse_period(text: str | None) -> Period:
-    """A month ("2026-09", "Sep 2026", "September 2026") or a quarter ("2026 Q3", "Q3 2026"),
-    in the years ``bounds`` allows."""
-    raw = (text or "").strip()
-    if not raw:
-        raise MetricError(f"enter a period: {PERIOD_HINT}")
-    if match := _ISO_MONTH.match(raw):
-        year, month = int(match.group(1)), int(match.group(2))
-        if 1 <= month <= 12:
-            return _month(year, month)
-    elif match := _QUARTER.match(raw):
-        year = int(match.group(1) or match.group(4))
-        quarter = int(match.group(2) or match.group(3))
-        return Period(date(_year(year), 3 * quarter - 2, 1), f"{year} Q{quarter}")
-    elif match := _NAMED_MONTH.match(raw):
-        name, year = match.group(1).lower(), int(match.group(2))
-        if name in MONTH_NAMES:
-            return _month(year, MONTH_NAMES.index(name) + 1)
-        if name[:3] in MONTHS and len(name) in (3, 4):  # "Sep", "Sept"
-            return _month(year, MONTHS.index(name[:3]) + 1)
-    raise MetricError(f"“{raw}” is not a period the portal understands: use {PERIOD_HINT}")
-
-
-def _year(year: int) -> int:
+def parse_period(text: str | None) -> periods.Period:
+    """A metric point's period in the one vocabulary (``evidence.periods``): a financial quarter or year, a month,
+    a calendar quarter or year; a single day counts as its month."""
     try:
-        return bounds.check_year(year)
-    except bounds.OutOfRange as exc:
+        return periods.point_period(text if text is not None else "")
+    except periods.PeriodError as exc:
         raise MetricError(str(exc)) from None
-
-
-def _month(year: int, month: int) -> Period:
-    start = date(_year(year), month, 1)
-    return Period(start, start.strftime("%b %Y"))
 
 
 def format_value(value: float | int | None, unit: str | None = "", places: int = 2) -> str:
@@ -126,8 +84,8 @@ def add_point(
         value = bounds.MEASURE.check(value)
     except bounds.OutOfRange as exc:
         raise MetricError(str(exc), field="value") from None
-    if not bounds.point_range(item.unit).holds(value):
-        raise MetricError(f"{value:g} is not a percentage between 0 and 100", field="value")
+    if problem := bounds.point_problem(value, item.unit):
+        raise MetricError(problem, field="value")
     lock_open_rounds()  # an accepted metric's points are in every open round's snapshot
     existing = point_for(item, period.start)
     if existing is None:

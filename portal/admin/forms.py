@@ -15,5 +15,10 @@ class NewUserForm(BaseForm):
     )
 
 
+class CouncilForm(BaseForm):
+    name = StringField("Council name")
+    code = StringField("ONS code")
+
+
 class UserRoleForm(BaseForm):
     role = SelectField("Role", choices=Role.choices(), validators=[DataRequired()])

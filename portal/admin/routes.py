@@ -1,13 +1,14 @@
-"""Administration: user accounts and roles."""
+"""Administration: user accounts and roles, and the council the portal is for."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from evidence import audit, settings
 from evidence.access import accounts
 from evidence.db import db
 from evidence.models import User
 from evidence.settings import FRAMEWORK_VERSION, get_setting
-from portal.admin.forms import NewUserForm, UserRoleForm
+from portal.admin.forms import CouncilForm, NewUserForm, UserRoleForm
 from portal.permissions import ADMINS, allow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,6 +37,39 @@ def users():
         role_form=UserRoleForm(),
         framework_version=get_setting(FRAMEWORK_VERSION, "not loaded"),
     )
+
+
+@bp.route("/council", methods=["GET", "POST"])
+@allow(*ADMINS)
+def council():
+    """The council's name (shown on every page and in the documents) and ONS code (national files are filtered
+    to the council by it)."""
+    name, code = settings.council()
+    form = CouncilForm(data={"name": name, "code": code})
+    status = 200
+    if form.validate_on_submit():
+        try:
+            settings.set_council(form.name.data, form.code.data)
+        except settings.SettingError as exc:
+            db.session.rollback()
+            form.add_error(exc.field, f"{exc}.")
+            status = 400
+        else:
+            new_name, new_code = settings.council()
+            audit.record(
+                "update",
+                entity_type="setting",
+                user=current_user,
+                summary="Council name and ONS code changed",
+                before={"name": name, "code": code},
+                after={"name": new_name, "code": new_code},
+            )
+            db.session.commit()
+            flash("Council details saved.", "success")
+            return redirect(url_for("admin.council"))
+    elif form.errors:
+        status = 400
+    return render_template("admin/council.html", form=form), status
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])

@@ -12,7 +12,7 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from evidence import bounds
+from evidence import bounds, periods
 from evidence.library import search
 from evidence.vocab import Direction, Kind, QuoteTone, Stance, Status, Voice
 from portal.forms import NUL
@@ -161,7 +161,7 @@ class MappingOut(ma.Schema):
 
 
 class PointOut(ma.Schema):
-    period = fields.Date(required=True, metadata={"description": "The first day of the month or quarter"})
+    period = fields.Date(required=True, metadata={"description": "The first day of the period measured"})
     label = fields.String(required=True)
     value = fields.Float(required=True, allow_none=True, metadata={"description": "null when stored out of range"})
 
@@ -201,7 +201,7 @@ class ItemPageOut(ma.Schema):
 
 
 class PointIn(Strict):
-    period = text(40, required=True, metadata={"description": "A month (2026-09, Sep 2026), quarter (2026 Q3) or year"})
+    period = text(40, required=True, metadata={"description": periods.HINT[0].upper() + periods.HINT[1:]})
     value = Bounded(bounds.MEASURE, required=True, metadata={"description": "In the metric's unit"})
 
 

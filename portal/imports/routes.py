@@ -2,10 +2,12 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from openpyxl.utils import get_column_letter
 
 from evidence import imports
-from evidence.imports import ImportConflict, ImportNotReady, ImportRefused, UploadMissing
-from portal.imports.forms import ConfirmForm, UploadForm
+from evidence.imports import ImportConflict, ImportNotReady, ImportRefused, UploadMissing, layouts
+from evidence.imports.reading import LayoutKeepsNothing, NeedsLayout
+from portal.imports.forms import ConfirmForm, LayoutForm, UploadForm
 from portal.permissions import CURATORS, allow
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -42,10 +44,15 @@ def upload(kind: str):
             form.add_error(form.file, f"{upload_file.filename or 'The file'} was not imported. {exc}")
             status = 400
         else:
-            return redirect(url_for("imports.preview", kind=kind, digest=stored.digest))
+            step = "imports.columns" if stored.needs_layout else "imports.preview"
+            return redirect(url_for(step, kind=kind, digest=stored.digest))
     elif request.method == "POST":
         status = 400
-    return render_template("imports/upload.html", importer=importer, form=form, imports=imports), status
+    saved = layouts.saved(kind) if importer.accepts_layouts else []
+    return (
+        render_template("imports/upload.html", importer=importer, form=form, imports=imports, layouts=saved),
+        status,
+    )
 
 
 @bp.route("/<kind>/template.<fmt>")
@@ -70,6 +77,10 @@ def preview(kind: str, digest: str):
         plan = imports.preview_upload(_upload_dir(), importer, digest)
     except UploadMissing:
         abort(404)
+    except NeedsLayout as exc:  # the columns page says why a file without a layout needs one
+        if isinstance(exc, LayoutKeepsNothing):
+            flash(str(exc), "error")
+        return redirect(url_for("imports.columns", kind=kind, digest=digest))
     except ImportRefused as exc:
         flash(f"The file was not imported: {exc}", "error")
         return redirect(url_for("imports.upload", kind=kind))
@@ -81,6 +92,59 @@ def preview(kind: str, digest: str):
         form=form,
         upload_form=UploadForm(),
         action_classes=ACTION_CLASSES,
+    )
+
+
+@bp.route("/<kind>/columns/<digest>", methods=["GET", "POST"])
+@allow(*CURATORS)
+def columns(kind: str, digest: str):
+    """Say which column of the file is which, and which rows to take; saved as a layout for files like it."""
+    importer = _importer_or_404(kind)
+    if not importer.accepts_layouts:
+        abort(404)
+    try:
+        stored, table = imports.inspect_upload(_upload_dir(), importer, digest)
+    except UploadMissing:
+        abort(404)
+    except ImportRefused as exc:
+        flash(f"The file was not imported: {exc}", "error")
+        return redirect(url_for("imports.upload", kind=kind))
+    existing = layouts.find(kind, table.header)
+    choice = layouts.suggest(importer, table, existing)
+    form = LayoutForm.for_file(importer, table, choice, request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                layout = imports.save_layout(_upload_dir(), importer, digest, form.choice(), current_user)
+            except layouts.LayoutError as exc:
+                form.add_error(exc.field if exc.field in form else "name", f"{exc}.")
+            else:
+                flash(f"Layout “{layout.name}” saved: files with this header will be read with it.", "success")
+                return redirect(url_for("imports.preview", kind=kind, digest=digest))
+        status = 400
+    try:
+        importer.match_header(table.header, table.header_row)
+        reason = ""
+    except ImportRefused as exc:
+        reason = str(exc)
+    file_columns = [
+        {"letter": get_column_letter(p + 1), "heading": h, "samples": layouts.samples(table, p)}
+        for p, h in enumerate(table.header)
+        if h
+    ]
+    return (
+        render_template(
+            "imports/columns.html",
+            importer=importer,
+            stored=stored,
+            table=table,
+            form=form,
+            existing=existing,
+            reason=reason,
+            file_columns=file_columns,
+        ),
+        status,
     )
 
 

@@ -1,7 +1,7 @@
 from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from evidence.library.metrics import PERIOD_HINT
+from evidence import periods
 from evidence.library.search import ANY_STATUS, DEFAULT_SORT, SORTS
 from evidence.vocab import Kind, Stance, Status
 from portal.forms import BaseForm
@@ -83,7 +83,7 @@ class MappingForm(BaseForm):
 class PointForm(BaseForm):
     period = StringField(
         "Period",
-        validators=[InputRequired(f"Period: enter {PERIOD_HINT}."), Length(max=40, message="Period: too long.")],
+        validators=[InputRequired(f"Period: enter {periods.HINT}."), Length(max=40, message="Period: too long.")],
     )
     value = NumberField("Value")
     replace = BooleanField("Replace the value if this period already has one")

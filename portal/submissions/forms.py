@@ -18,10 +18,10 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from evidence import bounds
+from evidence import bounds, periods
 from evidence.fields import FIELD_LABELS, fields_for
 from evidence.library import storage
-from evidence.library.metrics import PERIOD_HINT, MetricError, parse_period
+from evidence.library.metrics import MetricError, parse_period
 from evidence.vocab import Direction, Kind, QuoteTone, Voice
 from portal.forms import BaseForm
 
@@ -264,7 +264,6 @@ class ItemForm(BaseForm):
 
     def _validate_points(self) -> bool:
         ok, seen, filled = True, {}, 0
-        values = bounds.point_range(self.unit.data)
         for n, (period_field, value_field) in enumerate(self.point_fields(), start=1):
             text = (period_field.data or "").strip()
             typed_value = ((value_field.raw_data or [""])[0] or "").strip()
@@ -274,9 +273,7 @@ class ItemForm(BaseForm):
                 continue
             filled += 1
             if not text:
-                period_field.errors.append(
-                    f"Period {n}: enter the month or quarter the value {value_field._value()} is for."
-                )
+                period_field.errors.append(f"Period {n}: enter the period the value {value_field._value()} is for.")
                 ok = False
                 continue
             try:
@@ -292,12 +289,16 @@ class ItemForm(BaseForm):
             if value_field.data is None and not value_field.errors:
                 value_field.errors.append(f"Value {n}: enter the value for {period.label}.")
                 ok = False
-            elif value_field.data is not None and not value_field.errors and not values.holds(value_field.data):
-                value_field.errors.append(f"Value {n}: {value_field.data:g}% is not between 0 and 100.")
+            elif (
+                value_field.data is not None
+                and not value_field.errors
+                and (problem := bounds.point_problem(value_field.data, self.unit.data))
+            ):
+                value_field.errors.append(f"Value {n}: {problem}.")
                 ok = False
         if filled == 0:
             first = self.point_fields()[0][0]
-            first.errors.append(f"Period 1: give at least one period and its value ({PERIOD_HINT}).")
+            first.errors.append(f"Period 1: give at least one period and its value ({periods.HINT}).")
             ok = False
         return ok
 
@@ -333,8 +334,8 @@ class MetricFields:
             raise ValidationError(f"{L['comparator_label']}: name the comparator, e.g. England average.")
 
     def validate_target(self, field):
-        if field.data is not None and not bounds.point_range(self.unit.data).holds(field.data):
-            raise ValidationError(f"{L['target']}: {field.data:g}% is not between 0 and 100.")
+        if field.data is not None and (problem := bounds.point_problem(field.data, self.unit.data)):
+            raise ValidationError(f"{L['target']}: {problem}.")
 
 
 class QuoteFields:

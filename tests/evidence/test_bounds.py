@@ -314,3 +314,31 @@ def test_cells_are_read_within_the_same_bounds(reader, raw, expected):
             reader(raw)
     else:
         assert reader(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "problem"),
+    [
+        ("%", 139, "139 is not a percentage between 0 and 100"),
+        ("per cent", -1, "-1 is not a percentage between 0 and 100"),
+        ("% of staff", 100.5, "100.5 is not a percentage between 0 and 100"),
+        ("% of target", 139, None),  # a percentage of something that can be exceeded
+        ("% of target", -3, "-3 is below 0, which a metric in “% of target” cannot be"),
+        ("% change", -12, None),
+        ("people", -3, "-3 is below 0, which a metric in “people” cannot be"),
+        ("number of referrals", -1, "-1 is below 0"),
+        ("days", -0.5, "-0.5 is below 0"),
+        ("per 100,000", -2, "-2 is below 0"),
+        ("change in people", -3, None),
+        ("net admissions", -40, None),
+        ("£", -5_000, None),
+        ("", -5, None),
+        ("people", 12_500, None),
+    ],
+)
+def test_a_metrics_values_are_checked_against_its_unit(unit, value, problem):
+    found = bounds.point_problem(value, unit)
+    if problem is None:
+        assert found is None
+    else:
+        assert problem in (found or "")

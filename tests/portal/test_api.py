@@ -401,7 +401,7 @@ def test_one_metrics_points_are_all_or_nothing_and_the_same_twice_changes_nothin
     problems = refused.get_json()["errors"]["json"]["points"]
     assert set(problems) == {"1", "2"}
     assert "Period does not parse" in problems["1"]["period"][0]
-    assert "Not a percentage" in problems["2"]["value"][0]
+    assert "140 is not a percentage between 0 and 100" in problems["2"]["value"][0]
     assert point_rows(item) == [("Jul 2026", 81.0), ("Aug 2026", 82.5)]  # the good point was not written either
 
     _, stranger = token(Role.STAFF)

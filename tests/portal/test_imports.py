@@ -208,12 +208,14 @@ def test_confirm_validates_the_kept_file_again(app, client, login):
     assert item_count() == 0
 
 
-def test_a_survey_file_uploaded_as_quotes_is_refused_naming_missing_columns(client, login):
+def test_a_survey_file_uploaded_as_quotes_asks_which_column_is_which_naming_missing_columns(client, login):
     login()
     response = upload(client, "quote", "s.csv", csv_file(GOOD_SURVEY))
-    assert response.status_code == 400
-    page = response.get_data(as_text=True)
+    assert response.status_code == 302 and "/import/quote/columns/" in response.location
+    page = client.get(response.location).get_data(as_text=True)
     assert "missing the columns Quote, Speaker role, Voice, Tone" in page
+    assert client.get(response.location.replace("/columns/", "/preview/")).location.endswith(response.location)
+    assert item_count() == 0
 
 
 def test_personal_data_needs_an_explicit_confirmation(client, login):

@@ -274,8 +274,8 @@ def test_a_metrics_target_and_comparator(client, lead, form, field):
 PERCENT_TARGETS = [
     ("100", 100.0),
     ("0", 0.0),
-    ("100.1", Refused("Target: 100.1% is not between 0 and 100.")),
-    ("-0.1", Refused("Target: -0.1% is not between 0 and 100.")),
+    ("100.1", Refused("Target: 100.1 is not a percentage between 0 and 100.")),
+    ("-0.1", Refused("Target: -0.1 is not a percentage between 0 and 100.")),
 ]
 
 
@@ -333,8 +333,8 @@ def test_a_metrics_periods(client, lead, form):
 PERCENT_VALUES = [
     ("100", 100.0),
     ("-0", 0.0),
-    ("100.1", Refused("100.1% is not between 0 and 100.")),
-    ("-0.1", Refused("-0.1% is not between 0 and 100.")),
+    ("100.1", Refused("100.1 is not a percentage between 0 and 100.")),
+    ("-0.1", Refused("-0.1 is not a percentage between 0 and 100.")),
 ]
 
 

@@ -32,7 +32,7 @@ REGISTER = ["Reference", "Title", "Source", "Period start", "Period end", "Revie
 BASE = {
     "survey": {"Survey name": "ASCS", "Question": "Do you feel safe?", "Result": "72%", "Respondents": "390",
                "Period start": "05/01/2026", "Period end": "31/03/2026"},
-    "metric": {"Metric": "Days to assessment", "Period": "2026 Q1", "Value": "28", "Unit": "days",
+    "metric": {"Metric": "Assessment quality", "Period": "2026 Q1", "Value": "28", "Unit": "score",
                "Direction": "lower", "Target": "21", "Comparator": "England average", "Comparator value": "25"},
     "quote": {"Quote": "They listened to me.", "Speaker role": "Carer", "Voice": "carer", "Tone": "facilitator",
               "Period": "2026-03"},
@@ -278,7 +278,7 @@ def test_the_values_and_target_of_a_new_percentage_metric_are_percentages(client
         before = database()
         preview, confirmed = run_import(client, "metric", "m.csv", csv_file([METRIC, [row[c] for c in METRIC]]))
         if outcome is None:
-            reason = "Not a percentage between 0 and 100, and the metric's unit is %"
+            reason = f"{value} is not a percentage between 0 and 100 (the metric's unit is %)"
             assert problems(preview) == [(2, _letter("metric", column), column, value, reason)]
             assert "Nothing was imported" in confirmed and database() == before
         else:
@@ -293,7 +293,7 @@ def test_a_points_percentage_is_checked_against_an_existing_metrics_unit(client,
     before = database()
     rows = [["Metric", "Period", "Value"], [item.reference, "2026 Q1", "100.5"]]
     preview, confirmed = run_import(client, "metric", "m.csv", csv_file(rows))
-    reason = "Not a percentage between 0 and 100, and the metric's unit is %"
+    reason = "100.5 is not a percentage between 0 and 100 (the metric's unit is %)"
     assert problems(preview) == [(2, "C", "Value", "100.5", reason)]
     assert "Nothing was imported" in confirmed and database() == before
 

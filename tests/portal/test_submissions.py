@@ -169,7 +169,7 @@ BAD_INPUT = [
         {"direction": "up", "unit": "%", "target": "120", "comparator_value": "3", "point_period_0": "2026-01"},
         [
             "Direction: say whether",
-            "Target: 120% is not between 0 and 100.",
+            "Target: 120 is not a percentage between 0 and 100.",
             "Comparator: name the comparator, e.g. England average.",
         ],
     ),
