@@ -226,8 +226,6 @@ class FindingIn(Strict):
     unit = text(40, allow_none=True)
     direction = choice(Direction, allow_none=True)
     target = Bounded(bounds.MEASURE, allow_none=True)
-    comparator_label = text(100, allow_none=True)
-    comparator_value = Bounded(bounds.MEASURE, allow_none=True)
     quote_text = text(5000, allow_none=True)
     speaker_role = text(100, allow_none=True)
     voice = choice(Voice, allow_none=True)

@@ -3,6 +3,7 @@
 import io
 import re
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from markupsafe import Markup
@@ -274,16 +275,16 @@ def test_metric_values_are_added_over_time_and_drawn(client, login, make_user):
         unit="%",
         direction="higher",
         target=80,
-        comparator_label="England average",
-        comparator_value=72.5,
+        comparators={"England average": [(date(2026, 4, 1), "2026 Q2", 72.5)]},
         owner_id=owner.id,
         points=[(date(2026, 1, 1), "2026 Q1", 70), (date(2026, 4, 1), "2026 Q2", 74)],
     )
     login(Role.QUALITY_LEAD)
     page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
-    assert "<svg" in page and 'class="chart__target"' in page and 'class="chart__comparator"' in page
-    assert '<th scope="row">2026 Q2</th><td class="num">74%</td>' in page  # the table beside the chart
-    assert "England average 72.5%" in page
+    assert "<svg" in page and 'class="chart__target"' in page and "chart__comparator--1-point" in page
+    # the table beside the chart: each period's value, the target and the comparator's value for it
+    assert '<th scope="row">2026 Q2</th><td class="num">74%</td><td class="num">80%</td><td class="num">72.5%</td>' in page
+    assert '<span class="legend legend--comparator-1">England average</span>' in page
 
     assert client.post(f"/evidence/{item.id}/points", data={"period": "2026-07", "value": "77"}).status_code == 302
     refused = client.post(f"/evidence/{item.id}/points", data={"period": "2026 Q3", "value": "78"})
@@ -314,16 +315,11 @@ def test_metric_values_are_added_over_time_and_drawn(client, login, make_user):
 
 
 def test_the_chart_escapes_text_and_uses_no_inline_styles():
-    svg = line_chart(
-        [("<b>Q1</b>", 1), ("Q2 & more", 3)],
-        target=2,
-        comparator=2.5,
-        comparator_label='"England" <average>',
-        unit="%",
-    )
+    england = SimpleNamespace(name='"England" <average>', points=[SimpleNamespace(period=None, label="Q2 & more", value=2.5)])
+    svg = line_chart([("<b>Q1</b>", 1), ("Q2 & more", 3)], target=2, comparators=[england], unit="%")
     assert isinstance(svg, Markup)
     assert "<b>" not in svg and "&lt;b&gt;Q1&lt;/b&gt;" in svg and "Q2 &amp; more" in svg
-    assert "&#34;England&#34; &lt;average&gt; 2.5%" in svg
+    assert "&#34;England&#34; &lt;average&gt;, Q2 &amp; more: 2.5%" in svg
     assert "style=" not in svg and "<script" not in svg
     assert svg.count("<circle") == 2
     small = line_chart([("Q1", 1), ("Q2", 2)], small=True)
