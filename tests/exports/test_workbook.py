@@ -54,10 +54,13 @@ def build_round(name: str = "Winter 2026 self-assessment") -> dict:
         direction="higher",
         target=95,
         comparators={
-            "England average": [(date(2026, 1, 1), "2026 Q1", 81), (date(2026, 4, 1), "2026 Q2", 81.5),
-                                (date(2026, 7, 1), "2026 Q3", 82)],
+            "England average": [
+                (date(2026, 1, 1), "2026 Q1", 81),
+                (date(2026, 4, 1), "2026 Q2", 81.5),
+                (date(2026, 7, 1), "2026 Q3", 82),
+            ],
             "Region": [(date(2026, 4, 1), "2026 Q2", 84), (date(2026, 7, 1), "2026 Q3", 84.5)],
-        },  # fmt: skip
+        },
         source="BI team",
         commit=False,
     )

@@ -283,7 +283,8 @@ def test_metric_values_are_added_over_time_and_drawn(client, login, make_user):
     page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
     assert "<svg" in page and 'class="chart__target"' in page and "chart__comparator--1-point" in page
     # the table beside the chart: each period's value, the target and the comparator's value for it
-    assert '<th scope="row">2026 Q2</th><td class="num">74%</td><td class="num">80%</td><td class="num">72.5%</td>' in page
+    row = '<th scope="row">2026 Q2</th><td class="num">74%</td><td class="num">80%</td><td class="num">72.5%</td>'
+    assert row in page
     assert '<span class="legend legend--comparator-1">England average</span>' in page
 
     assert client.post(f"/evidence/{item.id}/points", data={"period": "2026-07", "value": "77"}).status_code == 302
@@ -315,7 +316,8 @@ def test_metric_values_are_added_over_time_and_drawn(client, login, make_user):
 
 
 def test_the_chart_escapes_text_and_uses_no_inline_styles():
-    england = SimpleNamespace(name='"England" <average>', points=[SimpleNamespace(period=None, label="Q2 & more", value=2.5)])
+    point = SimpleNamespace(period=None, label="Q2 & more", value=2.5)
+    england = SimpleNamespace(name='"England" <average>', points=[point])
     svg = line_chart([("<b>Q1</b>", 1), ("Q2 & more", 3)], target=2, comparators=[england], unit="%")
     assert isinstance(svg, Markup)
     assert "<b>" not in svg and "&lt;b&gt;Q1&lt;/b&gt;" in svg and "Q2 &amp; more" in svg
