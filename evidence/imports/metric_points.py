@@ -171,9 +171,15 @@ class MetricImporter(Importer):
         return comparators.columns(header, self.comparator_mapping)
 
     def match_header(self, header: list[str], header_row: int) -> tuple[dict[str, int], list[str]]:
-        # Comparator columns are read by ``parse_rows`` itself: the others match as every import's do.
+        # Comparator columns are read by ``parse_rows`` itself: the others match as every import's do. A column
+        # with a comparator's heading that the layout says is not one (region names under "Region") is ignored.
         taken = {c.position for c in self.comparator_columns(header)}
-        return super().match_header(["" if i in taken else h for i, h in enumerate(header)], header_row)
+        unused = [i for i, h in enumerate(header) if h and i not in taken and comparators.known_column(h)]
+        kept = ["" if i in taken or i in unused else h for i, h in enumerate(header)]
+        positions, notices = super().match_header(kept, header_row)
+        if unused:
+            notices.append(f"Columns not used by this import were ignored: {', '.join(header[i] for i in unused)}.")
+        return positions, notices
 
     def parse_rows(self, table, lookups):
         found = self.comparator_columns(table.header)
@@ -474,20 +480,24 @@ class MetricImporter(Importer):
             return ""
         return f"; comparator values: {new} {added}, {updated} {changed}"
 
+    @staticmethod
+    def _point_counts(plan: Plan) -> dict[str, int]:
+        return {action: sum(1 for r in plan.rows if r.payload["point_action"] == action) for action in ACTIONS}
+
     def message(self, plan: Plan, result: ImportResult) -> str:
         count = len(plan.extra.get("new_metrics", {}))
         compared = self._comparator_text(plan, "added", "updated")
         if not count and not compared:
             return super().message(plan, result)
         lead = f"{count} new metric{'s' if count != 1 else ''}, " if count else ""
+        points = self._point_counts(plan)
         return (
-            f"Imported metric points from {plan.filename}: {lead}"
-            f"{result.created} points added, {result.updated} updated, {result.unchanged} already up to date"
-            f"{compared}."
+            f"Imported metric points from {plan.filename}: {lead}{points[CREATE]} points added, "
+            f"{points[UPDATE]} updated, {points[UNCHANGED]} already up to date{compared}."
         )
 
     def summarise(self, plan: Plan) -> str:
-        points = {action: sum(1 for r in plan.rows if r.payload["point_action"] == action) for action in ACTIONS}
+        points = self._point_counts(plan)
         new = len(plan.extra.get("new_metrics", {}))
         lead = f"{new} new metric{'s' if new != 1 else ''}; " if new else ""
         return (
@@ -536,22 +546,29 @@ class MetricImporter(Importer):
             payload = planned.payload
             item = payload["target"] if payload["how"] == "item" else created[payload["target"]]
             period, value, point = payload["period"], payload["value"], payload["point"]
+            # Counted by row, as every import counts: a row whose comparators alone changed is updated.
             if payload["point_action"] == CREATE:
                 note = f"added {period.label} = {cells.as_text(value)}"
-                result.created += 1
             elif payload["point_action"] == UPDATE:
                 note = f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}"
-                result.updated += 1
             else:
                 note = None
+            if planned.action == CREATE:
+                result.created += 1
+            elif planned.action == UPDATE:
+                result.updated += 1
+            else:
                 result.unchanged += 1
             if note is not None:
                 set_point(item, period.start, period.label, value, point)
                 periods[item].append((period, note))
             for series_name, compared, held in payload["comparators"]:
+                if held is None:
+                    note = f"added {series_name} {period.label} = {cells.as_text(compared)}"
+                else:
+                    note = f"{series_name} {period.label}: {cells.as_text(held.value)} → {cells.as_text(compared)}"
                 set_comparator_point(item, series_name, period.start, period.label, compared, held)
-                was = f"{cells.as_text(held.value)} → " if held is not None else "added "
-                periods[item].append((period, f"{series_name} {period.label}: {was}{cells.as_text(compared)}"))
+                periods[item].append((period, note))
         return periods
 
     @staticmethod
