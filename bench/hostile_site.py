@@ -70,8 +70,6 @@ GOOD: dict[str, str] = {
     "population": "Carers",
     "unit": "days",
     "target": "10",
-    "comparator_label": "England average",
-    "comparator_value": "12.5",
     "quote_text": "They listened to me.",
     "speaker_role": "Carer 2",
     "link_url": "https://council.example/policy",
@@ -87,6 +85,7 @@ GOOD: dict[str, str] = {
     "reason": "Please name the survey's source.",
     "period": "2026 Q3",
     "value": "72",
+    "name": "England average",
     "note": "Seen in the carers' survey.",
     "description": "Deliver transitions training",
     "owner": "Head of Transitions",
@@ -101,7 +100,7 @@ GOOD: dict[str, str] = {
 
 # What the parts of a field's name say about the values it takes.
 DATE_NAMES = {"period_start", "period_end", "review_by", "due_date", "date_from", "date_to"}
-NUMBER_NAMES = {"respondents", "result_percent", "target", "comparator_value", "cases_reviewed", "value", "score"}
+NUMBER_NAMES = {"respondents", "result_percent", "target", "cases_reviewed", "value", "score"}
 ID_NAMES = {"round", "version", "reference", "a", "b", "digest"}
 
 KIND_VALUES: dict[str, dict] = {
@@ -116,8 +115,6 @@ KIND_VALUES: dict[str, dict] = {
         "unit": "days",
         "direction": "lower",
         "target": 10.0,
-        "comparator_label": "England average",
-        "comparator_value": 12.5,
     },
     Kind.QUOTE: {"quote_text": "They listened.", "speaker_role": "Carer 2", "voice": "carer", "quote_tone": "neutral"},
     Kind.DOCUMENT: {"link_url": "https://council.example/policy", "evidences": "How transitions are planned"},
@@ -135,6 +132,7 @@ MAY_CHANGE: dict[str, frozenset[str]] = {
     "library.add_mapping": frozenset({"mapping"}),
     "library.remove_mapping": frozenset({"mapping"}),
     "library.add_point": frozenset({"metric_point"}),
+    "library.add_comparator_point": frozenset({"comparator_series", "comparator_point"}),
     "statements.save": frozenset({"assessment"}),
     "statements.add_mapping": frozenset({"mapping"}),
     "statements.remove": frozenset({"mapping"}),
@@ -151,7 +149,7 @@ MAY_CHANGE: dict[str, frozenset[str]] = {
     "sso_settings.edit": frozenset({"setting"}),
     "imports.upload": frozenset(),
     "imports.preview": frozenset(),
-    "imports.confirm": frozenset({"evidence_item", "mapping", "metric_point"}),
+    "imports.confirm": frozenset({"evidence_item", "mapping", "metric_point", "comparator_series", "comparator_point"}),
 }
 
 
@@ -376,7 +374,8 @@ class Site:
         self._known = None
         db.session.rollback()
         keep = [u.id for u in self.users.values()]
-        for name in ("audit_event", "metric_point", "attachment", "mapping", "action", "assessment", "round"):
+        tables = ("audit_event", "metric_point", "comparator_point", "comparator_series", "attachment", "mapping")
+        for name in (*tables, "action", "assessment", "round"):
             db.session.execute(db.metadata.tables[name].delete())
         db.session.execute(delete(EvidenceItem))
         if keep:

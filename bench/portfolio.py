@@ -26,6 +26,8 @@ from evidence.models import (
     Assessment,
     Attachment,
     AuditEvent,
+    ComparatorPoint,
+    ComparatorSeries,
     EvidenceCategory,
     EvidenceItem,
     Mapping,
@@ -192,8 +194,6 @@ class _Builder:
                 "unit": unit,
                 "direction": direction,
                 "target": round(rng.uniform(40, 90), 1),
-                "comparator_label": "England average",
-                "comparator_value": round(rng.uniform(40, 90), 1),
             }
         elif kind == Kind.QUOTE:
             row |= {
@@ -238,12 +238,18 @@ class _Builder:
                 row["id"] = item_id
                 row["search_text"] = search_text(row)  # what the ORM event sets on a save
             db.session.execute(insert(EvidenceItem.__table__), rows)
-            mappings, points, attachments, events = [], [], [], []
+            mappings, points, attachments, events, series, compared = [], [], [], [], [], []
             for item_id, row in zip(batch_ids, rows, strict=True):
                 if status == Status.ACCEPTED:
                     mappings += self.mapping_rows(item_id, row)
                 if row["kind"] == Kind.METRIC:
                     points += self.point_rows(item_id, row)
+                    # One comparator series per metric, a value each period (its id is the metric's: one each).
+                    series.append({"id": item_id, "item_id": item_id, "name": "England average"})
+                    compared += [
+                        {"series_id": item_id, "period": p["period"], "label": p["label"], "value": p["value"] - 2}
+                        for p in points[-POINTS_PER_METRIC:]
+                    ]
                     if status == Status.ACCEPTED and not self.metric_id:
                         self.metric_id = item_id
                 if row["kind"] == Kind.DOCUMENT and not row.get("link_url"):
@@ -259,7 +265,14 @@ class _Builder:
                         }
                     )
                 events += self.event_rows(item_id, row)
-            for model, data in ((Mapping, mappings), (MetricPoint, points), (Attachment, attachments)):
+            tables = (
+                (Mapping, mappings),
+                (MetricPoint, points),
+                (ComparatorSeries, series),
+                (ComparatorPoint, compared),
+                (Attachment, attachments),
+            )
+            for model, data in tables:
                 if data:
                     db.session.execute(insert(model.__table__), data)
             db.session.execute(insert(AuditEvent.__table__), events)

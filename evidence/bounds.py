@@ -82,7 +82,7 @@ class NumberRange:
 # Respondents to a survey, cases audited: more than any council counts, far inside an INTEGER column.
 COUNT = NumberRange(0, 10_000_000, whole=True)
 PERCENT = NumberRange(0, 100)
-# A metric's values, target and comparator: a council's budget in pounds fits; Infinity does not.
+# A metric's values, target and comparators: a council's budget in pounds fits; Infinity does not.
 MEASURE = NumberRange(-1e12, 1e12)
 
 # The range of each number an evidence item holds (columns of ``EvidenceItem``).
@@ -91,7 +91,6 @@ ITEM_NUMBERS = {
     "cases_reviewed": COUNT,
     "result_percent": PERCENT,
     "target": MEASURE,
-    "comparator_value": MEASURE,
 }
 
 

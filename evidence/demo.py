@@ -26,6 +26,7 @@ from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
 from evidence.framework_sync import sync_framework
 from evidence.library.items import CHOICE_FIELDS, default_review_by
+from evidence.library.metrics import set_comparator_point
 from evidence.library.personal_data import ITEM_TEXT_FIELDS, scan_fields
 from evidence.models import (
     Action,
@@ -51,12 +52,12 @@ QUARTER_LABEL = re.compile(r"^(\d{4}) Q([1-4])$")
 # What an item of the data file holds beyond the item's own fields (``evidence.fields``).
 COMMON_FIELDS = {*fields.COMMON_FIELDS, "key", "kind", "status", "owner", "return_reason", "mappings"}
 # The fields of its kind that accepted demo evidence may leave out; it must have every other one.
-OPTIONAL_FIELDS = {"target", "comparator_label", "comparator_value", "link_url"}
+OPTIONAL_FIELDS = {"target", "link_url", "comparators"}
 
 
 def kind_fields(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The fields of an item of this kind that accepted evidence must have, then the optional ones."""
-    names = (*fields.fields_for(kind), *(("points",) if kind == Kind.METRIC else ()))
+    names = (*fields.fields_for(kind), *(("points", "comparators") if kind == Kind.METRIC else ()))
     return tuple(n for n in names if n not in OPTIONAL_FIELDS), tuple(n for n in names if n in OPTIONAL_FIELDS)
 
 
@@ -174,7 +175,8 @@ def _check_item(spec: dict[str, Any], emails: set[str], statement_keys: set[str]
     for name, vocabulary in CHOICE_FIELDS.items():
         if name in spec and spec[name] not in set(vocabulary):
             problems.append(f"{name} must be one of {', '.join(vocabulary)}")
-    for label in spec.get("points") or {}:
+    labels = [*(spec.get("points") or {}), *(x for series in (spec.get("comparators") or {}).values() for x in series)]
+    for label in labels:
         try:
             period_of(str(label))
         except ValueError:
@@ -260,7 +262,8 @@ def _new_item(
     categories: dict[str, EvidenceCategory],
 ) -> EvidenceItem:
     required, optional = kind_fields(spec["kind"])
-    details = {name: spec[name] for name in (*required, *optional) if name in spec and name != "points"}
+    series = ("points", "comparators")
+    details = {name: spec[name] for name in (*required, *optional) if name in spec and name not in series}
     owner = users[spec["owner"]] if "owner" in spec else curator
     status = spec.get("status", Status.ACCEPTED)
     item = EvidenceItem(
@@ -283,6 +286,9 @@ def _new_item(
         item.reviewed_by, item.reviewed_at = curator, utcnow()
     for label, value in (spec.get("points") or {}).items():
         item.points.append(MetricPoint(period=period_of(label), label=label, value=float(value)))
+    for name, series in (spec.get("comparators") or {}).items():
+        for label, value in series.items():
+            set_comparator_point(item, name, period_of(label), label, float(value))
     for statement_key, category_key, stance, note in spec.get("mappings") or []:
         item.mappings.append(
             Mapping(

@@ -41,8 +41,6 @@ BY_KIND: dict[str, tuple[ItemField, ...]] = {
         ItemField("unit", "Unit"),
         ItemField("direction", "Direction"),
         ItemField("target", "Target"),
-        ItemField("comparator_label", "Comparator"),
-        ItemField("comparator_value", "Comparator value"),
     ),
     Kind.QUOTE: (
         ItemField("quote_text", "Quote", scanned=True),

@@ -254,8 +254,6 @@ class EvidenceItem(ItemFacts, db.Model):
     unit: Mapped[str | None] = mapped_column(String(40))
     direction: Mapped[str | None] = mapped_column(String(8))
     target: Mapped[float | None] = mapped_column(Float)
-    comparator_label: Mapped[str | None] = mapped_column(String(100))
-    comparator_value: Mapped[float | None] = mapped_column(Float)
     # quote
     quote_text: Mapped[str | None] = mapped_column(Text)
     speaker_role: Mapped[str | None] = mapped_column(String(100))
@@ -282,6 +280,9 @@ class EvidenceItem(ItemFacts, db.Model):
     )
     points: Mapped[list[MetricPoint]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="MetricPoint.period"
+    )
+    comparators: Mapped[list[ComparatorSeries]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="ComparatorSeries.id"
     )
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="Attachment.id"
@@ -337,6 +338,39 @@ class MetricPoint(db.Model):
     value: Mapped[float] = mapped_column(Float)
 
     item: Mapped[EvidenceItem] = relationship(back_populates="points")
+
+
+class ComparatorSeries(db.Model):
+    """What a metric is compared with (England average, region, nearest neighbours): a value per period,
+    since a published comparator changes every period as the council's own figure does."""
+
+    __tablename__ = "comparator_series"
+    __table_args__ = (UniqueConstraint("item_id", "name", name="uq_comparator_series_item_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="comparators")
+    points: Mapped[list[ComparatorPoint]] = relationship(
+        back_populates="series", cascade="all, delete-orphan", order_by="ComparatorPoint.period"
+    )
+
+    def point_for(self, period: date) -> ComparatorPoint | None:
+        return next((p for p in self.points if p.period == period), None)
+
+
+class ComparatorPoint(db.Model):
+    __tablename__ = "comparator_point"
+    __table_args__ = (UniqueConstraint("series_id", "period", name="uq_comparator_point_series_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("comparator_series.id", ondelete="CASCADE"), index=True)
+    period: Mapped[date] = mapped_column(Date)  # as a metric point's: the first day of the period
+    label: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float] = mapped_column(Float)
+
+    series: Mapped[ComparatorSeries] = relationship(back_populates="points")
 
 
 class Attachment(db.Model):

@@ -13,7 +13,7 @@ import warnings
 from io import BytesIO
 
 from evidence.assessment.round_view import ItemView
-from evidence.library.metrics import format_value
+from evidence.library.metrics import format_value, side_by_side
 from exports import palette
 from exports.report import drawable_points
 
@@ -40,28 +40,29 @@ def _hex(colour: str) -> str:
 
 
 def trend_png(item: ItemView) -> bytes:
-    """The metric's values over time, with its target and comparator as reference lines."""
+    """The metric's values over time, with its target as a reference line and each comparator series beside
+    them; a percentage's axis from 0, and the latest value written at its point."""
     # Imported here: matplotlib takes a second to load, and only a document with charts needs it.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    points = drawable_points(item)
     details = item.details
     unit = (details.get("unit") or "").strip()
-    labels = [_plain(p.label, MAX_LABEL) for p in points]
-    values = [float(p.value) for p in points]
+    percent = unit == "%"
+    names, rows = side_by_side(drawable_points(item), item.comparators)
+    labels = [_plain(r.label, MAX_LABEL) for r in rows]
+    own = [(i, r.value) for i, r in enumerate(rows) if r.value is not None]
     target = details.get("target")
-    comparator = details.get("comparator_value")
     with _lock, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a glyph DejaVu lacks (an emoji in a label) is drawn as a box
         figure = Figure(figsize=(WIDTH_CM / 2.54, HEIGHT_CM / 2.54), dpi=DPI)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        positions = list(range(len(values)))
+        positions = list(range(len(rows)))
         axes.plot(
-            positions,
-            values,
+            [i for i, _ in own],
+            [float(v) for _, v in own],
             color=_hex(palette.SERIES_VALUE),
             linewidth=2,
             marker="o",
@@ -77,15 +78,32 @@ def trend_png(item: ItemView) -> bytes:
                 linestyle=(0, (6, 3)),
                 label=_plain(f"Target {format_value(float(target), unit)}"),
             )
-        if comparator is not None:
-            name = _plain(details.get("comparator_label") or "Comparator", 40)
-            axes.axhline(
-                float(comparator),
-                color=_hex(palette.SERIES_COMPARATOR),
+        for index, name in enumerate(names):
+            values = [(i, r.comparators[index]) for i, r in enumerate(rows) if r.comparators[index] is not None]
+            axes.plot(
+                [i for i, _ in values],
+                [float(v) for _, v in values],
+                color=_hex(palette.comparator_colour(index)),
                 linewidth=1.4,
                 linestyle=(0, (2, 2)),
-                label=f"{name} {_plain(format_value(float(comparator), unit))}",
+                marker="s",
+                markersize=3,
+                label=_plain(name, 40),
+                zorder=2,
             )
+        last, latest = own[-1]
+        axes.annotate(
+            _plain(format_value(float(latest), unit)),
+            (last, float(latest)),
+            xytext=(0, 7),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7.5,
+            fontweight="bold",
+            color=_hex(palette.SERIES_VALUE),
+            fontfamily=FONT,
+            zorder=4,
+        )
         step = max(1, -(-len(positions) // MAX_TICKS))
         shown = positions[::step]
         if positions[-1] not in shown:
@@ -93,7 +111,11 @@ def trend_png(item: ItemView) -> bytes:
         axes.set_xticks(shown, [labels[i] for i in shown])
         axes.set_xlim(-0.4, max(positions) + 0.4)
         axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
-        percent = unit == "%"
+        if percent:  # from 0: a rise of two points must not look like a leap
+            highest = max([v for r in rows for v in (r.value, *r.comparators) if v is not None] + [target or 0])
+            axes.set_ylim(0, 100 if highest > 80 else highest * 1.15 or 1)
+        else:
+            axes.margins(y=0.15)
         axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _plain(format_value(y, "%" if percent else ""))))
         if unit and not percent:
             axes.set_ylabel(_plain(unit, 30), fontsize=7.5, color=_hex(palette.MUTED), fontfamily=FONT)
@@ -108,13 +130,13 @@ def trend_png(item: ItemView) -> bytes:
             text.set_fontfamily(FONT)
         axes.legend(
             loc="upper left",
-            bbox_to_anchor=(0, 1.16),
-            ncols=3,
+            bbox_to_anchor=(0, 1.16 + 0.09 * ((len(names) + 2) // 4)),
+            ncols=4,
             frameon=False,
             prop={"family": FONT, "size": 7.5},
             handlelength=2.4,
         )
-        figure.subplots_adjust(left=0.08, right=0.99, top=0.85, bottom=0.14)
+        figure.subplots_adjust(left=0.08, right=0.99, top=0.85 - 0.08 * ((len(names) + 2) // 4), bottom=0.14)
         out = BytesIO()
         figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
     return out.getvalue()

@@ -43,10 +43,14 @@ LINE = "D9DEE7"
 INK = "1D2433"
 MUTED = "5B6474"
 
-# Metric chart series: the value, its target and its comparator.
+# Metric chart series: the value, its target and its comparators, in turn (as the portal's charts draw them).
 SERIES_VALUE = BRAND_2
 SERIES_TARGET = SCORE_COLOURS[3].text
-SERIES_COMPARATOR = MUTED
+SERIES_COMPARATORS = ("B54708", "7A2E8E", "0E7C86", "6B4F1D")
+
+
+def comparator_colour(index: int) -> str:
+    return SERIES_COMPARATORS[index % len(SERIES_COMPARATORS)]
 
 
 def score_colours(score: int | None) -> Colours:

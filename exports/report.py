@@ -19,7 +19,7 @@ from datetime import datetime
 
 from evidence.assessment.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.library import citations
-from evidence.library.metrics import format_value
+from evidence.library.metrics import comparator_readings, format_value
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
 from exports import palette
 from exports.palette import Colours
@@ -394,8 +394,10 @@ def drawable_points(item: ItemView) -> list:
 
 
 def metric_reading(item: ItemView, nothing: str = "No values recorded") -> tuple[str, tuple[str, ...]]:
-    """A metric's latest value, and its target and comparator: ("85% in 2026 Q3", ("target 95%", …));
-    ``nothing`` when it has no values yet."""
+    """A metric's latest value, and its target and each comparator for the same period:
+    ("85% in 2026 Q3", ("target 95%", "England average 82%", "Region 84.5%")); a comparator with no value
+    for that period gives its own latest, with its period ("Median 80% in 2026 Q2"). ``nothing`` when the
+    metric has no values yet."""
     details = item.details
     unit = details.get("unit")
     latest = item.latest_point
@@ -403,9 +405,9 @@ def metric_reading(item: ItemView, nothing: str = "No values recorded") -> tuple
     against = []
     if details.get("target") is not None:
         against.append(f"target {format_value(details['target'], unit)}")
-    if details.get("comparator_value") is not None:
-        name = details.get("comparator_label") or "comparator"
-        against.append(f"{name} {format_value(details['comparator_value'], unit)}")
+    for comparator in comparator_readings(item):
+        text = f"{comparator.name} {format_value(comparator.value, unit)}"
+        against.append(text if comparator.same_period else f"{text} in {comparator.label}")
     return reading, tuple(against)
 
 

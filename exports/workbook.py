@@ -45,6 +45,8 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.chart import LineChart, Reference, Series
 from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.label import DataLabel, DataLabelList
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.text import CharacterProperties, ParagraphProperties
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -55,6 +57,7 @@ from openpyxl.xml.constants import CHART_NS
 from openpyxl.xml.functions import Element, tostring
 
 from evidence.assessment.round_view import ItemView, RoundView
+from evidence.library.metrics import side_by_side
 from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Stance, Voice
 from exports import palette
 from exports.text import looks_like_formula, sheet_text, vocab_label
@@ -700,7 +703,26 @@ def _register(book: _Book, view: RoundView) -> None:
 # --- Metrics ---------------------------------------------------------------------
 
 
+FIRST_COMPARATOR_COLUMN = 9  # column I: the comparators follow the value and the target
+
+
+def _comparator_columns(metrics: list[ItemView]) -> dict[str, str]:
+    """One column per comparator, whichever metrics have it: its name (the first spelling met) by the name
+    as compared (case and spacing aside), in order of first appearance."""
+    columns: dict[str, str] = {}
+    fixed = {"reference", "metric", "unit", "direction", "period", "period start", "value", "target"}
+    for item in metrics:
+        for series in item.comparators:
+            key = " ".join(series.name.split()).casefold()
+            if key not in columns:
+                columns[key] = f"{series.name} (comparator)" if key in fixed else series.name
+    return columns
+
+
 def _metrics(book: _Book, view: RoundView) -> None:
+    metrics = [item for item in _items(view) if item.kind == Kind.METRIC]
+    comparators = _comparator_columns(metrics)
+    keys = list(comparators)
     columns = [
         Column("Reference", 10),
         Column("Metric", 34, WRAP),
@@ -710,25 +732,30 @@ def _metrics(book: _Book, view: RoundView) -> None:
         Column("Period start", 12, DATE),
         Column("Value", 9, NUMBER),
         Column("Target", 9, NUMBER),
-        Column("Comparator", 18, WRAP),
-        Column("Comparator value", 11, NUMBER),
+        *(Column(name, 12, NUMBER) for name in comparators.values()),
     ]
     table = _Table(book, "Metrics", columns)
-    charts = _MetricCharts(table)
-    metrics = [item for item in _items(view) if item.kind == Kind.METRIC]
+    charts = _MetricCharts(table, chart_column=len(columns) + 2)
     for item in metrics:
         details = item.details
         target = details.get("target")
-        comparator_value = details.get("comparator_value")
-        comparator = details.get("comparator_label") or ("Comparator" if comparator_value is not None else "")
         head = [item.reference, item.title, details.get("unit") or "", vocab_label(Direction, details.get("direction"))]
-        if not item.points:
-            table.row([*head, "", None, None, target, comparator, comparator_value])
+        names, rows = side_by_side(item.points, item.comparators)
+        positions = [keys.index(" ".join(name.split()).casefold()) for name in names]
+        if not rows:
+            table.row([*head, "", None, None, target])
             continue
         first = table.row_count + 1
-        for point in item.points:
-            table.row([*head, point.label, point.period, point.value, target, comparator, comparator_value])
-        charts.add(item, first, table.row_count, has_target=target is not None, comparator=comparator)
+        for row in rows:
+            by_column = [None] * len(keys)
+            for position, value in zip(positions, row.comparators, strict=True):
+                by_column[position] = value
+            table.row([*head, row.label, row.period, row.value, target, *by_column])
+        valued = [n for n, row in enumerate(rows) if row.value is not None]
+        if valued:
+            drawn = {FIRST_COMPARATOR_COLUMN + p: names[i] for i, p in enumerate(positions)}
+            latest = first + valued[-1]
+            charts.add(item, first, table.row_count, latest, has_target=target is not None, comparators=drawn)
     if not metrics:
         table.empty("No metrics among the accepted evidence.")
     table.finish()
@@ -750,24 +777,35 @@ class _RenderedChart(LineChart):
 
 
 class _MetricCharts:
-    """A native line chart per metric: value, target and comparator over the periods.
+    """A native line chart per metric: value, target and each comparator over the periods.
 
-    openpyxl renders one chart of each shape (with or without a target, with or
-    without a comparator) with stand-in text and rows; each metric's chart is
-    that XML with its own title, names and rows put in.
+    openpyxl renders one chart of each shape (with or without a target, with the
+    comparator columns it draws) with stand-in text and rows; each metric's chart
+    is that XML with its own title, names and rows put in.
     """
 
-    TITLE, UNIT, COMPARATOR = "@@title@@", "@@unit@@", "@@comparator@@"
+    TITLE, UNIT = "@@title@@", "@@unit@@"
     FIRST, LAST = 999_001, 999_002  # stand-in rows (openpyxl references stop at 1,000,000)
-    STAND_INS = re.compile(r"@@(?:title|unit|comparator)@@|\$99900[12]\b")
+    LATEST = 999_003  # stand-in index of the labelled point
+    STAND_INS = re.compile(r"@@(?:title|unit|comparator\d+)@@|\$99900[12]\b|(?<=idx val=\")999003(?=\")")
     WIDTH, HEIGHT = 17, 7.5
 
-    def __init__(self, sheet: _Sheet):
+    def __init__(self, sheet: _Sheet, chart_column: int = CHART_COLUMN):
         self.sheet = sheet
-        self._templates: dict[tuple[bool, bool], str] = {}
+        self.chart_column = chart_column
+        self._templates: dict[tuple[bool, tuple[int, ...]], str] = {}
 
-    def add(self, item: ItemView, first: int, last: int, *, has_target: bool, comparator: str) -> None:
-        shape = (has_target, bool(comparator))
+    @staticmethod
+    def comparator_stand_in(column: int) -> str:
+        return f"@@comparator{column}@@"
+
+    def add(
+        self, item: ItemView, first: int, last: int, latest: int, *, has_target: bool, comparators: dict[int, str]
+    ) -> None:
+        """The chart of rows ``first`` to ``last``, its value labelled at row ``latest``; ``comparators`` are the
+        columns it draws, with their names."""
+        percent = (item.details.get("unit") or "").strip() == "%"
+        shape = (has_target, percent, tuple(sorted(comparators)))
         template = self._templates.get(shape)
         if template is None:
             template = self._templates[shape] = tostring(self._chart(*shape)._write()).decode("utf-8")
@@ -776,17 +814,18 @@ class _MetricCharts:
         values = {
             self.TITLE: _xml_text(title),
             self.UNIT: _xml_text(sheet_text(item.details.get("unit") or "Value")),
-            self.COMPARATOR: _xml_text(sheet_text(comparator)),
+            **{self.comparator_stand_in(c): _xml_text(sheet_text(name)) for c, name in comparators.items()},
             f"${self.FIRST}": f"${first}",
             f"${self.LAST}": f"${last}",
+            str(self.LATEST): str(latest - first),
         }
         xml = self.STAND_INS.sub(lambda match: values[match.group(0)], template)  # one pass: inserted text stays
-        anchor = f"{get_column_letter(CHART_COLUMN)}{2 + len(self.sheet.charts) * CHART_ROWS}"
+        anchor = f"{get_column_letter(self.chart_column)}{2 + len(self.sheet.charts) * CHART_ROWS}"
         chart = _RenderedChart(xml.encode("utf-8"), anchor, self.WIDTH, self.HEIGHT)
         self.sheet.charts.append(chart)
         self.sheet.ws.add_chart(chart)
 
-    def _chart(self, has_target: bool, has_comparator: bool) -> LineChart:
+    def _chart(self, has_target: bool, percent: bool, comparator_columns: tuple[int, ...]) -> LineChart:
         ws = self.sheet.ws
         chart = LineChart()
         chart.title = self.TITLE
@@ -795,22 +834,32 @@ class _MetricCharts:
         chart.width = self.WIDTH
         chart.legend.position = "b"
         chart.visible_cells_only = False  # filtering the table never empties a chart
+        chart.display_blanks = "span"  # a comparator without a value for some period still draws as a line
         chart.x_axis.title = "Period"
         chart.x_axis.axPos = "b"
         chart.y_axis.title = self.UNIT
         chart.x_axis.delete = False
         chart.y_axis.delete = False
-        self._line(chart, 7, "Value", palette.SERIES_VALUE, dashed=False)
+        value = self._line(chart, 7, "Value", palette.SERIES_VALUE, dashed=False)
+        # The latest value is labelled (the stand-in index becomes the metric's last row).
+        label = DataLabel(idx=self.LATEST, showVal=True, showSerName=False, showCatName=False, showLegendKey=False)
+        label.position = "t"
+        value.dLbls = DataLabelList(dLbl=[label], showVal=False)
+        if percent:  # from 0: a rise of two points must not look like a leap
+            chart.y_axis.scaling.min = 0
         if has_target:
             self._line(chart, 8, "Target", palette.SERIES_TARGET, dashed=True)
-        if has_comparator:
-            self._line(chart, 10, self.COMPARATOR, palette.SERIES_COMPARATOR, dashed=True)
+        for index, column in enumerate(comparator_columns):
+            colour = palette.comparator_colour(index)
+            self._line(chart, column, self.comparator_stand_in(column), colour, dashed=True, marked=True)
         periods = Reference(ws, min_col=5, min_row=self.FIRST, max_row=self.LAST)
         for series in chart.series:  # the periods are labels ("2026 Q3"), so a string reference
             series.cat = AxDataSource(strRef=StrRef(f=str(periods)))
         return chart
 
-    def _line(self, chart: LineChart, column: int, name: str, colour: str, *, dashed: bool) -> None:
+    def _line(
+        self, chart: LineChart, column: int, name: str, colour: str, *, dashed: bool, marked: bool = False
+    ) -> Series:
         ws = self.sheet.ws
         series = Series(Reference(ws, min_col=column, min_row=self.FIRST, max_row=self.LAST), title=name)
         series.smooth = False
@@ -818,11 +867,15 @@ class _MetricCharts:
         series.graphicalProperties.line.width = 28575  # 2.25 pt
         if dashed:
             series.graphicalProperties.line.dashStyle = "dash"
+        if dashed and not marked:
             series.marker.symbol = "none"
-        else:
-            series.marker.symbol = "circle"
-            series.marker.size = 6
+        else:  # a comparator is marked at each value, so that a series of one value still shows
+            series.marker.symbol = "circle" if not dashed else "square"
+            series.marker.size = 6 if not dashed else 5
+            series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
+            series.marker.graphicalProperties.line.solidFill = colour
         chart.series.append(series)
+        return series
 
 
 # --- Quotes, actions, gaps -------------------------------------------------------

@@ -10,6 +10,8 @@ from evidence.db import db
 from evidence.models import (
     Action,
     Assessment,
+    ComparatorPoint,
+    ComparatorSeries,
     EvidenceCategory,
     EvidenceItem,
     Mapping,
@@ -35,11 +37,13 @@ def make_item(
     status: str = Status.ACCEPTED,
     mappings: list[tuple[str, str, str]] = (),
     points: list[tuple[date, str, float]] = (),
+    comparators: dict[str, list[tuple[date, str, float]]] | None = None,
     review_by: date | None = None,
     commit: bool = True,
     **fields,
 ) -> EvidenceItem:
-    """An evidence item; ``mappings`` are (statement key, category key, stance)."""
+    """An evidence item; ``mappings`` are (statement key, category key, stance); ``comparators`` name each
+    comparator series' (period, label, value) points."""
     fields.setdefault("summary", f"Summary of {title}.")
     fields.setdefault("source", "Workforce team")
     fields.setdefault("period_start", date(2026, 4, 1))
@@ -55,6 +59,10 @@ def make_item(
         item.mappings.append(Mapping(statement=statement(s_key), category=category(c_key), stance=stance, note=""))
     for period, label, value in points:
         item.points.append(MetricPoint(period=period, label=label, value=value))
+    for name, series_points in (comparators or {}).items():
+        series = ComparatorSeries(name=name)
+        series.points = [ComparatorPoint(period=p, label=label, value=v) for p, label, v in series_points]
+        item.comparators.append(series)
     db.session.add(item)
     if commit:
         db.session.commit()

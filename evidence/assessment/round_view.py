@@ -28,6 +28,8 @@ from evidence.models import (
     Action,
     Assessment,
     Attachment,
+    ComparatorPoint,
+    ComparatorSeries,
     EvidenceCategory,
     EvidenceItem,
     ItemFacts,
@@ -52,6 +54,12 @@ class PointView:
 
 
 @dataclass
+class ComparatorView:
+    name: str
+    points: list[PointView] = field(default_factory=list)
+
+
+@dataclass
 class ItemView(ItemFacts):
     id: int
     kind: str
@@ -64,6 +72,7 @@ class ItemView(ItemFacts):
     details: dict[str, Any]
     points: list[PointView] = field(default_factory=list)
     attachments: list[str] = field(default_factory=list)
+    comparators: list[ComparatorView] = field(default_factory=list)
 
 
 @dataclass
@@ -209,6 +218,7 @@ class RoundView:
         for raw in data["items"]:
             raw = dict(raw)
             raw["points"] = [PointView(_date(p["period"]), p["label"], p["value"]) for p in raw["points"]]
+            raw["comparators"] = _comparators(raw)
             for key in ("period_start", "period_end", "review_by"):
                 raw[key] = _date(raw[key])
             items[raw["id"]] = ItemView(**raw)
@@ -233,6 +243,29 @@ class RoundView:
             },
             actions=[ActionView(**{**a, "due_date": _date(a["due_date"])}) for a in data["actions"]],
         )
+
+
+def _comparators(raw: dict[str, Any]) -> list[ComparatorView]:
+    """An item's comparators in a snapshot. One taken when a metric held a single comparator (a name and a
+    value in its details) reads it as the migration keeps it: one point, at the period of the latest value."""
+    if "comparators" in raw:
+        return [
+            ComparatorView(c["name"], [PointView(_date(p["period"]), p["label"], p["value"]) for p in c["points"]])
+            for c in raw["comparators"]
+        ]
+    details = raw["details"] = dict(raw["details"])
+    name, value = details.pop("comparator_label", None), details.pop("comparator_value", None)
+    if not name and value is None:
+        return []
+    series = ComparatorView(name or "Comparator")
+    if value is not None and raw["points"]:
+        latest = raw["points"][-1]
+        series.points.append(PointView(latest.period, latest.label, value))
+    elif value is not None and (raw.get("period_end") or raw.get("period_start")):
+        when = _date(raw.get("period_end") or raw.get("period_start"))
+        start = date(when.year, when.month, 1)
+        series.points.append(PointView(start, start.strftime("%b %Y"), value))
+    return [series]
 
 
 def _plain(value: Any) -> Any:
@@ -303,6 +336,26 @@ def _accepted_items() -> dict[int, ItemView]:
     ):
         if bounds.finite(value) is not None:
             items[item_id].points.append(PointView(period, label, value))
+    series: dict[int, ComparatorView] = {}
+    for series_id, item_id, name, period, label, value in db.session.execute(
+        select(
+            ComparatorSeries.id,
+            ComparatorSeries.item_id,
+            ComparatorSeries.name,
+            ComparatorPoint.period,
+            ComparatorPoint.label,
+            ComparatorPoint.value,
+        )
+        .join(EvidenceItem, ComparatorSeries.item_id == EvidenceItem.id)
+        .outerjoin(ComparatorPoint, ComparatorPoint.series_id == ComparatorSeries.id)
+        .where(accepted)
+        .order_by(ComparatorSeries.item_id, ComparatorSeries.id, ComparatorPoint.period)
+    ):
+        if series_id not in series:
+            series[series_id] = ComparatorView(name)
+            items[item_id].comparators.append(series[series_id])
+        if period is not None and bounds.finite(value) is not None:
+            series[series_id].points.append(PointView(period, label, value))
     for item_id, name in db.session.execute(
         select(Attachment.item_id, Attachment.original_name)
         .join(EvidenceItem)

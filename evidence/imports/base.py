@@ -228,8 +228,6 @@ class ParsedRow:
     values: dict[str, Any]
     raw: dict[str, Any]
     positions: dict[str, int]  # column name -> position in the file (0-based)
-    # A saved layout's comparator columns: the comparator's name -> this row's value (blank cells left out).
-    comparators: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -321,7 +319,7 @@ class Importer:
     # Whether a file of another shape may be read through a saved layout (``evidence.imports.layouts``), and
     # whether such a layout may name comparator columns.
     accepts_layouts = True
-    comparator_columns = False
+    takes_comparators = False
     # How the preview offers to write an error-free plan.
     confirm_title = "Import these rows"
     confirm_note = (
@@ -405,6 +403,15 @@ class Importer:
             return {name: p for name, p in table.layout.columns.items() if p < len(table.header)}, []
         return self.match_header(table.header, table.header_row)
 
+    @property
+    def layout_columns(self) -> tuple[Column, ...]:
+        """The columns a saved layout places (comparator series, where an import has them, are named apart)."""
+        return self.columns
+
+    def comparator_of(self, heading: str) -> str | None:
+        """The comparator series a column of this heading holds, when the import knows it as one."""
+        return None
+
     def check_header(self, table: Table) -> None:
         self.positions(table)
         if not table.rows and table.layout is not None and table.dropped:
@@ -419,7 +426,6 @@ class Importer:
 
     def parse_rows(self, table: Table, lookups: Lookups) -> tuple[list[ParsedRow], list[RowError], list[str]]:
         positions, notices = self.positions(table)
-        comparators = table.layout.comparators if table.layout is not None and self.comparator_columns else []
         parsed: list[ParsedRow] = []
         errors: list[RowError] = []
         totals: list[tuple[int, str]] = []
@@ -449,30 +455,9 @@ class Importer:
                     row_values[column.name] = None
                     errors.append(self.error(number, column.name, raw, exc.reason, positions))
             parsed.append(ParsedRow(number, row_values, raw_values, positions))
-            for comparator in comparators:
-                value = self._comparator(number, values, comparator, table.header, errors)
-                if value is not None:
-                    parsed[-1].comparators[comparator["name"]] = value
         if totals:
             notices.append(totals_notice(totals))
         return parsed, errors, notices
-
-    @staticmethod
-    def _comparator(number: int, values: list[Any], comparator: dict, header: list[str], errors: list[RowError]):
-        """A row's value in a layout's comparator column: a number, or None when blank (an error when not a number)."""
-        position = comparator["position"]
-        raw = values[position] if position < len(values) else None
-        if cells.is_blank(raw):
-            return None
-        try:
-            if isinstance(raw, cells.NoSavedValue):
-                raise CellError(cells.NO_SAVED_VALUE)
-            return cells.number(raw)
-        except CellError as exc:
-            letter = get_column_letter(position + 1)
-            shown = cells.as_text(raw)
-            errors.append(RowError(number, header[position], letter, shown[:80], exc.reason))
-            return None
 
     def error(
         self, row: ParsedRow | int, column: str, raw: Any, reason: str, positions: dict[str, int] | None = None

@@ -120,7 +120,7 @@ def describe(layout: ImportLayout, importer: Importer, table: Table) -> list[str
 
 
 def _in_order(importer: Importer, columns: dict[str, int]) -> list[tuple[str, int]]:
-    return [(c.name, columns[c.name]) for c in importer.columns if c.name in columns]
+    return [(c.name, columns[c.name]) for c in importer.layout_columns if c.name in columns]
 
 
 def filter_text(layout: ImportLayout) -> str:
@@ -160,7 +160,10 @@ def suggest(importer: Importer, table: Table, existing: ImportLayout | None = No
     choice = Choice(name=_default_name(importer, table))
     for position, heading in enumerate(table.header):
         wanted = normalise_heading(heading)
-        column = next((c for c in importer.columns if wanted and wanted in c.spellings), None)
+        if importer.takes_comparators and (series := importer.comparator_of(heading)):
+            choice.comparators.append((position, series))
+            continue
+        column = next((c for c in importer.layout_columns if wanted and wanted in c.spellings), None)
         if column is not None and column.name not in choice.columns:
             choice.columns[column.name] = position
     name, code = settings.council()
@@ -188,7 +191,7 @@ def save(importer: Importer, table: Table, choice: Choice, user: User | None) ->
         raise LayoutError("Name: give the layout a name, e.g. “NHS England national file”", "name")
     if len(name) > MAX_NAME or not name.isprintable():
         raise LayoutError(f"Name: at most {MAX_NAME} characters, on one line", "name")
-    known = {c.name for c in importer.columns}
+    known = {c.name for c in importer.layout_columns}
     used: dict[int, str] = {}
 
     def place(position: Any, what: str, form_field: str) -> int:
@@ -204,7 +207,7 @@ def save(importer: Importer, table: Table, choice: Choice, user: User | None) ->
         return position
 
     columns: dict[str, int] = {}
-    for column in importer.columns:
+    for column in importer.layout_columns:
         position = choice.columns.get(column.name)
         if position is None:
             if column.required:
@@ -216,7 +219,7 @@ def save(importer: Importer, table: Table, choice: Choice, user: User | None) ->
         raise LayoutError(f"{', '.join(sorted(unknown))}: not a column of this import", "name")
 
     comparators: list[dict[str, Any]] = []
-    if choice.comparators and not importer.comparator_columns:
+    if choice.comparators and not importer.takes_comparators:
         raise LayoutError("This import has no comparator columns", "comparator_0")
     if len(choice.comparators) > MAX_COMPARATORS:
         raise LayoutError(f"At most {MAX_COMPARATORS} comparator columns", "comparator_0")

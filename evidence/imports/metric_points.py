@@ -2,8 +2,10 @@
 
 A row names a metric already in the library by its reference (E-12) or by its
 name; a name not yet known creates a new metric, described by the optional
-unit, direction, target and comparator columns. A metric holds one value per
-period: the same value again changes nothing, a different value updates it.
+unit, direction and target columns. A metric holds one value per period: the
+same value again changes nothing, a different value updates it. Comparator
+columns (``comparators``) give each comparator's value for the row's period,
+with the same rule.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from evidence import audit, bounds
 from evidence.db import db
-from evidence.imports import cells
+from evidence.imports import cells, comparators
 from evidence.imports.base import (
     CREATE,
     UNCHANGED,
@@ -42,8 +44,8 @@ from evidence.imports.base import (
 )
 from evidence.library import citations
 from evidence.library.items import default_review_by
-from evidence.library.metrics import format_value, set_point
-from evidence.models import EvidenceItem, User
+from evidence.library.metrics import find_series, format_value, same_comparator, set_comparator_point, set_point
+from evidence.models import ComparatorSeries, EvidenceItem, User
 from evidence.vocab import Direction, Kind, Status
 
 DIRECTIONS = cells.choices_of(
@@ -54,17 +56,22 @@ DESCRIBING = {
     "Unit": "unit",
     "Direction": "direction",
     "Target": "target",
-    "Comparator": "comparator_label",
-    "Comparator value": "comparator_value",
     "Source": "source",
     "Summary": "summary",
 }
+
+
+ACTIONS = (CREATE, UPDATE, UNCHANGED)
 
 
 def _reason(problem: str, unit: str | None) -> str:
     """A value out of its unit's range, as a row's problem: "139 is not a percentage … (the metric's unit is %)"."""
     unit = (unit or "").strip()
     return f"{problem[0].upper()}{problem[1:]}" + ("" if f"“{unit}”" in problem else f" (the metric's unit is {unit})")
+
+
+# Where a parsed row keeps its comparators' values: {series name: (the column it came from, value)}.
+COMPARATORS = "comparators"
 
 
 def _metric(raw: Any, _lookups) -> str:
@@ -88,15 +95,21 @@ class MetricImporter(Importer):
     matching_rule = (
         "A metric is found by its reference (E-12) or by its name (ignoring case). A metric holds one value per "
         "period: importing the same value again changes nothing, and a different value for a period already held "
-        "updates it (the preview shows it as an update). Unit, direction, target, comparator, source, summary and "
+        "updates it (the preview shows it as an update). Unit, direction, target, source, summary and "
         "the mapping columns describe a new metric; for a metric that already exists they are not used — change "
-        "those on the metric's own page."
+        "those on the metric's own page. Comparators follow the same rule as values: each comparator column gives "
+        "that comparator's value for the row's period, for a new metric or one already held; the same value again "
+        "changes nothing and a different one updates it."
     )
     notes = (
         "Values are plain numbers in the metric's unit: 1,234.5 is understood, and 61% (or a cell formatted as a "
         "percentage in Excel) gives 61.",
         f"Periods: {cells.PERIOD_FORMS}. A date counts as its month.",
         bounds.UNIT_RULE,
+        "Comparators: a column each, named England average, Regional average (or Region), Median or Nearest "
+        "neighbours, or any other comparator as “Comparator: <its name>”, e.g. “Comparator: Shire counties”. "
+        "Leave a cell blank where a comparator has no value for that period. The Comparator and Comparator value "
+        "columns give one more comparator, named row by row.",
     )
     columns = (
         Column(
@@ -131,15 +144,16 @@ class MetricImporter(Importer):
             width=11,
         ),
         number_column("Target", "For a new metric: the local target.", 85, width=10),
+        *comparators.KNOWN,
         text_column(
             "Comparator",
-            "For a new metric: what it is compared with, e.g. England average.",
-            "England average",
+            "The name of one more comparator, whose value for the period is in Comparator value.",
+            "",
             max_length=100,
-            aliases=("Comparator label",),
+            aliases=("Comparator label", "Comparator name"),
             width=18,
         ),
-        number_column("Comparator value", "For a new metric: the comparator's value.", 83.8, width=12),
+        number_column("Comparator value", "That comparator's value for the period.", "", width=12),
         text_column(
             "Source", "For a new metric: where the figures come from.", "ASCOF 2D, SALT return", max_length=300
         ),
@@ -153,8 +167,77 @@ class MetricImporter(Importer):
         ),
         *mapping_columns("Safe pathways, systems and transitions", "Processes", "Context"),
     )
-    preview_headings = ("Evidence", "Metric", "Period", "Value")
-    comparator_columns = True
+    preview_headings = ("Evidence", "Metric", "Period", "Value", "Comparators")
+
+    takes_comparators = True  # a saved layout may name comparator columns
+
+    def __init__(self, comparator_mapping: dict[str, str | None] | None = None):
+        # Column heading -> comparator series, beyond the headings recognised (a saved column layout's choice).
+        self.comparator_mapping = comparator_mapping
+
+    # -- reading comparators
+
+    @property
+    def layout_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.name not in comparators.KNOWN_NAMES)
+
+    def comparator_of(self, heading: str) -> str | None:
+        found = comparators.columns([heading])
+        return found[0].series if found else None
+
+    def comparator_columns(self, header: list[str], layout=None) -> list[comparators.ComparatorColumn]:
+        mapping = dict(self.comparator_mapping or {})
+        if layout is not None:  # a saved layout names its comparator columns by position
+            named = {c["position"]: c["name"] for c in layout.comparators}
+            mapping.update({header[at]: name for at, name in named.items() if at < len(header)})
+        return comparators.columns(header, mapping)
+
+    def match_header(self, header: list[str], header_row: int) -> tuple[dict[str, int], list[str]]:
+        # Comparator columns are read by ``parse_rows`` itself: the others match as every import's do. A column
+        # with a comparator's heading that the layout says is not one (region names under "Region") is ignored.
+        taken = {c.position for c in self.comparator_columns(header)}
+        unused = [i for i, h in enumerate(header) if h and i not in taken and comparators.known_column(h)]
+        kept = ["" if i in taken or i in unused else h for i, h in enumerate(header)]
+        positions, notices = super().match_header(kept, header_row)
+        if unused:
+            notices.append(f"Columns not used by this import were ignored: {', '.join(header[i] for i in unused)}.")
+        return positions, notices
+
+    def parse_rows(self, table, lookups):
+        found = self.comparator_columns(table.header, table.layout)
+        parsed, errors, notices = super().parse_rows(table, lookups)
+        values_of = dict(table.rows)  # totals rows are not parsed, so rows are found by their number
+        for row in parsed:
+            row.values[COMPARATORS] = self._comparators_of(row, values_of[row.row], found, errors)
+        return parsed, errors, notices
+
+    def _comparators_of(self, row: ParsedRow, values: list[Any], found, errors: list[RowError]):
+        """A row's comparator values: {series name: (column, value)}; a cell that is not a number is an error."""
+        given: dict[str, tuple[str, float]] = {}
+        for column in found:
+            raw = values[column.position] if column.position < len(values) else None
+            row.raw[column.heading] = raw
+            row.positions[column.heading] = column.position
+            if cells.is_blank(raw):
+                continue
+            try:
+                given[column.series] = (column.heading, cells.number(raw))
+            except cells.CellError as exc:
+                errors.append(self.error(row, column.heading, raw, exc.reason))
+        name, value = row.values.get("Comparator"), row.values.get("Comparator value")
+        if value is None:
+            return given
+        if not name:
+            errors.append(self.error(row, "Comparator", None, "Missing value: name the comparator of Comparator value"))
+            return given
+        same = next((series for series in given if same_comparator(series, name)), None)
+        if same is not None and given[same][1] != value:
+            column = given[same][0]
+            reason = f"Differs from column {column} for the same comparator"
+            errors.append(self.error(row, "Comparator value", row.raw.get("Comparator value"), reason))
+        elif same is None:
+            given[name] = ("Comparator value", value)
+        return given
 
     # -- planning
 
@@ -162,8 +245,6 @@ class MetricImporter(Importer):
         good, new_errors = self.checked_rows(parsed, errors)
         targets = self._targets(good, new_errors)
         new_metrics, notices = self._describe_new_metrics(good, targets, new_errors)
-        series = self._comparator_series(good, targets)
-        notices += self._take_comparators(series, new_metrics)
         bad_rows = {e.row for e in errors + new_errors}
 
         planned: list[PlannedRow] = []
@@ -192,46 +273,7 @@ class MetricImporter(Importer):
                 planned.append(point)
                 if first_of_new:
                     announced.add(target)
-        return planned, new_errors, notices, {"new_metrics": new_metrics, "comparator_series": series}
-
-    @staticmethod
-    def _comparator_series(rows: list[ParsedRow], targets: dict[int, tuple[str, Any]]) -> dict[tuple[str, Any], dict]:
-        """The values of a saved layout's comparator columns: (how, metric id or new key) -> name -> period's
-        first day -> (period, value, row number)."""
-        series: dict[tuple[str, Any], dict[str, dict]] = {}
-        for row in rows:
-            if not row.comparators or row.row not in targets:
-                continue
-            how, target = targets[row.row]
-            period = _point_period(row.values["Period"])
-            key = (how, target.id if how == "item" else target)
-            for name, value in row.comparators.items():
-                series.setdefault(key, {}).setdefault(name, {})[period.start] = (period, value, row.row)
-        return series
-
-    @staticmethod
-    def _take_comparators(series: dict[tuple[str, Any], dict], new_metrics: dict[str, dict[str, Any]]) -> list[str]:
-        """A metric holds one comparator (a name and a value) for now: a new metric takes the first comparator
-        column's value for its latest period, unless the file's Comparator columns describe it. ``Plan.extra``
-        keeps every value ("comparator_series") for the comparator series to come. An existing metric's
-        comparator is changed on its page."""
-        untouched: list[int] = []
-        for (how, target), by_name in series.items():
-            if how == "item":
-                untouched.append(min(row for values in by_name.values() for _, _, row in values.values()))
-                continue
-            spec = new_metrics.get(target)
-            if spec is None or spec.get("comparator_label") or spec.get("comparator_value") is not None:
-                continue
-            name, values = next(iter(by_name.items()))
-            spec["comparator_label"], spec["comparator_value"] = name, values[max(values)][1]
-        if not untouched:
-            return []
-        rows = ", ".join(map(str, sorted(untouched)[:10]))
-        return [
-            f"The comparator columns were not used for metrics already in the library (rows {rows}…): change an "
-            "existing metric's comparator on its page."
-        ]
+        return planned, new_errors, notices, {"new_metrics": new_metrics}
 
     def _targets(self, rows: list[ParsedRow], errors: list[RowError]) -> dict[int, tuple[str, Any]]:
         """The metric each row adds to: row number -> ("item", the metric held) or ("new", its natural key).
@@ -285,27 +327,62 @@ class MetricImporter(Importer):
         if problem := bounds.point_problem(value, unit):
             errors.append(self.error(row, "Value", row.raw["Value"], _reason(problem, unit)))
             return None
+        compared = self._plan_comparators(row, how, target, period, unit, errors)
+        if compared is None:
+            return None
+        written, compared_changes, shown = compared
         changes, findings = [], []
         if first_of_new:
             spec = new_metrics[target]
             changes.append(self._describe_spec(spec))
             findings = scan({"Metric": name, "Source": spec.get("source"), "Summary": spec.get("summary")})
         if point is None:
-            action = CREATE
+            point_action = CREATE
             changes.insert(0, f"add {period.label}: {self._value(value, unit)}")
         elif abs(point.value - value) > 1e-9:
-            action = UPDATE
+            point_action = UPDATE
             changes.insert(0, f"{period.label}: {self._value(point.value, unit)} → {self._value(value, unit)}")
         else:
-            action = UNCHANGED
+            point_action = UNCHANGED
+        changes += compared_changes
+        action = UPDATE if point_action == UNCHANGED and written else point_action
         return PlannedRow(
             row.row,
             action,
-            [reference, name, period.label, self._value(value, unit)],
+            [reference, name, period.label, self._value(value, unit), "; ".join(shown)],
             changes=changes,
             findings=findings,
-            payload={"how": how, "target": target, "period": period, "value": value, "point": point},
+            payload={
+                "how": how,
+                "target": target,
+                "period": period,
+                "value": value,
+                "point": point,
+                "point_action": point_action,
+                "comparators": written,
+            },
         )
+
+    def _plan_comparators(self, row: ParsedRow, how: str, target: Any, period: cells.Period, unit: str, errors):
+        """The row's comparator values: those to write (series, value, the point held), the changes as the
+        preview says them, and each value as shown; None when one is out of range."""
+        written, changes, shown, ok = [], [], [], True
+        for series_name, (column, value) in row.values.get(COMPARATORS, {}).items():
+            if problem := bounds.point_problem(value, unit):
+                errors.append(self.error(row, column, row.raw.get(column), _reason(problem, unit)))
+                ok = False
+                continue
+            series = find_series(target, series_name) if how == "item" else None
+            held = series.point_for(period.start) if series is not None else None
+            shown.append(f"{series_name} {self._value(value, unit)}")
+            if held is None:
+                written.append((series_name, value, None))
+                changes.append(f"add {series_name} {period.label}: {self._value(value, unit)}")
+            elif not abs(held.value - value) <= 1e-9:  # a value stored as NaN is changed too
+                written.append((series_name, value, held))
+                old, new = self._value(held.value, unit), self._value(value, unit)
+                changes.append(f"{series_name} {period.label}: {old} → {new}")
+        return (written, changes, shown) if ok else None
 
     def _existing(self, rows: list[ParsedRow]):
         # A reference no item can have is reported as unknown without being looked up.
@@ -317,7 +394,11 @@ class MetricImporter(Importer):
         by_id: dict[int, EvidenceItem] = {}
         by_key: dict[str, EvidenceItem] = {}
         by_title: dict[str, list[EvidenceItem]] = defaultdict(list)
-        load_points = (selectinload(EvidenceItem.points), selectinload(EvidenceItem.mappings))
+        load_points = (
+            selectinload(EvidenceItem.points),
+            selectinload(EvidenceItem.mappings),
+            selectinload(EvidenceItem.comparators).selectinload(ComparatorSeries.points),
+        )
         for chunk in in_chunks(ids):
             query = select(EvidenceItem).where(EvidenceItem.id.in_(chunk)).options(*load_points)
             for item in db.session.scalars(query):
@@ -387,7 +468,7 @@ class MetricImporter(Importer):
                 row = given_by[(target, "target")]
                 errors.append(self.error(row, "Target", row.raw["Target"], _reason(problem, spec.get("unit"))))
         notices = [
-            f"{reference} already exists, so the unit, direction, target, comparator, source, summary and mapping "
+            f"{reference} already exists, so the unit, direction, target, source, summary and mapping "
             f"cells in row{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))} were not used. "
             "Change them on the metric's page."
             for reference, numbers in ignored.items()
@@ -407,30 +488,46 @@ class MetricImporter(Importer):
             parts.append(Direction(spec["direction"]).label.lower())
         if spec.get("target") is not None:
             parts.append(f"target {cells.as_text(spec['target'])}")
-        if spec.get("comparator_label") or spec.get("comparator_value") is not None:
-            parts.append(
-                f"{spec.get('comparator_label') or 'comparator'} {cells.as_text(spec.get('comparator_value'))}".strip()
-            )
         if spec["wanted"]:
             parts.append("mapped to " + describe_mappings(spec["wanted"]))
         return ", ".join(parts)
 
+    @staticmethod
+    def _comparator_counts(plan: Plan) -> tuple[int, int]:
+        """How many comparator values the plan adds, and how many it changes."""
+        written = [held for r in plan.rows for _, _, held in r.payload["comparators"]]
+        return sum(1 for held in written if held is None), sum(1 for held in written if held is not None)
+
+    def _comparator_text(self, plan: Plan, added: str, changed: str) -> str:
+        new, updated = self._comparator_counts(plan)
+        if not new and not updated:
+            return ""
+        return f"; comparator values: {new} {added}, {updated} {changed}"
+
+    @staticmethod
+    def _point_counts(plan: Plan) -> dict[str, int]:
+        return {action: sum(1 for r in plan.rows if r.payload["point_action"] == action) for action in ACTIONS}
+
     def message(self, plan: Plan, result: ImportResult) -> str:
         count = len(plan.extra.get("new_metrics", {}))
-        if not count:
+        compared = self._comparator_text(plan, "added", "updated")
+        if not count and not compared:
             return super().message(plan, result)
+        lead = f"{count} new metric{'s' if count != 1 else ''}, " if count else ""
+        points = self._point_counts(plan)
         return (
-            f"Imported metric points from {plan.filename}: {count} new metric{'s' if count != 1 else ''}, "
-            f"{result.created} points added, {result.updated} updated, {result.unchanged} already up to date."
+            f"Imported metric points from {plan.filename}: {lead}{points[CREATE]} points added, "
+            f"{points[UPDATE]} updated, {points[UNCHANGED]} already up to date{compared}."
         )
 
     def summarise(self, plan: Plan) -> str:
-        counts = plan.counts
+        points = self._point_counts(plan)
         new = len(plan.extra.get("new_metrics", {}))
         lead = f"{new} new metric{'s' if new != 1 else ''}; " if new else ""
         return (
-            f"{lead}{counts[CREATE]} point{'s' if counts[CREATE] != 1 else ''} to add, {counts[UPDATE]} to update, "
-            f"{counts[UNCHANGED]} already up to date ({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
+            f"{lead}{points[CREATE]} point{'s' if points[CREATE] != 1 else ''} to add, {points[UPDATE]} to update, "
+            f"{points[UNCHANGED]} already up to date{self._comparator_text(plan, 'to add', 'to update')} "
+            f"({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
         )
 
     # -- writing
@@ -473,17 +570,29 @@ class MetricImporter(Importer):
             payload = planned.payload
             item = payload["target"] if payload["how"] == "item" else created[payload["target"]]
             period, value, point = payload["period"], payload["value"], payload["point"]
-            if planned.action == CREATE:
+            # Counted by row, as every import counts: a row whose comparators alone changed is updated.
+            if payload["point_action"] == CREATE:
                 note = f"added {period.label} = {cells.as_text(value)}"
+            elif payload["point_action"] == UPDATE:
+                note = f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}"
+            else:
+                note = None
+            if planned.action == CREATE:
                 result.created += 1
             elif planned.action == UPDATE:
-                note = f"{period.label}: {cells.as_text(point.value)} → {cells.as_text(value)}"
                 result.updated += 1
             else:
                 result.unchanged += 1
-                continue
-            set_point(item, period.start, period.label, value, point)
-            periods[item].append((period, note))
+            if note is not None:
+                set_point(item, period.start, period.label, value, point)
+                periods[item].append((period, note))
+            for series_name, compared, held in payload["comparators"]:
+                if held is None:
+                    note = f"added {series_name} {period.label} = {cells.as_text(compared)}"
+                else:
+                    note = f"{series_name} {period.label}: {cells.as_text(held.value)} → {cells.as_text(compared)}"
+                set_comparator_point(item, series_name, period.start, period.label, compared, held)
+                periods[item].append((period, note))
         return periods
 
     @staticmethod

@@ -46,7 +46,6 @@ TEXT_LIMITS = {
     "survey_name": 200,
     "population": 200,
     "unit": 40,
-    "comparator_label": 100,
     "speaker_role": 100,
     "link_url": 500,
     "partner_organisation": 200,
@@ -233,8 +232,6 @@ def check_fields(kind: str, fields: Mapping[str, Any]) -> None:
     link = fields.get("link_url")
     if link and not link.lower().startswith(("http://", "https://")):
         raise ItemError("Link: must start with http:// or https://")
-    if fields.get("comparator_value") is not None and not (fields.get("comparator_label") or "").strip():
-        raise ItemError("Comparator: name the comparator (e.g. England average) when you give its value")
 
 
 def _clean(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -77,11 +77,16 @@ def _item_detail(item: EvidenceItem) -> dict:
         **_item(item),
         "summary": item.summary or "",
         "details": {name: value for name, value in details.items() if value is not None},
-        "points": [
-            {"period": p.period, "label": p.label, "value": bounds.usable(p.value)}
-            for p in sorted(item.points, key=lambda p: p.period)
+        "points": [_point(p) for p in sorted(item.points, key=lambda p: p.period)],
+        "comparators": [
+            {"name": s.name, "points": [_point(p) for p in sorted(s.points, key=lambda p: p.period)]}
+            for s in item.comparators
         ],
     }
+
+
+def _point(p) -> dict:
+    return {"period": p.period, "label": p.label, "value": bounds.usable(p.value)}
 
 
 def _rollup(r) -> dict:

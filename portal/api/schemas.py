@@ -166,6 +166,11 @@ class PointOut(ma.Schema):
     value = fields.Float(required=True, allow_none=True, metadata={"description": "null when stored out of range"})
 
 
+class ComparatorOut(ma.Schema):
+    name = fields.String(required=True, metadata={"description": "England average, Regional average…"})
+    points = fields.List(fields.Nested(PointOut), required=True, metadata={"description": "Its values, by period"})
+
+
 class ItemOut(ma.Schema):
     id = fields.Integer(required=True)
     reference = fields.String(required=True)
@@ -190,6 +195,11 @@ class ItemDetailOut(ItemOut):
         metadata={"description": "The fields of its kind (a metric's unit, direction, target; a survey's result…)"},
     )
     points = fields.List(fields.Nested(PointOut), required=True, metadata={"description": "A metric's series"})
+    comparators = fields.List(
+        fields.Nested(ComparatorOut),
+        required=True,
+        metadata={"description": "A metric's comparators (England average, region…), each a series of its own"},
+    )
 
 
 class ItemPageOut(ma.Schema):
@@ -226,8 +236,6 @@ class FindingIn(Strict):
     unit = text(40, allow_none=True)
     direction = choice(Direction, allow_none=True)
     target = Bounded(bounds.MEASURE, allow_none=True)
-    comparator_label = text(100, allow_none=True)
-    comparator_value = Bounded(bounds.MEASURE, allow_none=True)
     quote_text = text(5000, allow_none=True)
     speaker_role = text(100, allow_none=True)
     voice = choice(Voice, allow_none=True)

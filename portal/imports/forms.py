@@ -42,14 +42,14 @@ class LayoutForm(BaseForm):
 
         data: dict[str, str] = {"name": choice.name}
         Form.import_columns = []
-        for column in importer.columns:
+        for column in importer.layout_columns:
             name = layouts.field_name(column.name)
             label = column.name + ("" if column.required else " (optional)")
             setattr(Form, name, SelectField(label, choices=options, validate_choice=False))
             Form.import_columns.append((name, column))
             if column.name in choice.columns:
                 data[name] = str(choice.columns[column.name])
-        Form.comparator_rows = range(COMPARATOR_ROWS) if importer.comparator_columns else range(0)
+        Form.comparator_rows = range(COMPARATOR_ROWS) if importer.takes_comparators else range(0)
         for n in Form.comparator_rows:
             setattr(
                 Form,

@@ -2,6 +2,7 @@ from wtforms import BooleanField, SearchField, SelectField, StringField, TextAre
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from evidence import periods
+from evidence.library.metrics import COMPARATOR_NAME_LIMIT
 from evidence.library.search import ANY_STATUS, DEFAULT_SORT, SORTS
 from evidence.vocab import Kind, Stance, Status
 from portal.forms import BaseForm
@@ -91,3 +92,15 @@ class PointForm(BaseForm):
     def validate_value(self, field):
         if field.data is None and not field.errors:
             raise ValidationError("Value: enter a number, like 12.5.")
+
+
+class ComparatorPointForm(PointForm):
+    """A value of one of the metric's comparators (England average, region…) for a period."""
+
+    name = StringField(
+        "Comparator",
+        validators=[
+            InputRequired("Comparator: name it, e.g. England average."),
+            Length(max=COMPARATOR_NAME_LIMIT, message=f"Comparator: at most {COMPARATOR_NAME_LIMIT} characters."),
+        ],
+    )

@@ -14,10 +14,10 @@ from evidence.library import items, mappings, metrics, search, storage
 from evidence.library.metrics import format_value
 from evidence.models import Attachment, EvidenceItem, Mapping
 from evidence.vocab import Kind, Status
-from portal.charts import line_chart
+from portal.charts import comparator_style, line_chart
 from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
-from portal.library.forms import FilterForm, MappingForm, PointForm
+from portal.library.forms import ComparatorPointForm, FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
 
 bp = Blueprint("library", __name__)
@@ -77,7 +77,7 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
             text, how = items.CHOICE_FIELDS[name](value).label, "text"
         elif name == "result_percent":
             text, how = format_value(value, "%"), "text"
-        elif name in ("target", "comparator_value"):
+        elif name == "target":
             text, how = format_value(value, item.unit or ""), "text"
         elif name in ("respondents", "cases_reviewed"):
             text, how = f"{value:,}", "text"
@@ -89,23 +89,26 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, status: int = 200):
+def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, comparator_form=None, status: int = 200):
     curator = has_role(current_user, *CURATORS)
     statements = statements_in_order()
     if curator and mapping_form is None:
         mapping_form = MappingForm(formdata=None, statements=statements, categories=categories())
-    if items.can_add_points(item, current_user) and point_form is None:
+    adds_points = items.can_add_points(item, current_user)
+    if adds_points and point_form is None:
         point_form = PointForm(formdata=None)
-    chart = None
+    if adds_points and comparator_form is None:
+        comparator_form = ComparatorPointForm(formdata=None, prefix="comparator")
+    chart = table = None
     if item.kind == Kind.METRIC:
         chart = line_chart(
             item.points,
             target=item.target,
-            comparator=item.comparator_value,
-            comparator_label=item.comparator_label,
+            comparators=item.comparators,
             unit=item.unit or "",
             title=f"{item.title}: values over time",
         )
+        table = metrics.side_by_side(item.points, item.comparators, drawable=False)
     return (
         render_template(
             "library/item.html",
@@ -114,7 +117,10 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, stat
             mappings=mappings.item_mappings(item),
             statement_names={s.key: s.name for s in statements},
             mapping_form=mapping_form if curator else None,
-            point_form=point_form if items.can_add_points(item, current_user) else None,
+            point_form=point_form if adds_points else None,
+            comparator_form=comparator_form if adds_points else None,
+            comparator_style=comparator_style,
+            table=table,
             remove_form=BaseForm(formdata=None),
             citations=citing_assessments(item),
             chart=chart,
@@ -208,3 +214,27 @@ def add_point(item_id: int):
             return redirect(url_for("library.item", item_id=item.id, _anchor="values"))
     flash("The value was not saved. See the problem below.", "error")
     return _render_item(item, point_form=form)
+
+
+@bp.route("/evidence/<int:item_id>/comparators", methods=["POST"])
+@allow(*SIGNED_IN)
+def add_comparator_point(item_id: int):
+    item = _viewable_item_or_404(item_id)
+    if not items.can_add_points(item, current_user):
+        abort(404)
+    form = ComparatorPointForm(prefix="comparator")
+    if form.validate_on_submit():
+        try:
+            point = metrics.add_comparator_point(
+                item, form.name.data, form.period.data, form.value.data, current_user, replace=form.replace.data
+            )
+        except metrics.MetricError as exc:
+            db.session.rollback()
+            target = {"value": form.value, "name": form.name}.get(exc.field, form.period)
+            form.add_error(target, f"{target.label.text}: {exc}.")
+        else:
+            shown = format_value(point.value, item.unit or "")
+            flash(f"{point.series.name}, {point.label}: {shown} saved for {item.reference}.", "success")
+            return redirect(url_for("library.item", item_id=item.id, _anchor="comparators"))
+    flash("The comparator's value was not saved. See the problem below.", "error")
+    return _render_item(item, comparator_form=form)

@@ -326,12 +326,6 @@ class MetricFields:
         message=f"{L['direction']}: say whether a higher or a lower value is better.",
     )
     target = NumberField(L["target"])
-    comparator_label = StringField(L["comparator_label"], validators=[most(L["comparator_label"], 100)])
-    comparator_value = NumberField(L["comparator_value"])
-
-    def validate_comparator_label(self, field):
-        if self.comparator_value.data is not None and not (field.data or "").strip():
-            raise ValidationError(f"{L['comparator_label']}: name the comparator, e.g. England average.")
 
     def validate_target(self, field):
         if field.data is not None and (problem := bounds.point_problem(field.data, self.unit.data)):
@@ -440,7 +434,7 @@ def form_class(kind: str, *, base: type[ItemForm] = ItemForm, point_rows: int = 
 
 KIND_DESCRIPTIONS = {
     Kind.SURVEY: "A result from a survey: the question, how many answered and the result, e.g. 61% satisfied.",
-    Kind.METRIC: "A measure tracked over time, e.g. days to complete an assessment, with its target and comparator.",
+    Kind.METRIC: "A measure tracked over time, e.g. days to complete an assessment, with its target.",
     Kind.QUOTE: "Words someone said, with their role (never their name) and whose voice it is.",
     Kind.DOCUMENT: "A policy, procedure, report or record of a process: a file or a link, and what it shows.",
     Kind.PARTNER_FEEDBACK: "What a partner organisation told you: the NHS, providers, the voluntary sector.",
@@ -465,8 +459,6 @@ FIELD_HINTS = {
     "unit": "e.g. %, days, people per 100,000. Leave blank for a plain count.",
     "direction": "",
     "target": "Optional: the value you aim for, in the same unit.",
-    "comparator_label": "Optional: what you compare against, e.g. England average.",
-    "comparator_value": "The comparator's value, in the same unit.",
     "quote_text": "The words as they were said or written.",
     "speaker_role": "A role, never a name: e.g. “Social worker 4”, “Carer of a person with dementia”.",
     "link_url": "A web address starting with https:// (if there is no file, or as well as the file).",

@@ -73,8 +73,6 @@ def test_staff_submit_findings_and_see_them_accepted_and_returned(page: Page, op
     page.get_by_label("Unit", exact=True).fill("days")
     page.get_by_label("Lower is better", exact=True).check()
     page.get_by_label("Target", exact=True).fill("20")
-    page.get_by_label("Comparator", exact=True).fill("Regional average")
-    page.get_by_label("Comparator value", exact=True).fill("24")
     for row, (period, value) in enumerate((("2026 Q1", "31"), ("2026 Q2", "27.5"), ("2026 Q3", "23")), start=1):
         page.get_by_label(f"Period {row}", exact=True).fill(period)
         page.get_by_label(f"Value {row}", exact=True).fill(value)
@@ -96,6 +94,17 @@ def test_staff_submit_findings_and_see_them_accepted_and_returned(page: Page, op
     values = page.get_by_role("table", name=f"Values of {METRIC_TITLE} by period")
     expect(values.get_by_role("rowheader")).to_have_text(["2026 Q1", "2026 Q2", "2026 Q3"])
     expect(values.locator("tbody td.num").first).to_contain_text("31")
+    # Sam adds the regional average for the latest quarter: a comparator series of its own, drawn beside the values.
+    comparator = page.locator("form").filter(has=page.get_by_role("button", name="Add comparator value"))
+    comparator.get_by_label("Comparator", exact=True).fill("Regional average")
+    comparator.get_by_label("Period", exact=True).fill("2026 Q3")
+    comparator.get_by_label("Value", exact=True).fill("24")
+    comparator.get_by_role("button", name="Add comparator value").click()
+    expect(flash(page, "Regional average, 2026 Q3: 24 days saved")).to_be_visible()
+    expect(page.locator(".chart-legend")).to_contain_text("Regional average")
+    values = page.get_by_role("table", name=f"Values of {METRIC_TITLE} by period, beside its comparators")
+    expect(values.get_by_role("columnheader")).to_have_text(["Period", "Value", "Target", "Regional average"])
+    expect(page.locator("svg .chart__latest")).to_have_text("23 days")
     screenshot(page, "journey1-staff-04-metric-page")
 
     # Meanwhile, the quality lead reviews them in a browser of their own.

@@ -159,7 +159,7 @@ def test_a_survey_past_a_bound_is_refused_by_name_and_nothing_is_saved(app, lead
     [
         ({"target": INF}, "Target: inf is not a number"),
         ({"target": -1e12 - 1}, "Target: -1,000,000,000,001 is not between"),
-        ({"comparator_label": "England", "comparator_value": NAN}, "Comparator value: nan is not a number"),
+        ({"comparator_value": 1.0}, "comparator_value do not belong to a metric"),
         ({"cases_reviewed": 1}, "cases_reviewed do not belong to a metric"),
     ],
 )

@@ -21,8 +21,10 @@ def test_evidence_item_with_points_and_mappings_round_trips(app):
         unit="%",
         direction="higher",
         target=95.0,
-        comparator_label="England average",
-        comparator_value=82.0,
+        comparators={
+            "England average": [(date(2026, 7, 1), "2026 Q3", 82.0), (date(2026, 4, 1), "2026 Q2", 81.0)],
+            "Region": [(date(2026, 7, 1), "2026 Q3", 84.0)],
+        },
         mappings=[
             ("safe-pathways", "processes", Stance.SHORTFALL),
             ("care-provision", "processes", Stance.CONTEXT),
@@ -36,7 +38,11 @@ def test_evidence_item_with_points_and_mappings_round_trips(app):
     loaded = db.session.get(EvidenceItem, item_id)
     assert loaded.reference == f"E-{item_id}"
     assert loaded.kind_label == "Metric"
-    assert (loaded.target, loaded.comparator_label, loaded.comparator_value) == (95.0, "England average", 82.0)
+    assert loaded.target == 95.0
+    assert [(s.name, [(p.label, p.value) for p in s.points]) for s in loaded.comparators] == [
+        ("England average", [("2026 Q2", 81.0), ("2026 Q3", 82.0)]),  # each series ordered by period
+        ("Region", [("2026 Q3", 84.0)]),
+    ]
     assert [p.label for p in loaded.points] == ["2026 Q2", "2026 Q3"]  # ordered by period
     assert loaded.latest_point.value == 85.0
     assert {(m.statement.key, m.category.name, m.stance_label) for m in loaded.mappings} == {

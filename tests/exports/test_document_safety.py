@@ -22,6 +22,7 @@ from evidence.assessment import round_view as round_view_module
 from evidence.assessment.round_view import (
     ActionView,
     AssessmentView,
+    ComparatorView,
     ItemView,
     MappingView,
     PointView,
@@ -68,8 +69,9 @@ def hand_made_view(text: str, *, markdown: str = MARKDOWN_HOSTILE, signed_off: b
         ),
         9: ItemView(
             9, "metric", f"Metric {text}", "", text, None, None, None,
-            {"unit": text[:20] or "%", "target": 95.0, "comparator_label": f"Peers {text}", "comparator_value": 80.0},
+            {"unit": text[:20] or "%", "target": 95.0},
             [PointView(date(2026, 1, 1), f"Q1 {text}"[:40], 80.0), PointView(date(2026, 4, 1), "Q2 $x$", 85.0)],
+            comparators=[ComparatorView(f"Peers {text}", [PointView(date(2026, 4, 1), "Q2 $x$", 80.0)])],
         ),
     }  # fmt: skip
     return RoundView(

@@ -21,6 +21,7 @@ import pytest
 from evidence.assessment.round_view import (
     ActionView,
     AssessmentView,
+    ComparatorView,
     ItemView,
     MappingView,
     PointView,
@@ -141,8 +142,9 @@ def hand_made_round(text: str) -> RoundView:
     """A signed-off round with ``text`` in every plain-text field the pack shows."""
     metric = ItemView(
         2, Kind.METRIC, text, "", text, date(2026, 4, 1), date(2026, 6, 30), None,
-        {"unit": text, "target": 95, "comparator_label": text, "comparator_value": 82},
+        {"unit": text, "target": 95},
         points=[PointView(date(2026, 4, 1), text, 85)],
+        comparators=[ComparatorView(text, [PointView(date(2026, 4, 1), text, 82)])],
     )  # fmt: skip
     quote = ItemView(
         3, Kind.QUOTE, text, "", text, None, None, None,
@@ -280,7 +282,7 @@ def preview_round(app):
     metric = make_item(
         "Metric", Kind.METRIC, mappings=[("safe-pathways", "processes", "strength")],
         points=[(date(2026, 4, 1), "2026 Q2", 85)], unit="%", target=95,
-        comparator_label="England", comparator_value=82,
+        comparators={"England": [(date(2026, 4, 1), "2026 Q2", 82)]},
     )  # fmt: skip
     quote = make_item(
         "Quote", Kind.QUOTE, mappings=[("safe-pathways", "partners", "shortfall")],
@@ -307,7 +309,8 @@ def preview_round(app):
             category.name = text
         for item in (metric, quote):
             item.title, item.source = text, text
-        metric.unit, metric.comparator_label, metric.points[0].label = text, text, text
+        metric.unit, metric.comparators[0].name, metric.points[0].label = text, text, text
+        metric.comparators[0].points[0].label = text
         quote.quote_text, quote.speaker_role = text, text
         action.description, action.owner = text, text
         assessment.override_reason = text

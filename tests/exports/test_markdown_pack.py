@@ -114,7 +114,8 @@ def test_each_cited_reference_resolves_to_the_item(pack, built):
     assert rows[metric.reference] == [
         metric.reference,
         "Metric",
-        "Over-65s discharged to their usual place of residence: 85% in 2026 Q3 (target 95%; England average 82%)",
+        "Over-65s discharged to their usual place of residence: 85% in 2026 Q3 "
+        "(target 95%; England average 82%; Region 84.5%)",
         "BI team",
         "Apr–Jun 2026",
         "Processes",

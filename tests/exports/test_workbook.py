@@ -53,8 +53,14 @@ def build_round(name: str = "Winter 2026 self-assessment") -> dict:
         unit="%",
         direction="higher",
         target=95,
-        comparator_label="England average",
-        comparator_value=82,
+        comparators={
+            "England average": [
+                (date(2026, 1, 1), "2026 Q1", 81),
+                (date(2026, 4, 1), "2026 Q2", 81.5),
+                (date(2026, 7, 1), "2026 Q3", 82),
+            ],
+            "Region": [(date(2026, 4, 1), "2026 Q2", 84), (date(2026, 7, 1), "2026 Q3", 84.5)],
+        },
         source="BI team",
         commit=False,
     )
@@ -176,7 +182,7 @@ def test_table_sheets_have_their_header_row_frozen_filtered_and_printed(workbook
         "Evidence register": ("Reference", "Kind", "Title", "Summary", "Source", "Period start", "Period end",
                               "Review by", "Stale", "Quality statement", "Evidence category", "Stance", "Note"),
         "Metrics": ("Reference", "Metric", "Unit", "Direction", "Period", "Period start", "Value", "Target",
-                    "Comparator", "Comparator value"),
+                    "England average", "Region"),
         "Quotes": ("Reference", "Quote", "Speaker's role", "Voice", "Tone", "Source", "Quality statements"),
         "Actions": ("Quality statement", "Action", "Owner", "Due", "Status", "Overdue"),
         "Gaps": ("Quality statement", "Evidence category", "Gap", "Detail"),
@@ -263,18 +269,23 @@ def test_metrics_sheet_has_the_series_and_a_native_line_chart_per_metric(workboo
     ws = workbook["Metrics"]
     header, *body = rows(ws)
     series = [dict(zip(header, r, strict=True)) for r in body if r[0] == built["metric"].reference]
-    assert [(r["Period"], r["Value"], r["Target"], r["Comparator value"]) for r in series] == [
-        ("2026 Q1", 80, 95, 82),
-        ("2026 Q2", 83, 95, 82),
-        ("2026 Q3", 85, 95, 82),
+    # each comparator series beside the council's own value, period by period
+    assert [(r["Period"], r["Value"], r["Target"], r["England average"], r["Region"]) for r in series] == [
+        ("2026 Q1", 80, 95, 81, None),
+        ("2026 Q2", 83, 95, 81.5, 84),
+        ("2026 Q3", 85, 95, 82, 84.5),
     ]
-    assert series[0]["Comparator"] == "England average"
     assert len(ws._charts) == 1
     chart = ws._charts[0]
     assert chart.tagname == "lineChart"
     titles = [s.tx.v for s in chart.series]
-    assert titles == ["Value", "Target", "England average"]
+    assert titles == ["Value", "Target", "England average", "Region"]
     assert chart.series[0].val.numRef.f == "'Metrics'!$G$2:$G$4"
+    assert [s.val.numRef.f for s in chart.series[2:]] == ["'Metrics'!$I$2:$I$4", "'Metrics'!$J$2:$J$4"]
+    # a percentage's axis starts at 0, and the latest value (2026 Q3, the third row) is labelled
+    assert chart.y_axis.scaling.min == 0
+    assert [label.idx for label in chart.series[0].dLbls.dLbl] == [2]
+    assert chart.series[0].dLbls.dLbl[0].showVal
 
 
 def test_quotes_sheet_shows_the_speakers_role_and_never_a_name(workbook, built):

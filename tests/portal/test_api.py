@@ -192,10 +192,19 @@ def test_an_item_with_its_mappings_and_series_as_its_user_may_see_it(client, tok
         target=85,
         mappings=[("safe-pathways", "processes", "context")],
         points=[(date(2026, 5, 1), "May 2026", 81.5), (date(2026, 4, 1), "Apr 2026", 80)],
+        comparators={
+            "England average": [(date(2026, 5, 1), "May 2026", 78), (date(2026, 4, 1), "Apr 2026", 77.5)],
+            "Regional average": [(date(2026, 5, 1), "May 2026", 79)],
+        },
     )
     body = client.get(f"/api/v1/items/{item.id}", headers=staff).get_json()
     assert body["reference"] == item.reference and body["details"]["target"] == 85
     assert [(p["label"], p["value"]) for p in body["points"]] == [("Apr 2026", 80), ("May 2026", 81.5)]
+    # each comparator as a series of its own, in order of period
+    assert [(c["name"], [(p["period"], p["value"]) for p in c["points"]]) for c in body["comparators"]] == [
+        ("England average", [("2026-04-01", 77.5), ("2026-05-01", 78)]),
+        ("Regional average", [("2026-05-01", 79)]),
+    ]
     assert body["mappings"][0]["category_name"] == "Processes"
     # Not accepted yet: a manager may not see it, nor another member of staff; it is "not found", not forbidden.
     _, manager = token(Role.MANAGER, "read")

@@ -3,6 +3,7 @@
 import io
 import re
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from markupsafe import Markup
@@ -274,16 +275,17 @@ def test_metric_values_are_added_over_time_and_drawn(client, login, make_user):
         unit="%",
         direction="higher",
         target=80,
-        comparator_label="England average",
-        comparator_value=72.5,
+        comparators={"England average": [(date(2026, 4, 1), "2026 Q2", 72.5)]},
         owner_id=owner.id,
         points=[(date(2026, 1, 1), "2026 Q1", 70), (date(2026, 4, 1), "2026 Q2", 74)],
     )
     login(Role.QUALITY_LEAD)
     page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
-    assert "<svg" in page and 'class="chart__target"' in page and 'class="chart__comparator"' in page
-    assert '<th scope="row">2026 Q2</th><td class="num">74%</td>' in page  # the table beside the chart
-    assert "England average 72.5%" in page
+    assert "<svg" in page and 'class="chart__target"' in page and "chart__comparator--1-point" in page
+    # the table beside the chart: each period's value, the target and the comparator's value for it
+    row = '<th scope="row">2026 Q2</th><td class="num">74%</td><td class="num">80%</td><td class="num">72.5%</td>'
+    assert row in page
+    assert '<span class="legend legend--comparator-1">England average</span>' in page
 
     assert client.post(f"/evidence/{item.id}/points", data={"period": "2026-07", "value": "77"}).status_code == 302
     refused = client.post(f"/evidence/{item.id}/points", data={"period": "2026 Q3", "value": "78"})
@@ -314,16 +316,12 @@ def test_metric_values_are_added_over_time_and_drawn(client, login, make_user):
 
 
 def test_the_chart_escapes_text_and_uses_no_inline_styles():
-    svg = line_chart(
-        [("<b>Q1</b>", 1), ("Q2 & more", 3)],
-        target=2,
-        comparator=2.5,
-        comparator_label='"England" <average>',
-        unit="%",
-    )
+    point = SimpleNamespace(period=None, label="Q2 & more", value=2.5)
+    england = SimpleNamespace(name='"England" <average>', points=[point])
+    svg = line_chart([("<b>Q1</b>", 1), ("Q2 & more", 3)], target=2, comparators=[england], unit="%")
     assert isinstance(svg, Markup)
     assert "<b>" not in svg and "&lt;b&gt;Q1&lt;/b&gt;" in svg and "Q2 &amp; more" in svg
-    assert "&#34;England&#34; &lt;average&gt; 2.5%" in svg
+    assert "&#34;England&#34; &lt;average&gt;, Q2 &amp; more: 2.5%" in svg
     assert "style=" not in svg and "<script" not in svg
     assert svg.count("<circle") == 2
     small = line_chart([("Q1", 1), ("Q2", 2)], small=True)
@@ -396,3 +394,68 @@ def test_stale_items_are_marked_on_their_page(client, login):
 
 def test_statement_keys_in_links_match_the_framework(app):
     assert statement("safe-pathways").name == "Safe pathways, systems and transitions"
+
+
+def _ticks(svg: str) -> list[str]:
+    return re.findall(r'class="chart__tick"[^>]*>([^<]*)<', svg)
+
+
+def test_a_percentage_is_drawn_from_0_with_its_latest_value_labelled():
+    points = [("2026 Q1", 83.0), ("2026 Q2", 84.1), ("2026 Q3", 85.0)]
+    svg = line_chart(points, target=95, unit="%")
+    assert _ticks(svg)[0] == "0%" and _ticks(svg)[-1] == "100%"  # not from the lowest value or the target
+    assert re.findall(r'class="chart__latest"[^>]*>([^<]*)<', svg) == ["85%"]
+    # the target's label and the latest value's are not drawn on top of each other
+    target_y = float(re.search(r'class="chart__target-label"[^>]*y="([\d.]+)"', svg).group(1))
+    latest_y = float(re.search(r'class="chart__latest"[^>]*y="([\d.]+)"', svg).group(1))
+    assert abs(target_y - latest_y) >= 14
+
+
+def test_a_figure_other_than_a_percentage_leaves_room_around_its_target():
+    svg = line_chart([("2026 Q1", 24.0), ("2026 Q2", 22.5), ("2026 Q3", 21.0)], target=21, unit="days")
+    ticks = [float(t) for t in _ticks(svg)]
+    assert ticks[0] < 21 < 24 < ticks[-1]  # neither the target nor a value on the edge of the plot
+    assert re.findall(r'class="chart__latest"[^>]*>([^<]*)<', svg) == ["21 days"]
+
+
+def test_each_comparator_is_drawn_beside_the_metric_over_the_periods_of_both():
+    P = SimpleNamespace
+    metric = [
+        P(period=date(2026, 4, 1), label="2026 Q2", value=84.1),
+        P(period=date(2026, 7, 1), label="2026 Q3", value=85),
+    ]
+    england = P(name="England average", points=[P(period=date(2026, m, 1), label=f"2026 Q{q}", value=87 + q / 10)
+                                                for m, q in ((1, 1), (4, 2), (7, 3))])  # fmt: skip
+    region = P(name="Regional average", points=[P(period=date(2026, 7, 1), label="2026 Q3", value=86.0)])
+    svg = line_chart(metric, comparators=[england, region], unit="%")
+    labels = re.findall(r'class="chart__label"[^>]*>([^<]*)<', svg)
+    assert labels == ["2026 Q1", "2026 Q2", "2026 Q3"]  # the comparator's earlier period is on the axis too
+    assert svg.count('class="chart__comparator chart__comparator--1"') == 1  # a line through its three values
+    assert svg.count("chart__comparator--1-point") == 3
+    assert "chart__comparator--2-point" in svg and 'chart__comparator--2"' not in svg  # one value: its mark alone
+    assert "England average: 87.3% in 2026 Q3. Regional average: 86% in 2026 Q3." in svg  # the description
+
+
+def test_the_item_page_adds_a_comparators_value_and_shows_every_series(client, login, make_user):
+    item = make_item(
+        "Reviews on time",
+        kind=Kind.METRIC,
+        unit="%",
+        direction="higher",
+        points=[(date(2026, 1, 1), "2026 Q1", 70), (date(2026, 4, 1), "2026 Q2", 74)],
+    )
+    login(Role.QUALITY_LEAD)
+    for name, period, value in (("England average", "2026 Q1", "71"), ("Region", "2026 Q2", "73.5")):
+        data = {"comparator-name": name, "comparator-period": period, "comparator-value": value}
+        assert client.post(f"/evidence/{item.id}/comparators", data=data).status_code == 302
+    page = client.get(f"/evidence/{item.id}").get_data(as_text=True)
+    assert '<span class="legend legend--comparator-1">England average</span>' in page
+    assert '<span class="legend legend--comparator-2">Region</span>' in page
+    assert '<th scope="col" class="num">England average</th><th scope="col" class="num">Region</th>' in page
+    assert '<th scope="row">2026 Q1</th><td class="num">70%</td><td class="num">71%</td><td class="num">–</td>' in page
+    assert "Added England average for 2026 Q1: 71" in page  # the history
+    refused = client.post(
+        f"/evidence/{item.id}/comparators",
+        data={"comparator-name": "region", "comparator-period": "2026 Q2", "comparator-value": "80"},
+    ).get_data(as_text=True)
+    assert "Region already has a value for 2026 Q2 (73.5); tick “Replace” to change it." in refused

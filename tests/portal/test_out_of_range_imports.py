@@ -26,14 +26,16 @@ from tests.portal.test_imports import csv_file
 from tests.portal.test_out_of_range_forms import HUGE, YEARS, Refused, database, each
 
 SURVEY = ["Survey name", "Question", "Result", "Respondents", "Period start", "Period end"]
-METRIC = ["Metric", "Period", "Value", "Unit", "Direction", "Target", "Comparator", "Comparator value"]
+METRIC = ["Metric", "Period", "Value", "Unit", "Direction", "Target", "England average", "Comparator",
+          "Comparator value"]  # fmt: skip
 QUOTE = ["Quote", "Speaker role", "Voice", "Tone", "Period"]
 REGISTER = ["Reference", "Title", "Source", "Period start", "Period end", "Review by"]
 BASE = {
     "survey": {"Survey name": "ASCS", "Question": "Do you feel safe?", "Result": "72%", "Respondents": "390",
                "Period start": "05/01/2026", "Period end": "31/03/2026"},
     "metric": {"Metric": "Assessment quality", "Period": "2026 Q1", "Value": "28", "Unit": "score",
-               "Direction": "lower", "Target": "21", "Comparator": "England average", "Comparator value": "25"},
+               "Direction": "lower", "Target": "21", "England average": "24", "Comparator": "Shire counties",
+               "Comparator value": "25"},
     "quote": {"Quote": "They listened to me.", "Speaker role": "Carer", "Voice": "carer", "Tone": "facilitator",
               "Period": "2026-03"},
     "register": {"Title": "Carers feel listened to", "Source": "SACE", "Period start": "01/04/2026",
@@ -99,6 +101,10 @@ def stored(kind: str, column: str):
     if kind == "metric" and column in ("Value", "Period"):
         (point,) = item.points
         return point.value if column == "Value" else point.period
+    if kind == "metric" and column in ("England average", "Comparator value"):
+        name = "England average" if column == "England average" else "Shire counties"
+        (point,) = next(s for s in item.comparators if s.name == name).points
+        return point.value
     attribute = {
         "Respondents": "respondents",
         "Result": "result_percent",
@@ -107,7 +113,6 @@ def stored(kind: str, column: str):
         "Review by": "review_by",
         "Period end": "period_end",
         "Target": "target",
-        "Comparator value": "comparator_value",
     }[column]
     return getattr(item, attribute)
 
@@ -188,6 +193,7 @@ CASES = {
     ("survey", "Period start"): DATES,
     ("metric", "Value"): FIGURES,
     ("metric", "Target"): FIGURES,
+    ("metric", "England average"): FIGURES,
     ("metric", "Comparator value"): FIGURES,
     ("metric", "Period"): PERIODS,
     ("quote", "Period"): PERIODS,

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 
 from evidence.db import db
 from evidence.library.items import FIELD_LABELS
-from evidence.models import Action, Assessment, AuditEvent, EvidenceItem, MetricPoint, Round
+from evidence.models import Action, Assessment, AuditEvent, ComparatorPoint, EvidenceItem, MetricPoint, Round
 from evidence.vocab import Kind, Role
 from tests.factories import make_action, make_item, make_round, statement
 from tests.portal.test_out_of_range_forms import form_data
@@ -43,8 +43,8 @@ BAD = [
     (Kind.METRIC, MetricPoint.value, 1e308),
     (Kind.METRIC, MetricPoint.period, date(9999, 12, 1)),
     (Kind.METRIC, EvidenceItem.target, INF),
-    (Kind.METRIC, EvidenceItem.comparator_value, NAN),
-    (Kind.METRIC, EvidenceItem.comparator_value, -1e308),
+    (Kind.METRIC, ComparatorPoint.value, NAN),
+    (Kind.METRIC, ComparatorPoint.value, -1e308),
     (Kind.SURVEY, EvidenceItem.result_percent, INF),
     (Kind.SURVEY, EvidenceItem.result_percent, NAN),
     (Kind.SURVEY, EvidenceItem.result_percent, 1e308),
@@ -61,8 +61,8 @@ BAD = [
 
 VALID = {
     Kind.SURVEY: {"survey_name": "ASCS", "result_percent": 61.0, "respondents": 412},
-    Kind.METRIC: {"unit": "days", "direction": "lower", "target": 21.0, "comparator_label": "England",
-                  "comparator_value": 25.0},
+    Kind.METRIC: {"unit": "days", "direction": "lower", "target": 21.0,
+                  "comparators": {"England": [(date(2026, 1, 1), "Jan 2026", 25.0)]}},
     Kind.QUOTE: {"quote_text": "They listened.", "speaker_role": "Carer", "voice": "carer", "quote_tone": "neutral"},
     Kind.DOCUMENT: {"evidences": "How transitions are planned", "link_url": "https://council.example/policy"},
     Kind.PARTNER_FEEDBACK: {"partner_organisation": "ICB"},
@@ -98,6 +98,8 @@ def store(user, kind, column, value) -> tuple[EvidenceItem, Round, object]:
     values = {column.key: value}
     if table is EvidenceItem:
         row = every[kind].id
+    elif table is ComparatorPoint:
+        row = metric.comparators[0].points[0].id
     elif table is MetricPoint:
         row = min(p.id for p in metric.points)
         if column.key == "period":
@@ -190,6 +192,17 @@ def put_right(client, item: EvidenceItem, column, value) -> None:
             ("Jan 2026", 30.0),
             ("Feb 2026", 22.0),
         ]
+    elif column is ComparatorPoint.value:
+        data = {
+            "comparator-name": "England",
+            "comparator-period": "Jan 2026",
+            "comparator-value": "26",
+            "comparator-replace": "y",
+        }
+        assert client.post(f"/evidence/{item.id}/comparators", data=data).status_code == 302
+        db.session.expire_all()
+        (series,) = db.session.get(EvidenceItem, item.id).comparators
+        assert [(p.label, p.value) for p in series.points] == [("Jan 2026", 26.0)]
     elif column is MetricPoint.period:
         # No form can name a period past the range, so the series is corrected as a whole: the item goes
         # back to its owner, whose form lists every point.

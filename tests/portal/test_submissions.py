@@ -38,8 +38,6 @@ KINDS = {
             "unit": "%",
             "direction": "higher",
             "target": "80",
-            "comparator_label": "England average",
-            "comparator_value": "72.5",
             "point_period_0": "2026 Q1",
             "point_value_0": "70",
             "point_period_1": "2026-04",
@@ -47,7 +45,7 @@ KINDS = {
             "point_period_2": "May 2026",
             "point_value_2": "74",
         },
-        {"unit": "%", "direction": "higher", "target": 80.0, "comparator_label": "England average"},
+        {"unit": "%", "direction": "higher", "target": 80.0},
     ),
     Kind.QUOTE: (
         {"quote_text": "They listened.", "speaker_role": "Carer 2", "voice": "carer", "quote_tone": "facilitator"},
@@ -166,12 +164,8 @@ BAD_INPUT = [
     (Kind.METRIC, {"direction": "higher"}, ["Period 1: give at least one period and its value"]),
     (
         Kind.METRIC,
-        {"direction": "up", "unit": "%", "target": "120", "comparator_value": "3", "point_period_0": "2026-01"},
-        [
-            "Direction: say whether",
-            "Target: 120 is not a percentage between 0 and 100.",
-            "Comparator: name the comparator, e.g. England average.",
-        ],
+        {"direction": "up", "unit": "%", "target": "120", "point_period_0": "2026-01"},
+        ["Direction: say whether", "Target: 120 is not a percentage between 0 and 100."],
     ),
     (
         Kind.QUOTE,

@@ -1,6 +1,6 @@
 """A round as plain data: read live while open, from its snapshot once signed off, the same either way."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -88,3 +88,41 @@ def test_a_signed_off_round_is_read_from_its_snapshot_and_shared(app, lead, port
     assert round_view(round_) is view  # parsed once, then kept
     clear_cache()
     assert round_view(round_) is not view and round_view(round_) == view
+
+
+def test_a_metrics_comparators_are_in_the_view_and_its_snapshot(app, lead, portfolio):
+    metric = make_item(
+        "Reablement",
+        kind=Kind.METRIC,
+        unit="%",
+        direction="higher",
+        points=[(date(2026, 4, 1), "2026 Q2", 83.0), (date(2026, 7, 1), "2026 Q3", 85.0)],
+        comparators={"England average": [(date(2026, 7, 1), "2026 Q3", 82.0)], "Region": []},
+    )
+    view = live_view(make_round())
+    shown = view.items[metric.id].comparators
+    assert [(c.name, [(p.label, p.value) for p in c.points]) for c in shown] == [
+        ("England average", [("2026 Q3", 82.0)]),
+        ("Region", []),
+    ]
+    again = RoundView.from_dict(view.to_dict()).items[metric.id]
+    assert again.comparators == shown
+
+
+def test_a_snapshot_taken_when_a_metric_held_one_comparator_reads_it_as_a_series(app, lead, portfolio):
+    metric = make_item(
+        "Reablement",
+        kind=Kind.METRIC,
+        unit="%",
+        direction="higher",
+        points=[(date(2026, 4, 1), "2026 Q2", 83.0), (date(2026, 7, 1), "2026 Q3", 85.0)],
+    )
+    data = live_view(make_round()).to_dict()
+    (old,) = [i for i in data["items"] if i["id"] == metric.id]
+    del old["comparators"]  # as snapshots were written before comparator series
+    old["details"].update(comparator_label="Nearest neighbours average", comparator_value=86.0)
+    item = RoundView.from_dict(data).items[metric.id]
+    assert [(c.name, [(p.label, p.value) for p in c.points]) for c in item.comparators] == [
+        ("Nearest neighbours average", [("2026 Q3", 86.0)])  # at the latest value, as the migration keeps it
+    ]
+    assert "comparator_label" not in item.details and "comparator_value" not in item.details

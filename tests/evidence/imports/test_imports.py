@@ -202,13 +202,11 @@ def test_a_good_metric_file_adds_points_and_creates_new_metrics(app, curator, fm
     assert points == {("Jul 2026", 12.5), ("Aug 2026", 11.0)}
     new = db.session.scalar(select(EvidenceItem).where(EvidenceItem.title == "Reablement: at home after 91 days"))
     assert new.kind == Kind.METRIC and new.status == Status.ACCEPTED
-    assert (new.unit, new.direction, new.target, new.comparator_label, new.comparator_value) == (
-        "%",
-        "higher",
-        85.0,
-        "England average",
-        83.8,
-    )
+    assert (new.unit, new.direction, new.target) == ("%", "higher", 85.0)
+    # the older Comparator and Comparator value columns give that comparator's value for the row's period
+    assert [(s.name, [(p.label, p.value) for p in s.points]) for s in new.comparators] == [
+        ("England average", [("2026 Q2", 83.8)])
+    ]
     assert [(p.period, p.label, p.value) for p in new.points] == [
         (date(2025, 4, 1), "2025/26", 81.0),
         (date(2026, 4, 1), "2026 Q2", 82.1),

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from evidence import imports, settings
+from evidence import imports, periods, settings
 from evidence.db import db
 from evidence.imports import layouts
 from evidence.imports.reading import NeedsLayout
@@ -132,8 +132,11 @@ def test_a_national_file_is_filtered_to_the_council_through_a_saved_layout_and_i
     assert labels == ["2019/20", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25"]
     latest = next(r for r in ours if r[3] == MEASURES[2] and r[0] == "2024-25")
     assert feel_safe.points[-1].value == latest[4]
-    # One comparator per metric until metrics hold comparator series: the latest period's median.
-    assert (feel_safe.comparator_label, feel_safe.comparator_value) == ("Median of councils", latest[5])
+    # The median column fills the comparator series the layout named, a value for every period.
+    (median,) = feel_safe.comparators
+    assert median.name == "Median of councils"
+    medians = {periods.parse(r[0]).label: r[5] for r in ours if r[3] == MEASURES[2]}
+    assert [(p.label, p.value) for p in median.points] == [(label, medians[label]) for label in labels]
 
     # The same file again, uploaded afresh: read with the layout without asking, and it changes nothing.
     again = imports.accept_upload(folder, METRIC, "ascof-national (1).xlsx", data)
