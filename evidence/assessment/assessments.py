@@ -27,6 +27,7 @@ from evidence.assessment.round_view import RoundView, round_view
 from evidence.assessment.summary import EvidenceCount, evidence_counts, keys_by_id, mapping_counts
 from evidence.db import db
 from evidence.fields import ASSESSMENT_FIELDS, ASSESSMENT_TEXTS
+from evidence.history import Entry, entries
 from evidence.framework_sync import categories as framework_categories
 from evidence.framework_sync import category_by_key
 from evidence.library import citations
@@ -575,7 +576,7 @@ class StatementPage:
     assessment: SavedAssessment | None
     evidence: list[CategoryGroup]
     actions: list[Any]  # Action rows, or ActionView from a snapshot
-    history: list[AuditEvent]
+    history: list[Entry]  # the change history of its assessment and actions, ready to show
 
     @property
     def editable(self) -> bool:
@@ -605,7 +606,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
     """Everything the statement page shows for one round (the evidence as it stood, once signed off)."""
     row = find_assessment(round_, statement)
     db_actions = actions_for(statement, round_)
-    history = statement_history([row.id] if row else [], [a.id for a in db_actions])
+    trail = entries(statement_history([row.id] if row else [], [a.id for a in db_actions]))
     if round_ is not None and round_.signed_off:
         view = round_view(round_)
         return StatementPage(
@@ -617,7 +618,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
             assessment=SavedAssessment.of(row, view.assessments.get(statement.key)),
             evidence=group_evidence(frozen_evidence_rows(view, statement.key), view.categories),
             actions=view.actions_for(statement.key),
-            history=history,
+            history=trail,
         )
     cats = [(c.key, c.name) for c in framework_categories()]
     return StatementPage(
@@ -629,7 +630,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
         assessment=SavedAssessment.of(row),
         evidence=live_evidence_groups(statement, cats),
         actions=db_actions,
-        history=history,
+        history=trail,
     )
 
 

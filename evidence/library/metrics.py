@@ -145,7 +145,7 @@ def add_point(
                 "add_point",
                 item,
                 user=user,
-                summary=f"Added {period.label}: {value:g}",
+                summary=f"Added {period.label}: {format_value(value, item.unit)}",
                 after={"period": period.label, "value": value},
             )
             db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from evidence import audit
+from evidence import history
 from evidence.assessment.assessments import citing_assessments, statement_by_key
 from evidence.db import db
 from evidence.fields import FIELD_LABELS, fields_for
@@ -120,7 +120,7 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, stat
             remove_form=BaseForm(formdata=None),
             citations=citing_assessments(item),
             chart=chart,
-            history=audit.history("evidence_item", item.id),
+            history=history.history("evidence_item", item.id),
             curator=curator,
             owner=items.is_owner(item, current_user),
             Status=Status,

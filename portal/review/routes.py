@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence import audit
+from evidence import history
 from evidence.db import db
 from evidence.fields import FIELD_LABELS
 from evidence.framework_sync import statements_in_order
@@ -65,7 +65,7 @@ def _render(item: EvidenceItem, form, return_form, findings, status: int = 200, 
             kind=Kind(item.kind),
             statement_names=statement_names,
             mappings=mappings.item_mappings(item),
-            history=audit.history("evidence_item", item.id),
+            history=history.history("evidence_item", item.id),
             conflict=conflict,
             labels=FIELD_LABELS,
             shown=lambda name, value: _shown(name, value, statement_names),

@@ -14,7 +14,7 @@ from evidence.assessment.rounds import (
     rounds_with_results,
     sign_off,
 )
-from evidence.audit import history
+from evidence.history import history
 from evidence.db import db
 from evidence.models import Round
 from portal.permissions import READERS, SIGNERS, allow, has_role

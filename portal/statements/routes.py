@@ -16,7 +16,7 @@ from evidence.assessment.assessments import (
     statements_overview,
 )
 from evidence.assessment.rounds import RoundFrozenError, current_round
-from evidence.audit import history
+from evidence.history import history
 from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
 from evidence.library.citations import cited_references
