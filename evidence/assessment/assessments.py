@@ -27,9 +27,9 @@ from evidence.assessment.round_view import RoundView, round_view
 from evidence.assessment.summary import EvidenceCount, evidence_counts, keys_by_id, mapping_counts
 from evidence.db import db
 from evidence.fields import ASSESSMENT_FIELDS, ASSESSMENT_TEXTS
-from evidence.history import Entry, entries
 from evidence.framework_sync import categories as framework_categories
 from evidence.framework_sync import category_by_key
+from evidence.history import Entry, entries
 from evidence.library import citations
 from evidence.library.mappings import MappingError, add_mapping
 from evidence.models import (

@@ -14,8 +14,8 @@ from evidence.assessment.rounds import (
     rounds_with_results,
     sign_off,
 )
-from evidence.history import history
 from evidence.db import db
+from evidence.history import history
 from evidence.models import Round
 from portal.permissions import READERS, SIGNERS, allow, has_role
 from portal.rounds.forms import CompareForm, RoundForm, SignOffForm

@@ -16,9 +16,9 @@ from evidence.assessment.assessments import (
     statements_overview,
 )
 from evidence.assessment.rounds import RoundFrozenError, current_round
-from evidence.history import history
 from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
+from evidence.history import history
 from evidence.library.citations import cited_references
 from evidence.library.mappings import MappingError, remove_mapping
 from evidence.library.trends import metrics_for_statement

@@ -169,9 +169,8 @@ def everything(app, client, make_user):
     mappings.remove_mapping(mapping, user=lead)
 
     round_ = create_round("Spring 2027 self-assessment", lead)
-    save_assessment(
-        round_, statement("safe-pathways"), {"score": 2, "rationale": "**Mixed** evidence [E-%d]." % survey.id}, 0, lead
-    )
+    first = {"score": 2, "rationale": f"**Mixed** evidence [{survey.reference}]."}
+    save_assessment(round_, statement("safe-pathways"), first, 0, lead)
     save_assessment(
         round_,
         statement("safe-pathways"),
