@@ -15,6 +15,7 @@ from evidence.assessment.round_view import RoundView
 from evidence.fields import ASSESSMENT_TEXTS
 from evidence.library import citations
 from evidence.library.personal_data import ITEM_TEXT_FIELDS, Finding, scan_fields
+from evidence.wording import count
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,11 @@ class ExportChecks:
         parts = []
         if self.personal_data:
             places = len({hit.where for hit in self.personal_data})
-            parts.append(f"{len(self.personal_data)} possible personal data finding(s) in {places} place(s)")
+            parts.append(
+                f"{count(len(self.personal_data), 'possible personal data finding')} in {count(places, 'place')}"
+            )
         if self.gaps:
-            parts.append(f"{len(self.gaps)} gap(s)")
+            parts.append(count(len(self.gaps), "gap"))
         return "; ".join(parts) if parts else "no personal data found and no gaps"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit, bounds
+from evidence import audit, bounds, wording
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.base import (
@@ -373,17 +373,17 @@ class MetricImporter(Importer):
         if not count:
             return super().message(plan, result)
         return (
-            f"Imported metric points from {plan.filename}: {count} new metric{'s' if count != 1 else ''}, "
+            f"Imported metric points from {plan.filename}: {wording.count(count, 'new metric')}, "
             f"{result.created} points added, {result.updated} updated, {result.unchanged} already up to date."
         )
 
     def summarise(self, plan: Plan) -> str:
         counts = plan.counts
         new = len(plan.extra.get("new_metrics", {}))
-        lead = f"{new} new metric{'s' if new != 1 else ''}; " if new else ""
+        lead = f"{wording.count(new, 'new metric')}; " if new else ""
         return (
-            f"{lead}{counts[CREATE]} point{'s' if counts[CREATE] != 1 else ''} to add, {counts[UPDATE]} to update, "
-            f"{counts[UNCHANGED]} already up to date ({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
+            f"{lead}{wording.count(counts[CREATE], 'point')} to add, {counts[UPDATE]} to update, "
+            f"{counts[UNCHANGED]} already up to date ({wording.count(len(plan.rows), 'row')})"
         )
 
     # -- writing

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence.assessment.actions import ActionError, create_action, update_action
+from evidence.assessment.actions import ActionConflict, ActionError, create_action, update_action
 from evidence.assessment.assessments import (
     CitationError,
     ConflictError,
@@ -253,10 +253,14 @@ def edit_action(key, action_id):
     status = 200
     if form.validate_on_submit():
         try:
-            changed = update_action(action, form.action_data(), current_user)
+            changed = update_action(action, form.action_data(), current_user, form.version.data or None)
         except RoundFrozenError as error:
             flash(str(error), "error")
             return redirect(back)
+        except ActionConflict as error:
+            form.add_errors(error.errors)
+            form.version.data = str(action.version)  # saving again is a deliberate choice to replace theirs
+            status = 409
         except ActionError as error:
             form.add_errors(error.errors)
             status = 422
