@@ -1,9 +1,10 @@
 """A quality statement's self-assessment within a round: saving it safely, and the evidence behind it.
 
 Saving checks, in order: the round is still open; nobody else has saved since the
-form was loaded (optimistic locking on ``Assessment.version``); the score, the
-category scores and the override reason make sense; every ``[E-12]`` cited names
-accepted evidence. Any failure changes nothing.
+form was loaded (optimistic locking on ``Assessment.version``); then, in one pass
+that reports every problem at once, the score, the category scores and the
+override reason make sense and every ``[E-12]`` cited names accepted evidence.
+Any failure changes nothing.
 """
 
 from __future__ import annotations
@@ -63,18 +64,21 @@ class AssessmentError(ValueError):
 
 
 class ValidationError(AssessmentError):
-    """Field → messages, so a form can show each message beside its field."""
+    """Field → message for every problem found, so a form can show each beside its field."""
 
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
 
 
-class CitationError(AssessmentError):
-    def __init__(self, problems: list[tuple[str, str]]):
+class CitationError(ValidationError):
+    """Among the problems, citations that cannot be used; ``errors`` holds those and any others found."""
+
+    def __init__(self, problems: list[tuple[str, str]], errors: dict[str, str] | None = None):
         self.problems = problems  # (reference, what is wrong with it)
+        super().__init__(errors or {})
         listed = "; ".join(f"{ref} {why}" for ref, why in problems)
-        super().__init__(f"Not saved: these citations cannot be used: {listed}.")
+        self.args = (f"Not saved: these citations cannot be used: {listed}.",)
 
     @property
     def references(self) -> list[str]:
@@ -182,7 +186,8 @@ def citation_problems(*texts: str | None) -> list[tuple[str, str]]:
 # --- Saving -------------------------------------------------------------------------
 
 
-def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
+def _clean(data: dict[str, Any], categories: Iterable[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values to save, and field → message for every problem with them."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     try:
@@ -216,9 +221,18 @@ def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
             "Say why you are departing from the suggestion."
         )
     values["override_reason"] = reason or None
-    if errors:
-        raise ValidationError(errors)
-    return values
+    return values, errors
+
+
+def _citation_errors(values: dict[str, Any], problems: list[tuple[str, str]]) -> dict[str, str]:
+    """Text field → which of its citations cannot be used, and why."""
+    why = dict(problems)
+    errors = {}
+    for name in ASSESSMENT_TEXTS:
+        refs = [ref for ref in citations.cited_references(values[name]) if ref in why]
+        if refs:
+            errors[name] = "Cannot cite " + "; ".join(f"{ref} ({why[ref]})" for ref in refs) + "."
+    return errors
 
 
 def _conflict(round_: Round, statement: QualityStatement) -> ConflictError:
@@ -246,10 +260,14 @@ def save_assessment(
     if int(expected_version or 0) != current_version:
         raise ConflictError(SavedAssessment.of(existing))
     category_keys = db.session.scalars(select(EvidenceCategory.key)).all()
-    values = _clean(data, category_keys)
+    values, errors = _clean(data, category_keys)
     problems = citation_problems(*(values[name] for name in ASSESSMENT_TEXTS))
-    if problems:
-        raise CitationError(problems)
+    if problems:  # every problem at once: the fields' own and the citations'
+        for name, message in _citation_errors(values, problems).items():
+            errors[name] = f"{errors[name]} {message}" if name in errors else message
+        raise CitationError(problems, errors)
+    if errors:
+        raise ValidationError(errors)
 
     before = audit.snapshot(existing, list(ASSESSMENT_FIELDS)) if existing else None
     if existing is not None and not audit.changed(before, values):

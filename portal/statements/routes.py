@@ -5,7 +5,6 @@ from flask_login import current_user
 
 from evidence.assessment.actions import ActionConflict, ActionError, create_action, update_action
 from evidence.assessment.assessments import (
-    CitationError,
     ConflictError,
     ValidationError,
     citation_problems,
@@ -19,10 +18,10 @@ from evidence.assessment.rounds import RoundFrozenError, current_round
 from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
 from evidence.history import history
-from evidence.library.citations import cited_references
 from evidence.library.mappings import MappingError, remove_mapping
 from evidence.library.trends import metrics_for_statement
 from evidence.models import Action, Mapping, Round
+from evidence.wording import count
 from portal.ids import id_arg, part_or_404
 from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
@@ -158,18 +157,9 @@ def save(key, round_id):
         # The form now carries their version: saving again is a deliberate choice to replace it.
         form.version.data = str(error.theirs.version if error.theirs else 0)
         return _render(statement_page(statement, round_), form=form, conflict=error.theirs, status=409)
-    except ValidationError as error:
+    except ValidationError as error:  # every problem at once, each beside its field
         form.add_errors(error.errors)
-        flash("Not saved: check the fields marked below.", "error")
-        return _render(page, form=form, status=422)
-    except CitationError as error:
-        bad = dict(error.problems)
-        for name in ASSESSMENT_TEXTS:
-            refs = [ref for ref in cited_references(form[name].data) if ref in bad]
-            if refs:
-                message = "Cannot cite " + "; ".join(f"{ref} ({bad[ref]})" for ref in refs) + "."
-                form.add_error(name, message)
-        flash(str(error), "error")
+        flash(f"Not saved: check the {count(len(error.errors), 'field')} marked below.", "error")
         return _render(page, form=form, status=422)
     if saved.version == form.expected_version():
         flash("No changes to save.", "info")
