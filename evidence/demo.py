@@ -225,7 +225,7 @@ def _ensure_users(accounts: Iterable[DemoAccount]) -> dict[str, User]:
         user = User(email=account.email, name=account.name, role=account.role)
         user.set_password(account.password)
         db.session.add(user)
-        audit.record("create", user, summary=f"User {account.email} created with role {account.role}")
+        audit.record("create", user, summary=f"User {account.email} created with role {Role(account.role).label}")
         users[account.email] = user
     db.session.flush()
     return users

@@ -487,8 +487,13 @@ class Action(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=ActionStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a change based on an older version is refused, never silently applied.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     statement: Mapped[QualityStatement] = relationship()
+    round: Mapped[Round | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def status_label(self) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from evidence import wording
 from evidence.assessment.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.library import citations
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
@@ -300,7 +301,8 @@ def _evidence_cited(view: RoundView, statement: StatementView, assessment: Asses
     uncited = view.uncited(statement.key, references)
     if uncited:
         parts.append(
-            f"{uncited} further accepted item{'s are' if uncited != 1 else ' is'} mapped to this statement "
+            f"{wording.count(uncited, 'further accepted item')} {wording.plural(uncited, 'is', 'are')} "
+            "mapped to this statement "
             "without being cited; the evidence register in the workbook lists every item."
         )
     return parts

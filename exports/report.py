@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from evidence import wording
 from evidence.assessment.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.library import citations
 from evidence.library.metrics import comparator_readings, format_value
@@ -415,7 +416,7 @@ def _chart_caption(item: ItemView, reading: str, against: tuple[str, ...]) -> st
     points = drawable_points(item)
     first = points[0]
     unit = item.details.get("unit")
-    values = f"{len(points)} value{'s' if len(points) != 1 else ''}"
+    values = wording.count(len(points), "value")
     text = f"{values} from {first.label} ({format_value(first.value, unit)})"
     text += f"; latest {reading}" if reading else ""
     return text + (f"; {'; '.join(against)}." if against else ".")

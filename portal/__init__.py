@@ -25,6 +25,7 @@ BLUEPRINTS = (
     "portal.imports.routes",
     "portal.statements.routes",
     "portal.gaps.routes",
+    "portal.actions.routes",
     "portal.rounds.routes",
     "portal.exports.routes",
     "portal.admin.routes",

@@ -10,6 +10,7 @@ from flask import current_app
 from evidence.assessment.round_view import clear_cache
 from evidence.backups import BackupError, RestoreRefused, SizeLimitExceeded, make_backup, restore_backup
 from evidence.db import db
+from evidence.wording import count, plural
 from portal import MIGRATIONS_DIR
 
 
@@ -24,7 +25,7 @@ def backup_command(out: str) -> None:
         )
     except (BackupError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Backed up the {manifest['database']} database and {manifest['uploads']} file(s) to {out}.")
+    click.echo(f"Backed up the {manifest['database']} database and {count(manifest['uploads'], 'file')} to {out}.")
 
 
 @click.command("restore")
@@ -61,10 +62,13 @@ def restore_command(source: str, yes: bool) -> None:
     finally:
         db.engine.dispose()
     clear_cache()
-    click.echo(f"Restored the backup taken {result.created_at}: the database and {result.uploads} uploaded file(s).")
+    click.echo(
+        f"Restored the backup taken {result.created_at}: the database and {count(result.uploads, 'uploaded file')}."
+    )
     if result.moved_aside:
         click.echo(
-            f"{result.moved_aside} uploaded file(s) that the backup does not hold were moved to {result.aside_folder}."
+            f"{count(result.moved_aside, 'uploaded file')} that the backup does not hold "
+            f"{plural(result.moved_aside, 'was', 'were')} moved to {result.aside_folder}."
         )
     if not result.up_to_date:
         click.echo("The backup is from an older version: run `flask --app portal db upgrade` to bring it up to date.")

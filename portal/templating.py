@@ -9,6 +9,7 @@ from evidence.access.roles import has_role
 from evidence.library.metrics import format_value
 from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import Role
+from evidence.wording import count, plural
 from portal.charts import line_chart
 from portal.permissions import rule_for
 from portal.rendering import render_markdown
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["metric_value"] = format_value
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["count"] = count  # {{ n|count('overdue action') }}: "1 overdue action", "2 overdue actions"
+    app.jinja_env.filters["plural"] = plural  # {{ n|plural('item') }}: the word alone
     app.jinja_env.filters["score_label"] = scoring.label_for
     app.jinja_env.filters["band_class"] = lambda band: BAND_CLASSES.get(band, "band-none")
     app.jinja_env.filters["score_class"] = lambda score: f"score-{score}" if score else "score-none"
@@ -58,6 +61,7 @@ NAV = (
     ("library.index", "Evidence library"),
     ("statements.index", "Quality statements"),
     ("gaps.index", "Gaps"),
+    ("actions.index", "Actions"),
     ("rounds.index", "Rounds"),
     ("imports.index", "Import"),
     ("exports.index", "Exports"),

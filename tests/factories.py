@@ -92,3 +92,25 @@ def make_action(statement_key: str, description: str = "Deliver transitions trai
     db.session.add(action)
     db.session.commit()
     return action
+
+
+def round_with_everything_in_the_way() -> dict:
+    """A round with one of each thing sign-off readiness lists: unscored statements, a submission waiting,
+    text that looks like personal data, a stale item cited, an action owned by "TBC" (and the gaps that follow)."""
+    stale = make_item(
+        "Hospital discharge audit 2024",
+        review_by=today() - timedelta(days=10),
+        mappings=[("safe-pathways", "processes", "strength")],
+    )
+    make_item("Ward feedback", summary="Mrs Patel said the ward called her daily.")
+    waiting = make_item("Carers' assessments at discharge", status=Status.SUBMITTED)
+    round_ = make_round("Spring 2027 self-assessment")
+    db.session.add(
+        Assessment(round=round_, statement=statement("safe-pathways"), score=3, rationale=f"See [{stale.reference}].")
+    )
+    db.session.commit()
+    unowned = make_action("safeguarding", "Audit section 42 enquiries", owner="TBC")
+    make_action("safeguarding", "Train the front door team", owner="Head of Safeguarding")
+    unowned.round_id = round_.id
+    db.session.commit()
+    return {"round": round_, "stale": stale, "waiting": waiting, "unowned": unowned}

@@ -46,7 +46,7 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     user = User(email=email, name=name.strip() or email, role=role)
     user.set_password(password)
     db.session.add(user)
-    audit.record("create", user, summary=f"User {email} created with role {role}")
+    audit.record("create", user, summary=f"User {email} created with role {Role(role).label}")
     db.session.commit()
     return user
 

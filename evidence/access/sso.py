@@ -248,7 +248,7 @@ def _create(identity: Identity, rules: SignInRules) -> User:
         "create",
         user,
         user=user,
-        summary=f"User {user.email} created at their first directory sign-in with role {role}",
+        summary=f"User {user.email} created at their first directory sign-in with role {Role(role).label}",
         after={"email": user.email, "role": role, "groups": list(identity.groups)[:50]},
     )
     return user

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from evidence import audit, bounds
 from evidence.assessment.round_lock import RoundFrozenError, ensure_open, lock_open_rounds, lock_round
@@ -14,7 +17,7 @@ from evidence.db import db
 from evidence.models import Action, QualityStatement, Round, User, today
 from evidence.vocab import ActionStatus
 
-__all__ = ["ActionError", "RoundFrozenError", "create_action", "update_action"]
+__all__ = ["ActionConflict", "ActionError", "RoundFrozenError", "create_action", "set_status", "update_action"]
 
 FIELDS = ["description", "owner", "due_date", "status"]
 DESCRIPTION_MAX = 2_000
@@ -27,6 +30,18 @@ class ActionError(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+class ActionConflict(ActionError):
+    """Somebody else changed the action after the page showing it was loaded; nothing was saved."""
+
+    def __init__(self, action: Action):
+        super().__init__(
+            {
+                "status": f"Not saved: someone else changed this action after you opened the page. "
+                f"It is now {ActionStatus(action.status).label.lower()}; check it and try again."
+            }
+        )
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -84,18 +99,27 @@ def create_action(
     return action
 
 
-def update_action(action: Action, data: dict[str, Any], user: User | None) -> bool:
-    """Apply changes; returns False when nothing changed. Refused once the action's round is signed off."""
+def update_action(
+    action: Action, data: dict[str, Any], user: User | None, expected_version: int | str | None = None
+) -> bool:
+    """Apply changes; returns False when nothing changed. Refused once the action's round is signed off, and
+    (with ``expected_version``, the version the editor started from) when someone else has changed it since."""
     round_ = _round_of(action)
     ensure_open(round_)
     values = _clean(data)
+    if expected_version is not None and _version(expected_version) != action.version:
+        raise ActionConflict(action)
     before = audit.snapshot(action, FIELDS)
     if not audit.changed(before, _plain(values)):
         return False
     _lock(round_)
     for name, value in values.items():
         setattr(action, name, value)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # another change won the race between reading and writing
+        db.session.rollback()
+        raise ActionConflict(db.session.get(Action, action.id)) from None
     after = audit.snapshot(action, FIELDS)
     if before["status"] != after["status"]:
         summary = f"Status changed from {ActionStatus(before['status']).label} to {ActionStatus(after['status']).label}"
@@ -104,6 +128,19 @@ def update_action(action: Action, data: dict[str, Any], user: User | None) -> bo
     audit.record("update", action, user=user, summary=summary, before=before, after=after)
     db.session.commit()
     return True
+
+
+def set_status(action: Action, status: str, user: User | None, expected_version: int | str | None) -> bool:
+    """Change only the status (the action tracker's in-place edit), on the version the page showed."""
+    data = {name: getattr(action, name) for name in FIELDS}
+    return update_action(action, {**data, "status": status}, user, expected_version)
+
+
+def _version(value: int | str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None  # unreadable: never matches, so the change is refused rather than guessed
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
@@ -156,3 +193,118 @@ def open_by_statement(round_: Round | None) -> Counter:
         .group_by(QualityStatement.key)
     )
     return Counter(dict(rows.all()))
+
+
+# --- Owners ---------------------------------------------------------------------------
+
+# What people write in the owner box when nobody owns the action yet.
+NO_OWNER = frozenset({"", "-", "?", "n/a", "na", "none", "nobody", "tbc", "tbd", "tba", "to be confirmed", "unknown",
+                      "unassigned", "not assigned", "not yet assigned"})  # fmt: skip
+
+
+def has_owner(owner: str | None) -> bool:
+    return " ".join((owner or "").split()).strip(" .").casefold() not in NO_OWNER
+
+
+# --- The action tracker: every action across statements and rounds ---------------------------
+
+OVERDUE, THIS_MONTH, NO_DATE = "overdue", "this_month", "none"
+DUE_CHOICES = {OVERDUE: "Overdue", THIS_MONTH: "Due this month", NO_DATE: "No due date"}
+NOT_DONE = "not_done"
+STATUS_CHOICES = {NOT_DONE: "Not done yet (open or in progress)", **{s.value: s.label for s in ActionStatus}}
+SOONEST, LATEST = "due", "due_desc"
+SORTS = {SOONEST: "Due date, soonest first", LATEST: "Due date, latest first"}
+
+
+@dataclass(frozen=True)
+class TrackerFilters:
+    owner: str | None = None
+    status: str | None = None  # an ActionStatus, or NOT_DONE
+    statement: str | None = None  # a statement key
+    due: str | None = None  # one of DUE_CHOICES
+    round: Round | None = None  # the round's actions and those of no round
+    sort: str = SOONEST
+
+    @property
+    def active(self) -> bool:
+        return any((self.owner, self.status, self.statement, self.due, self.round))
+
+
+@dataclass(frozen=True)
+class TrackedAction:
+    """One action as the tracker lists and exports it."""
+
+    id: int
+    version: int
+    description: str
+    owner: str
+    due_date: date | None
+    status: str
+    statement_key: str
+    statement_name: str
+    round_id: int | None
+    round_name: str | None
+    frozen: bool  # its round is signed off: it can no longer change
+    overdue: bool
+
+    @property
+    def status_label(self) -> str:
+        return ActionStatus(self.status).label
+
+    @property
+    def has_owner(self) -> bool:
+        return has_owner(self.owner)
+
+
+def _month(on: date) -> tuple[date, date]:
+    first = on.replace(day=1)
+    return first, bounds.add_months(first, 1)
+
+
+def tracked_actions(filters: TrackerFilters, on: date | None = None) -> list[TrackedAction]:
+    """Every action the filters allow, sorted by due date (no date last), then by statement."""
+    on = on or today()
+    query = select(Action).join(QualityStatement, QualityStatement.id == Action.statement_id)
+    if filters.owner:
+        query = query.where(Action.owner == filters.owner)
+    if filters.status == NOT_DONE:
+        query = query.where(Action.status != ActionStatus.DONE)
+    elif filters.status:
+        query = query.where(Action.status == filters.status)
+    if filters.statement:
+        query = query.where(QualityStatement.key == filters.statement)
+    if filters.round is not None:
+        query = query.where(_in_round(filters.round))
+    if filters.due == OVERDUE:
+        query = query.where(Action.status != ActionStatus.DONE, Action.due_date < on)
+    elif filters.due == THIS_MONTH:
+        start, end = _month(on)
+        query = query.where(Action.due_date >= start, Action.due_date < end)
+    elif filters.due == NO_DATE:
+        query = query.where(Action.due_date.is_(None))
+    due = Action.due_date.desc() if filters.sort == LATEST else Action.due_date
+    query = query.order_by(Action.due_date.is_(None), due, QualityStatement.position, Action.id).options(
+        selectinload(Action.statement), selectinload(Action.round)
+    )
+    return [
+        TrackedAction(
+            id=a.id,
+            version=a.version,
+            description=a.description,
+            owner=a.owner,
+            due_date=a.due_date,
+            status=a.status,
+            statement_key=a.statement.key,
+            statement_name=a.statement.name,
+            round_id=a.round_id,
+            round_name=a.round.name if a.round else None,
+            frozen=a.round is not None and a.round.signed_off,
+            overdue=a.is_overdue(on),
+        )
+        for a in db.session.scalars(query)
+    ]
+
+
+def owners() -> list[str]:
+    """Every owner an action names, for the tracker's filter."""
+    return sorted(db.session.scalars(select(Action.owner).distinct()), key=str.casefold)

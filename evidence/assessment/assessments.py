@@ -1,9 +1,10 @@
 """A quality statement's self-assessment within a round: saving it safely, and the evidence behind it.
 
 Saving checks, in order: the round is still open; nobody else has saved since the
-form was loaded (optimistic locking on ``Assessment.version``); the score, the
-category scores and the override reason make sense; every ``[E-12]`` cited names
-accepted evidence. Any failure changes nothing.
+form was loaded (optimistic locking on ``Assessment.version``); then, in one pass
+that reports every problem at once, the score, the category scores and the
+override reason make sense and every ``[E-12]`` cited names accepted evidence.
+Any failure changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from evidence.db import db
 from evidence.fields import ASSESSMENT_FIELDS, ASSESSMENT_TEXTS
 from evidence.framework_sync import categories as framework_categories
 from evidence.framework_sync import category_by_key
+from evidence.history import Entry, entries
 from evidence.library import citations
 from evidence.library.mappings import MappingError, add_mapping
 from evidence.models import (
@@ -62,18 +64,21 @@ class AssessmentError(ValueError):
 
 
 class ValidationError(AssessmentError):
-    """Field → messages, so a form can show each message beside its field."""
+    """Field → message for every problem found, so a form can show each beside its field."""
 
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
 
 
-class CitationError(AssessmentError):
-    def __init__(self, problems: list[tuple[str, str]]):
+class CitationError(ValidationError):
+    """Among the problems, citations that cannot be used; ``errors`` holds those and any others found."""
+
+    def __init__(self, problems: list[tuple[str, str]], errors: dict[str, str] | None = None):
         self.problems = problems  # (reference, what is wrong with it)
+        super().__init__(errors or {})
         listed = "; ".join(f"{ref} {why}" for ref, why in problems)
-        super().__init__(f"Not saved: these citations cannot be used: {listed}.")
+        self.args = (f"Not saved: these citations cannot be used: {listed}.",)
 
     @property
     def references(self) -> list[str]:
@@ -181,7 +186,8 @@ def citation_problems(*texts: str | None) -> list[tuple[str, str]]:
 # --- Saving -------------------------------------------------------------------------
 
 
-def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
+def _clean(data: dict[str, Any], categories: Iterable[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values to save, and field → message for every problem with them."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     try:
@@ -215,9 +221,18 @@ def _clean(data: dict[str, Any], categories: Iterable[str]) -> dict[str, Any]:
             "Say why you are departing from the suggestion."
         )
     values["override_reason"] = reason or None
-    if errors:
-        raise ValidationError(errors)
-    return values
+    return values, errors
+
+
+def _citation_errors(values: dict[str, Any], problems: list[tuple[str, str]]) -> dict[str, str]:
+    """Text field → which of its citations cannot be used, and why."""
+    why = dict(problems)
+    errors = {}
+    for name in ASSESSMENT_TEXTS:
+        refs = [ref for ref in citations.cited_references(values[name]) if ref in why]
+        if refs:
+            errors[name] = "Cannot cite " + "; ".join(f"{ref} ({why[ref]})" for ref in refs) + "."
+    return errors
 
 
 def _conflict(round_: Round, statement: QualityStatement) -> ConflictError:
@@ -245,10 +260,14 @@ def save_assessment(
     if int(expected_version or 0) != current_version:
         raise ConflictError(SavedAssessment.of(existing))
     category_keys = db.session.scalars(select(EvidenceCategory.key)).all()
-    values = _clean(data, category_keys)
+    values, errors = _clean(data, category_keys)
     problems = citation_problems(*(values[name] for name in ASSESSMENT_TEXTS))
-    if problems:
-        raise CitationError(problems)
+    if problems:  # every problem at once: the fields' own and the citations'
+        for name, message in _citation_errors(values, problems).items():
+            errors[name] = f"{errors[name]} {message}" if name in errors else message
+        raise CitationError(problems, errors)
+    if errors:
+        raise ValidationError(errors)
 
     before = audit.snapshot(existing, list(ASSESSMENT_FIELDS)) if existing else None
     if existing is not None and not audit.changed(before, values):
@@ -575,7 +594,7 @@ class StatementPage:
     assessment: SavedAssessment | None
     evidence: list[CategoryGroup]
     actions: list[Any]  # Action rows, or ActionView from a snapshot
-    history: list[AuditEvent]
+    history: list[Entry]  # the change history of its assessment and actions, ready to show
 
     @property
     def editable(self) -> bool:
@@ -605,7 +624,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
     """Everything the statement page shows for one round (the evidence as it stood, once signed off)."""
     row = find_assessment(round_, statement)
     db_actions = actions_for(statement, round_)
-    history = statement_history([row.id] if row else [], [a.id for a in db_actions])
+    trail = entries(statement_history([row.id] if row else [], [a.id for a in db_actions]))
     if round_ is not None and round_.signed_off:
         view = round_view(round_)
         return StatementPage(
@@ -617,7 +636,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
             assessment=SavedAssessment.of(row, view.assessments.get(statement.key)),
             evidence=group_evidence(frozen_evidence_rows(view, statement.key), view.categories),
             actions=view.actions_for(statement.key),
-            history=history,
+            history=trail,
         )
     cats = [(c.key, c.name) for c in framework_categories()]
     return StatementPage(
@@ -629,7 +648,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
         assessment=SavedAssessment.of(row),
         evidence=live_evidence_groups(statement, cats),
         actions=db_actions,
-        history=history,
+        history=trail,
     )
 
 

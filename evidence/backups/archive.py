@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from evidence.backups.errors import RestoreRefused, SizeLimitExceeded, shown, size
+from evidence.wording import count
 
 MANIFEST = "backup.json"
 DATABASE_MEMBERS = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
@@ -203,7 +204,9 @@ def check(archive: zipfile.ZipFile, backend: str, max_bytes: int) -> Contents:
         if info.filename.startswith(UPLOADS) and not info.is_dir()
     )
     if len(uploads) != manifest["uploads"]:
-        raise RestoreRefused(f"its manifest lists {manifest['uploads']} uploaded file(s) but it holds {len(uploads)}")
+        raise RestoreRefused(
+            f"its manifest lists {count(manifest['uploads'], 'uploaded file')} but it holds {len(uploads)}"
+        )
     unpacked = sum(max(info.file_size, BLOCK) for info in infos if not info.is_dir())
     if unpacked > max_bytes:
         raise SizeLimitExceeded(

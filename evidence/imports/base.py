@@ -19,6 +19,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
+from evidence import wording
 from evidence.db import db
 from evidence.imports import cells
 from evidence.imports.cells import CellError
@@ -341,7 +342,7 @@ class Importer:
 
     def confirm_label(self, plan: Plan) -> str:
         """The words of the button that writes the plan."""
-        return f"Import {len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''}"
+        return f"Import {wording.count(len(plan.rows), 'row')}"
 
     def message(self, plan: Plan, result: ImportResult) -> str:
         """What the person is told once a plan that changed something is written."""
@@ -530,7 +531,7 @@ class Importer:
         counts = plan.counts
         return (
             f"{counts[CREATE]} to create, {counts[UPDATE]} to update, {counts[UNCHANGED]} already up to date "
-            f"({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
+            f"({wording.count(len(plan.rows), 'row')})"
         )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit, bounds
+from evidence import audit, bounds, wording
 from evidence.db import db
 from evidence.imports import cells, comparators
 from evidence.imports.base import (
@@ -513,21 +513,21 @@ class MetricImporter(Importer):
         compared = self._comparator_text(plan, "added", "updated")
         if not count and not compared:
             return super().message(plan, result)
-        lead = f"{count} new metric{'s' if count != 1 else ''}, " if count else ""
+        lead = f"{wording.count(count, 'new metric')}, " if count else ""
         points = self._point_counts(plan)
         return (
-            f"Imported metric points from {plan.filename}: {lead}{points[CREATE]} points added, "
+            f"Imported metric points from {plan.filename}: {lead}{wording.count(points[CREATE], 'point')} added, "
             f"{points[UPDATE]} updated, {points[UNCHANGED]} already up to date{compared}."
         )
 
     def summarise(self, plan: Plan) -> str:
         points = self._point_counts(plan)
         new = len(plan.extra.get("new_metrics", {}))
-        lead = f"{new} new metric{'s' if new != 1 else ''}; " if new else ""
+        lead = f"{wording.count(new, 'new metric')}; " if new else ""
         return (
-            f"{lead}{points[CREATE]} point{'s' if points[CREATE] != 1 else ''} to add, {points[UPDATE]} to update, "
+            f"{lead}{wording.count(points[CREATE], 'point')} to add, {points[UPDATE]} to update, "
             f"{points[UNCHANGED]} already up to date{self._comparator_text(plan, 'to add', 'to update')} "
-            f"({len(plan.rows)} row{'s' if len(plan.rows) != 1 else ''})"
+            f"({wording.count(len(plan.rows), 'row')})"
         )
 
     # -- writing

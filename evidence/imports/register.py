@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evidence import audit
+from evidence import audit, wording
 from evidence.db import db
 from evidence.fields import FIELD_LABELS
 from evidence.imports import cells
@@ -591,7 +591,7 @@ class RegisterImporter(Importer):
 
     def confirm_label(self, plan: Plan) -> str:
         rows = len(plan.rows)
-        return "Save the changes" if plan.changing else f"Import {rows} unchanged row{'s' if rows != 1 else ''}"
+        return "Save the changes" if plan.changing else f"Import {wording.count(rows, 'unchanged row')}"
 
     def message(self, plan: Plan, result: ImportResult) -> str:
         # Items edited are counted apart from mappings changed, as the preview counted them (``summarise``).
@@ -648,4 +648,4 @@ class RegisterImporter(Importer):
 
 
 def _count(number: int, one: str, many: str) -> str:
-    return f"{number:,} {one if number == 1 else many}"
+    return wording.count(number, one, many)

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from evidence import audit
+from evidence import audit, wording
 from evidence.assessment.round_lock import lock_open_rounds
 from evidence.db import db
 from evidence.imports import layouts
@@ -231,8 +231,8 @@ def write_plan(plan: Plan, user: User | None, confirm_personal_data: bool = Fals
     if plan.errors:
         problems = len(plan.errors)
         raise ImportNotReady(
-            f"The file has {problems} problem{'s' if problems != 1 else ''} in {plan.error_rows} "
-            f"row{'s' if plan.error_rows != 1 else ''}. Nothing was imported.",
+            f"The file has {wording.count(problems, 'problem')} in {wording.count(plan.error_rows, 'row')}. "
+            "Nothing was imported.",
             plan,
         )
     if not plan.rows:

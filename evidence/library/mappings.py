@@ -71,7 +71,7 @@ def record_mapping(mapping: Mapping, user: User | None, how: str = "") -> None:
         entity_id=mapping.id,  # known once written; an import records thousands without writing each event
         user=user,
         summary=f"Mapped {mapping.item.reference} to {mapping.statement.name} · {mapping.category.name} "
-        f"({mapping.stance}){how}",
+        f"as {mapping.stance_label.lower()}{how}",
         after=audit.snapshot(mapping, AUDITED_FIELDS),
     )
 

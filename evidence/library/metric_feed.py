@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from evidence import wording
 from evidence.imports import IMPORTERS, ImportNotReady, ImportResult, Plan, write_plan
 from evidence.imports.reading import Table
 from evidence.models import User
@@ -66,7 +67,7 @@ def send(points: Sequence[Point], user: User | None, source: str) -> ImportResul
     except ImportNotReady:
         count = len(problems)
         raise PointsRefused(
-            f"{count} point{'s' if count != 1 else ''} cannot be taken, so none was written."
+            f"{wording.count(count, 'point')} cannot be taken, so none was written."
             if count
             else "The points cannot be taken, so none was written.",
             problems,

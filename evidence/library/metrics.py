@@ -102,7 +102,7 @@ def add_point(
                 "add_point",
                 item,
                 user=user,
-                summary=f"Added {period.label}: {value:g}",
+                summary=f"Added {period.label}: {format_value(value, item.unit)}",
                 after={"period": period.label, "value": value},
             )
             db.session.commit()
@@ -228,7 +228,7 @@ def add_comparator_point(
                 "add_comparator",
                 item,
                 user=user,
-                summary=f"Added {series.name} for {period.label}: {value:g}",
+                summary=f"Added {series.name} for {period.label}: {format_value(value, item.unit)}",
                 after={"comparator": series.name, "period": period.label, "value": value},
             )
             db.session.commit()

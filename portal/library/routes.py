@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from evidence import audit
+from evidence import history
 from evidence.assessment.assessments import citing_assessments, statement_by_key
 from evidence.db import db
 from evidence.fields import FIELD_LABELS, fields_for
@@ -19,6 +19,8 @@ from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
 from portal.library.forms import ComparatorPointForm, FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
+from portal.review.conflicts import refused, shown
+from portal.review.forms import LEAD_HINTS, review_form_class
 
 bp = Blueprint("library", __name__)
 
@@ -124,7 +126,7 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, comp
             remove_form=BaseForm(formdata=None),
             citations=citing_assessments(item),
             chart=chart,
-            history=audit.history("evidence_item", item.id),
+            history=history.history("evidence_item", item.id),
             curator=curator,
             owner=items.is_owner(item, current_user),
             Status=Status,
@@ -137,6 +139,53 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, comp
 @allow(*SIGNED_IN)
 def item(item_id: int):
     return _render_item(_viewable_item_or_404(item_id))
+
+
+# --- Editing an accepted item (a submission is edited on the review page) ----------------------------
+
+
+def _render_edit(item: EvidenceItem, form, *, findings, conflict=None, status: int = 200):
+    statement_names = {s.key: s.name for s in statements_in_order()}
+    return (
+        render_template(
+            "library/edit.html",
+            item=item,
+            form=form,
+            kind=Kind(item.kind),
+            hints=LEAD_HINTS,
+            findings=findings,
+            conflict=conflict,
+            labels=FIELD_LABELS,
+            shown=lambda name, value: shown(name, value, statement_names),
+        ),
+        status,
+    )
+
+
+@bp.route("/evidence/<int:item_id>/edit", methods=["GET", "POST"])
+@allow(*CURATORS)
+def edit(item_id: int):
+    item = _viewable_item_or_404(item_id)
+    if item.status != Status.ACCEPTED:  # submissions are checked, edited and accepted on the review page
+        return redirect(url_for("review.item", item_id=item.id))
+    form = review_form_class(item.kind)(obj=item, statements=statements_in_order())
+    form.existing_files = len(item.attachments)
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return _render_edit(item, form, findings=items.personal_data_findings(item), status=status)
+    changes = form.item_fields()
+    try:
+        items.update_item(item, changes, user=current_user, expected_version=form.version.data or None)
+    except items.VersionConflict as exc:
+        conflict = refused(form, changes, exc)
+        return _render_edit(
+            item, form, findings=items.personal_data_findings(item, changes), conflict=conflict, status=409
+        )
+    except items.ItemError as exc:
+        flash(f"Nothing was saved. {sentence(exc)}", "error")
+        return _render_edit(item, form, findings=items.personal_data_findings(item, changes), status=422)
+    flash(f"Changes to {item.reference} saved.", "success")
+    return redirect(url_for("library.item", item_id=item.id))
 
 
 @bp.route("/evidence/<int:item_id>/files/<int:attachment_id>")

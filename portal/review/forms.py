@@ -4,7 +4,14 @@ from wtforms.validators import DataRequired, Length
 from evidence.fields import FIELD_LABELS
 from evidence.library.items import default_review_by
 from portal.forms import BaseForm
-from portal.submissions.forms import ItemForm, PlainDateField, form_class
+from portal.submissions.forms import FIELD_HINTS, ItemForm, PlainDateField, form_class
+
+# The submission form's hints, where they speak to the submitter, reworded for the quality lead.
+LEAD_HINTS = {
+    **FIELD_HINTS,
+    "suggested_statements": "What the submitter suggested. The mappings that count are made on the item's page.",
+    "speaker_role": "A role, never a name. Change a name to a role before accepting.",
+}
 
 
 class ReviewBase(ItemForm):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence import audit
+from evidence import history
 from evidence.db import db
 from evidence.fields import FIELD_LABELS
 from evidence.framework_sync import statements_in_order
@@ -17,9 +15,8 @@ from evidence.vocab import Kind, Status
 from portal.forms import sentence
 from portal.ids import page_arg
 from portal.permissions import CURATORS, allow
-from portal.review.forms import ReturnForm, review_form_class
-from portal.submissions.forms import FIELD_HINTS
-from portal.templating import format_date
+from portal.review.conflicts import refused, shown
+from portal.review.forms import LEAD_HINTS, ReturnForm, review_form_class
 
 bp = Blueprint("review", __name__)
 
@@ -61,33 +58,18 @@ def _render(item: EvidenceItem, form, return_form, findings, status: int = 200, 
             form=form,
             return_form=return_form,
             findings=findings,
-            hints=FIELD_HINTS,
+            hints=LEAD_HINTS,
             kind=Kind(item.kind),
             statement_names=statement_names,
             mappings=mappings.item_mappings(item),
-            history=audit.history("evidence_item", item.id),
+            history=history.history("evidence_item", item.id),
             conflict=conflict,
             labels=FIELD_LABELS,
-            shown=lambda name, value: _shown(name, value, statement_names),
+            shown=lambda name, value: shown(name, value, statement_names),
             Status=Status,
         ),
         status,
     )
-
-
-def _shown(name: str, value, statement_names: dict[str, str]) -> str:
-    """A field's value as the conflict table shows it."""
-    if value is None or value == "" or value == []:
-        return ""
-    if isinstance(value, date):
-        return format_date(value)
-    if name == "suggested_statements":
-        return ", ".join(statement_names.get(key, key) for key in value)
-    if name in items.CHOICE_FIELDS and value in set(items.CHOICE_FIELDS[name]):
-        return items.CHOICE_FIELDS[name](value).label
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _review_form(item: EvidenceItem, **kwargs):
@@ -100,6 +82,8 @@ def _review_form(item: EvidenceItem, **kwargs):
 @allow(*CURATORS)
 def item(item_id: int):
     item = _item_or_404(item_id)
+    if item.status == Status.ACCEPTED and request.method == "GET":  # the review is for submissions
+        return redirect(url_for("library.edit", item_id=item.id))
     form = _review_form(item)
     findings = items.personal_data_findings(item)
     conflict = None
@@ -123,7 +107,7 @@ def item(item_id: int):
                 )
                 flash(f"{item.reference} was not accepted: its text looks like it holds personal data.", "error")
             except items.VersionConflict as exc:
-                conflict = _refused(form, changes, exc)
+                conflict = refused(form, changes, exc)
             except items.ItemError as exc:
                 flash(f"Nothing was saved. {sentence(exc)}", "error")
             else:
@@ -138,7 +122,7 @@ def item(item_id: int):
             try:
                 items.update_item(item, changes, user=current_user, expected_version=version)
             except items.VersionConflict as exc:
-                conflict = _refused(form, changes, exc)
+                conflict = refused(form, changes, exc)
             except items.ItemError as exc:
                 flash(f"Nothing was saved. {sentence(exc)}", "error")
             else:
@@ -148,19 +132,6 @@ def item(item_id: int):
     if conflict is not None:
         return _render(item, form, ReturnForm(formdata=None), findings, 409, conflict)
     return _render(item, form, ReturnForm(formdata=None), findings)
-
-
-def _refused(form, changes: dict, exc: items.VersionConflict) -> dict:
-    """Another reviewer saved first: say so, show their version beside this one, and keep this one in the
-    form, now based on theirs, so that saving again is a deliberate choice to replace it."""
-    theirs = exc.theirs
-    flash(
-        f"Nothing was saved: {theirs.reference} was changed by someone else while you were editing it. "
-        "Their version is shown beside yours; your changes are still in the form.",
-        "error",
-    )
-    form.version.data = str(theirs.version)
-    return {"theirs": theirs, "differences": theirs.differences(changes)}
 
 
 @bp.route("/review/<int:item_id>/return", methods=["POST"])

@@ -1,8 +1,17 @@
 """Self-assessment rounds: create, read, sign off (managers) and compare."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from evidence.assessment.readiness import (
+    AWAITING_REVIEW,
+    GAPS,
+    NO_OWNER,
+    NOT_SCORED,
+    PERSONAL_DATA,
+    STALE_CITED,
+    readiness,
+)
 from evidence.assessment.rounds import (
     RoundError,
     all_rounds,
@@ -14,10 +23,10 @@ from evidence.assessment.rounds import (
     rounds_with_results,
     sign_off,
 )
-from evidence.audit import history
 from evidence.db import db
+from evidence.history import history
 from evidence.models import Round
-from portal.permissions import READERS, SIGNERS, allow, has_role
+from portal.permissions import READERS, SIGNERS, allow, has_role, rule_for
 from portal.rounds.forms import CompareForm, RoundForm, SignOffForm
 
 bp = Blueprint("rounds", __name__)
@@ -71,6 +80,10 @@ def create():
 
 
 def _show(round_: Round, form: SignOffForm | None = None, status: int = 200):
+    latest = latest_round()
+    next_form = None
+    if round_.signed_off and round_ == latest:  # the next round carries this one forward
+        next_form = RoundForm(formdata=None, carry_forward=True)
     return (
         render_template(
             "rounds/show.html",
@@ -79,10 +92,30 @@ def _show(round_: Round, form: SignOffForm | None = None, status: int = 200):
             form=form or SignOffForm(formdata=None),
             can_sign=has_role(current_user, *SIGNERS),
             is_current=round_ == current_round(),
+            readiness=None if round_.signed_off else readiness(round_),
+            see_all=_see_all(round_),
+            next_form=next_form,
             history=history("round", round_.id),
         ),
         status,
     )
+
+
+def _see_all(round_: Round) -> dict[str, str]:
+    """Where each kind of readiness concern is listed in full, for those who may open it."""
+    pages = {
+        NOT_SCORED: ("gaps.index", {"kind": "unscored"}),
+        AWAITING_REVIEW: ("review.queue", {}),
+        PERSONAL_DATA: ("exports.index", {"round": round_.id}),
+        GAPS: ("gaps.index", {}),
+        STALE_CITED: ("library.index", {"stale": "yes"}),
+        NO_OWNER: ("actions.index", {"round": round_.id}),
+    }
+    return {
+        kind: url_for(endpoint, **args)
+        for kind, (endpoint, args) in pages.items()
+        if has_role(current_user, *rule_for(current_app.view_functions[endpoint]))
+    }
 
 
 @bp.route("/rounds/<int:round_id>")

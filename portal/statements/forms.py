@@ -104,6 +104,7 @@ class ActionForm(BaseForm):
     owner = StringField("Owner", validators=[DataRequired(message="Name who owns the action."), Length(max=200)])
     due_date = PlainDateField("Due date", validators=[Optional()])
     status = SelectField("Status", choices=ActionStatus.choices(), default=ActionStatus.OPEN)
+    version = HiddenField()  # the version an edit started from (optimistic locking); empty for a new action
     submit = SubmitField("Save action")
 
     def action_data(self) -> dict:

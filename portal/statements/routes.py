@@ -3,9 +3,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence.assessment.actions import ActionError, create_action, update_action
+from evidence.assessment.actions import ActionConflict, ActionError, create_action, update_action
 from evidence.assessment.assessments import (
-    CitationError,
     ConflictError,
     ValidationError,
     citation_problems,
@@ -16,13 +15,13 @@ from evidence.assessment.assessments import (
     statements_overview,
 )
 from evidence.assessment.rounds import RoundFrozenError, current_round
-from evidence.audit import history
 from evidence.db import db
 from evidence.fields import ASSESSMENT_TEXTS
-from evidence.library.citations import cited_references
+from evidence.history import history
 from evidence.library.mappings import MappingError, remove_mapping
 from evidence.library.trends import metrics_for_statement
 from evidence.models import Action, Mapping, Round
+from evidence.wording import count
 from portal.ids import id_arg, part_or_404
 from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
@@ -158,18 +157,9 @@ def save(key, round_id):
         # The form now carries their version: saving again is a deliberate choice to replace it.
         form.version.data = str(error.theirs.version if error.theirs else 0)
         return _render(statement_page(statement, round_), form=form, conflict=error.theirs, status=409)
-    except ValidationError as error:
+    except ValidationError as error:  # every problem at once, each beside its field
         form.add_errors(error.errors)
-        flash("Not saved: check the fields marked below.", "error")
-        return _render(page, form=form, status=422)
-    except CitationError as error:
-        bad = dict(error.problems)
-        for name in ASSESSMENT_TEXTS:
-            refs = [ref for ref in cited_references(form[name].data) if ref in bad]
-            if refs:
-                message = "Cannot cite " + "; ".join(f"{ref} ({bad[ref]})" for ref in refs) + "."
-                form.add_error(name, message)
-        flash(str(error), "error")
+        flash(f"Not saved: check the {count(len(error.errors), 'field')} marked below.", "error")
         return _render(page, form=form, status=422)
     if saved.version == form.expected_version():
         flash("No changes to save.", "info")
@@ -253,10 +243,14 @@ def edit_action(key, action_id):
     status = 200
     if form.validate_on_submit():
         try:
-            changed = update_action(action, form.action_data(), current_user)
+            changed = update_action(action, form.action_data(), current_user, form.version.data or None)
         except RoundFrozenError as error:
             flash(str(error), "error")
             return redirect(back)
+        except ActionConflict as error:
+            form.add_errors(error.errors)
+            form.version.data = str(action.version)  # saving again is a deliberate choice to replace theirs
+            status = 409
         except ActionError as error:
             form.add_errors(error.errors)
             status = 422

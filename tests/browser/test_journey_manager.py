@@ -20,6 +20,7 @@ MANAGER_NAVIGATION = [
     "Evidence library",
     "Quality statements",
     "Gaps",
+    "Actions",
     "Rounds",
     "Exports",
 ]

@@ -26,7 +26,7 @@ def test_backup_change_restore_finds_the_original(app, runner, tmp_path):
 
     result = runner.invoke(args=["backup", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1 file(s)" in result.output and out.exists()
+    assert "and 1 file to" in result.output and out.exists()
 
     # Change everything after the backup: edit, delete, add, and lose the file.
     kept.title = "Edited after the backup"
@@ -93,7 +93,7 @@ def test_a_good_restore_brings_back_exactly_what_was_backed_up(app, runner, tmp_
     assert (database_state(db.engine), upload_state(upload_dir)) == backed_up
     (aside,) = tmp_path.glob("uploads-replaced-*")
     assert upload_state(aside) == {f"{later.sha256[:2]}/{later.sha256}": later.sha256}
-    assert f"1 uploaded file(s) that the backup does not hold were moved to {aside}" in result.output
+    assert f"1 uploaded file that the backup does not hold was moved to {aside}" in result.output
     assert not list(tmp_path.glob(".assure-*")), "the restore's scratch folder is removed"
 
 

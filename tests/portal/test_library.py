@@ -389,7 +389,7 @@ def test_stale_items_are_marked_on_their_page(client, login):
     login(Role.QUALITY_LEAD)
     assert 'class="tag tag--stale"' in client.get(f"/evidence/{item.id}").get_data(as_text=True)
     assert 'class="tag tag--stale"' not in client.get(f"/evidence/{fresh.id}").get_data(as_text=True)
-    assert 'class="tag tag--stale"' in client.get(f"/review/{item.id}").get_data(as_text=True)
+    assert 'class="tag tag--stale"' in client.get(f"/evidence/{item.id}/edit").get_data(as_text=True)
 
 
 def test_statement_keys_in_links_match_the_framework(app):

@@ -115,5 +115,30 @@ def test_upgrading_keeps_each_single_comparator_as_a_series_and_downgrading_give
             (4, "Comparator", 60.0),
             (5, None, None),
         ]
+
+
+def test_upgrading_keeps_stored_actions_and_starts_each_at_version_one(empty_database_url):
+    with _app(empty_database_url).app_context():
+        upgrade(revision="64d5613a930f")  # the schema before actions had a version
+        db.session.execute(
+            text("INSERT INTO theme (id, key, name, position) VALUES (1, 'ensuring-safety', 'Ensuring safety', 1);")
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO quality_statement (id, key, theme_id, name, position, we_statement, i_statements) "
+                "VALUES (1, 'safe-pathways', 1, 'Safe pathways', 1, 'We work together.', '[]')"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO action (id, statement_id, description, owner, due_date, status, created_at, updated_at) "
+                "VALUES (3, 1, 'Audit hospital discharges', 'Head of Safeguarding', '2027-01-31', 'in_progress', "
+                "'2026-01-01', '2026-01-01')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        row = db.session.execute(text("SELECT description, owner, status, version FROM action WHERE id = 3")).one()
+        assert tuple(row) == ("Audit hospital discharges", "Head of Safeguarding", "in_progress", 1)
         db.session.remove()
         db.engine.dispose()

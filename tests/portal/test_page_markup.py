@@ -55,11 +55,12 @@ def test_the_change_history_names_fields_in_words(client, login):
     db.session.commit()
     html = client.get(f"/evidence/{item.id}").get_data(as_text=True)
     history = html[html.index('id="history-heading"') :]
-    assert "<dt>Review by</dt>" in history and "<dt>Personal data</dt>" in history
+    assert "<dt>Review by</dt>" in history and "<dt>Holds personal data</dt>" in history
     assert "review_by" not in history and "personal_data" not in history
-    assert "<dd>No</dd>" in history and "<dd>Yes</dd>" in history
-    assert "<dd>2026-11-23 12:55</dd>" in history and "401356" not in history
-    assert "<dd>—</dd>" in history
+    assert '<span class="history-before">No</span>' in history and '<span class="history-after">Yes</span>' in history
+    assert "31 Mar 2026" in history and "31 Mar 2027" in history and "2026-03-31" not in history
+    assert '<span class="history-after">23 Nov 2026 12:55</span>' in history and "401356" not in history
+    assert '<span class="history-before">—</span>' in history
 
 
 def test_an_empty_sign_in_says_what_to_enter(client):

@@ -330,7 +330,7 @@ def _manifest(good_backup: Path, **changes) -> bytes:
         (lambda good: _manifest(good, uploads="2"), 'its manifest\'s "uploads" is "2", not a count of files'),
         (lambda good: _manifest(good, uploads=True), 'its manifest\'s "uploads" is true, not a count of files'),
         (lambda good: _manifest(good, uploads=-1), 'its manifest\'s "uploads" is -1'),
-        (lambda good: _manifest(good, uploads=9), "its manifest lists 9 uploaded file(s) but it holds 2"),
+        (lambda good: _manifest(good, uploads=9), "its manifest lists 9 uploaded files but it holds 2"),
         (lambda good: _manifest(good, created_at="yesterday"), '"created_at" is "yesterday", not a date'),
         (lambda good: _manifest(good, created_at=["2026"]), '"created_at" is ["2026"], not a date'),
         (lambda good: _manifest(good, database="oracle"), '"database" is "oracle", not sqlite or postgresql'),

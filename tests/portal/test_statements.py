@@ -143,8 +143,8 @@ def test_citing_unknown_evidence_refuses_the_save_and_keeps_the_text(client, log
     response = client.post(save_url(round_), data=form_data(score=3, rationale=text))
     assert response.status_code == 422
     page = text_of(response)
-    assert "E-9999 does not exist" in page
-    assert good.reference + " does not" not in page
+    assert "Cannot cite E-9999 (does not exist)." in page
+    assert good.reference + " (does not" not in page
     assert text in unescape(response.get_data(as_text=True))  # still in the form
     assert find_assessment(round_, statement(KEY)) is None
 
@@ -154,7 +154,7 @@ def test_citing_evidence_that_is_not_accepted_refuses_the_save(client, login, ro
     pending = make_item("Pending", status=Status.SUBMITTED)
     response = client.post(save_url(round_), data=form_data(score=2, key_findings=f"See [{pending.reference}]"))
     assert response.status_code == 422
-    assert f"{pending.reference} is submitted, not accepted" in text_of(response)
+    assert f"Cannot cite {pending.reference} (is submitted, not accepted)." in text_of(response)
     assert find_assessment(round_, statement(KEY)) is None
 
 
@@ -214,6 +214,24 @@ def test_category_scores_suggest_a_score_and_an_override_needs_a_reason(client, 
     assert saved.category_scores == {"peoples-experience": 4, "staff-leaders": 4, "partners": 3, "processes": 4}
     page = text_of(client.get(f"/statements/{KEY}"))
     assert "Suggested from categories 4" in page and "A serious incident in May." in page
+
+
+def test_one_save_reports_every_problem_at_once(client, login, round_):
+    """The missing override reason, a cited item that is not accepted and one that does not exist: all in one go."""
+    login(Role.QUALITY_LEAD)
+    submitted = make_item("Carers' assessments at discharge", status=Status.SUBMITTED)
+    categories = {"category_peoples_experience": 4, "category_staff_leaders": 4}
+    rationale = f"Strong carers' feedback [{submitted.reference}] and the discharge audit [E-99999]."
+    response = client.post(save_url(round_), data=form_data(score=2, rationale=rationale, **categories))
+    assert response.status_code == 422
+    page = text_of(response)
+    summary = page[page.index("There is a problem") :]
+    assert "The category scores suggest 4; you chose 2. Say why" in summary
+    assert f"Cannot cite {submitted.reference} (is submitted, not accepted); E-99999 (does not exist)." in summary
+    assert "Not saved: check the 2 fields marked below." in page
+    assert find_assessment(round_, statement(KEY)) is None
+    html = response.get_data(as_text=True)
+    assert 'id="override_reason-error"' in html and 'id="rationale-error"' in html  # each beside its field
 
 
 def test_invalid_score_is_refused(client, login, round_):

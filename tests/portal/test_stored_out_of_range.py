@@ -152,13 +152,18 @@ def test_a_stored_bad_value_breaks_no_page_export_or_sign_off_and_is_put_right(c
         "/gaps",
         "/rounds",
         f"/rounds/{round_.id}",
-        f"/review/{item.id}",
+        f"/evidence/{item.id}/edit",
+        "/actions",
+        "/actions?due=overdue",
         f"/exports?round={round_.id}&format=xlsx",
         f"/exports/preview/{round_.id}/safe-pathways",
     ):
         open_ok(client, address)
     download(client, round_, "xlsx")
     download(client, round_, "markdown")
+    for fmt in ("xlsx", "csv"):  # the action tracker's lists
+        assert client.get(f"/actions/download.{fmt}").status_code == 200
+    load_workbook(io.BytesIO(client.get("/actions/download.xlsx").get_data()), read_only=True).close()
 
     response = client.post(f"/rounds/{round_.id}/sign-off", data={"confirm": "y"})
     assert response.status_code == 302
@@ -225,19 +230,20 @@ def put_right(client, item: EvidenceItem, column, value) -> None:
             (date(2026, 12, 1), 30.0),
         ]
     else:
-        # The review form shows the value held; saved back as it stands it is refused, naming the field.
-        field = re.search(rf'<input[^>]*name="{column.key}"[^>]*>', open_ok(client, f"/review/{item.id}")).group(0)
+        # The accepted item's edit form shows the value held; saved back as it stands it is refused, naming the field.
+        edit = f"/evidence/{item.id}/edit"
+        field = re.search(rf'<input[^>]*name="{column.key}"[^>]*>', open_ok(client, edit)).group(0)
         shown = html.unescape(re.search(r'value="([^"]*)"', field).group(1)) if 'value="' in field else ""
         version = db.session.get(EvidenceItem, item.id).version
         if shown:
-            data = {**form_data(item.kind), column.key: shown, "version": version, "action": "save"}
-            response = client.post(f"/review/{item.id}", data=data)
-            assert response.status_code == 200
+            data = {**form_data(item.kind), column.key: shown, "version": version}
+            response = client.post(edit, data=data)
+            assert response.status_code == 422
             assert f"{FIELD_LABELS[column.key]}: " in html.unescape(response.get_data(as_text=True))
             db.session.expire_all()
             assert db.session.get(EvidenceItem, item.id).version == version
-        data = {**form_data(item.kind), "version": version, "action": "save"}
-        response = client.post(f"/review/{item.id}", data=data)
+        data = {**form_data(item.kind), "version": version}
+        response = client.post(edit, data=data)
         assert response.status_code == 302, response.get_data(as_text=True)[:3000]
         db.session.expire_all()
         stored = getattr(db.session.get(EvidenceItem, item.id), column.key)
@@ -269,6 +275,9 @@ def test_a_stored_score_outside_one_to_four_reads_as_unscored_and_breaks_nothing
         assert "Not scored" in open_ok(client, address) or address in ("/dashboard", "/rounds")
     download(client, round_, "xlsx")
     download(client, round_, "markdown")
+    for fmt in ("xlsx", "csv"):  # the action tracker's lists
+        assert client.get(f"/actions/download.{fmt}").status_code == 200
+    load_workbook(io.BytesIO(client.get("/actions/download.xlsx").get_data()), read_only=True).close()
     assert client.post(f"/rounds/{round_.id}/sign-off", data={"confirm": "y"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Round, round_.id).snapshot["assessments"][0]["score"] is None

@@ -1,8 +1,12 @@
 // Small progressive enhancements; every page works without this file.
 document.addEventListener("DOMContentLoaded", () => {
-  // Buttons that ask before doing something that cannot be undone: data-confirm="question".
+  // Buttons that ask before doing something that cannot be undone: data-confirm="question". With
+  // data-confirm-if="id of a tick box" the question comes only once that box is ticked; unticked, the
+  // form goes to the server, which asks for the tick (so the page works the same without this file).
   document.querySelectorAll("[data-confirm]").forEach((el) => {
     el.addEventListener("click", (event) => {
+      const box = el.dataset.confirmIf ? document.getElementById(el.dataset.confirmIf) : null;
+      if (box && !box.checked) return;
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });

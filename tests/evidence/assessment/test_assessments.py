@@ -97,6 +97,28 @@ def test_citation_of_evidence_that_is_not_accepted_is_refused(app, lead, round_)
     assert find_assessment(round_, statement("equity")) is None
 
 
+def test_every_problem_is_reported_in_one_pass(app, lead, round_):
+    submitted = make_item("Fresh submission", status=Status.SUBMITTED)
+    data = {
+        "score": 2,
+        "category_scores": {"peoples-experience": 4},
+        "rationale": f"See [{submitted.reference}] and [E-9999].",
+        "strengths": "x" * 20_001 + " [E-9998]",
+    }
+    with pytest.raises(ValidationError) as error:
+        save_assessment(round_, statement("equity"), data, 0, lead)
+    errors = error.value.errors
+    assert set(errors) == {"override_reason", "rationale", "strengths"}
+    assert "suggest 4" in errors["override_reason"]
+    assert (
+        errors["rationale"]
+        == f"Cannot cite {submitted.reference} (is submitted, not accepted); E-9999 (does not exist)."
+    )
+    assert errors["strengths"].startswith("Strengths can be at most 20,000 characters.")
+    assert errors["strengths"].endswith("Cannot cite E-9998 (does not exist).")
+    assert find_assessment(round_, statement("equity")) is None
+
+
 def test_a_score_departing_from_the_category_suggestion_needs_a_reason(app, lead, round_):
     s = statement("safeguarding")
     categories = {"peoples-experience": 3, "staff-leaders": 3, "partners": 3, "processes": 3}

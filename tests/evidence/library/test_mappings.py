@@ -35,7 +35,7 @@ def test_a_mapping_is_kept_with_its_stance_and_note_and_shows_in_both_trails(app
     assert (mapping.stance, mapping.note, mapping.created_by_id) == ("strength", "Up on last year", lead.id)
     [created] = audit.history("mapping", mapping.id)
     assert created.action == "create" and created.user_id == lead.id
-    assert created.summary == f"Mapped {item.reference} to {statement('equity').name} · People's experience (strength)"
+    assert created.summary == f"Mapped {item.reference} to {statement('equity').name} · People's experience as strength"
     assert created.after["note"] == "Up on last year"
     assert [e.action for e in audit.history("evidence_item", item.id)] == ["map"]
 
@@ -91,5 +91,5 @@ def test_a_mapping_an_import_writes_is_recorded_saying_how_it_came(app, lead):
     db.session.commit()
     assert mapping_count() == 1
     [event] = audit.history("mapping", mapping.id)
-    assert event.summary.endswith("(shortfall) by import") and event.after["item_id"] == item.id
+    assert event.summary.endswith("as shortfall by import") and event.after["item_id"] == item.id
     assert audit.history("evidence_item", item.id) == []  # the import records the item's own event itself

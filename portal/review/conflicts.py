@@ -1,0 +1,41 @@
+"""Two people saving one item at once: the refused save shows their version beside this one.
+
+Shared by the review page (submissions) and an accepted item's edit page.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash
+
+from evidence.library import items
+from portal.templating import format_date
+
+
+def shown(name: str, value, statement_names: dict[str, str]) -> str:
+    """A field's value as the conflict table shows it."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, date):
+        return format_date(value)
+    if name == "suggested_statements":
+        return ", ".join(statement_names.get(key, key) for key in value)
+    if name in items.CHOICE_FIELDS and value in set(items.CHOICE_FIELDS[name]):
+        return items.CHOICE_FIELDS[name](value).label
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def refused(form, changes: dict, exc: items.VersionConflict) -> dict:
+    """Another person saved first: say so, show their version beside this one, and keep this one in the
+    form, now based on theirs, so that saving again is a deliberate choice to replace it."""
+    theirs = exc.theirs
+    flash(
+        f"Nothing was saved: {theirs.reference} was changed by someone else while you were editing it. "
+        "Their version is shown beside yours; your changes are still in the form.",
+        "error",
+    )
+    form.version.data = str(theirs.version)
+    return {"theirs": theirs, "differences": theirs.differences(changes)}
