@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from evidence.access import accounts
 from evidence.db import db
-from evidence.framework_sync import sync_framework
+from evidence.framework_sync import replace_framework, sync_framework
 from evidence.models import EvidenceItem, User
 from evidence.vocab import Role
 from portal.permissions import is_allowed, permission_matrix
@@ -45,9 +45,8 @@ def list_users() -> None:
 def load_framework_file(path: str) -> None:
     """Load a replacement framework file (validated first; nothing changes if it is malformed)."""
     try:
-        changed = sync_framework(load_framework(path))
+        changed = replace_framework(load_framework(path))
     except FrameworkError as exc:
-        db.session.rollback()
         raise click.ClickException("the framework file was not loaded:\n  - " + "\n  - ".join(exc.problems)) from exc
     click.echo("Framework loaded." if changed else "Framework already up to date.")
 

@@ -22,9 +22,12 @@ def test_admin_adds_a_user_who_can_then_sign_in(app, client, login):
 def test_bad_new_user_is_named_and_nothing_saved(client, login):
     login(Role.ADMIN)
     response = client.post("/admin/users", data={"name": "", "email": "not-an-email", "role": "boss", "password": "x"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "There is a problem" in text and "Email address" in text and "Temporary password" in text
+    # The rule in words, not WTForms' "Field must be between 10 and 200 characters long."
+    assert "The password must be at least 10 characters long; this one has 1." in text
+    assert "Field must be" not in text
     assert db.session.scalar(select(User).where(User.email == "not-an-email")) is None
 
 
