@@ -171,7 +171,7 @@ def add_mapping(item_id: int):
             flash(f"{item.reference} mapped to {statement.name} under {category.name}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
     flash("The mapping was not added. See the problem below.", "error")
-    return _render_item(item, mapping_form=form)
+    return _render_item(item, mapping_form=form, status=422)
 
 
 @bp.route("/evidence/<int:item_id>/mappings/<int:mapping_id>/remove", methods=["POST"])
@@ -209,4 +209,4 @@ def add_point(item_id: int):
             flash(f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="values"))
     flash("The value was not saved. See the problem below.", "error")
-    return _render_item(item, point_form=form)
+    return _render_item(item, point_form=form, status=422)
