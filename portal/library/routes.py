@@ -19,6 +19,7 @@ from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
 from portal.library.forms import FilterForm, MappingForm, PointForm
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
+from portal.templating import format_date
 
 bp = Blueprint("library", __name__)
 
@@ -62,7 +63,33 @@ def index():
     page = search.search(
         filters, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50)
     )
-    return render_template("library/index.html", form=form, page=page, filters=filters, curator=curator)
+    return render_template(
+        "library/index.html",
+        form=form,
+        page=page,
+        filters=filters,
+        curator=curator,
+        filtered_by=_filtered_by(form, filters),
+    )
+
+
+# The filters named in the count above the results, in the order the form shows them.
+NAMED_FILTERS = ("kind", "statement", "category", "stance", "owner", "stale")
+
+
+def _filtered_by(form: FilterForm, filters: search.Filters) -> list[str]:
+    """What narrowed the list besides the search words, as people read it: "kind Metric", "stale only"."""
+    phrases = []
+    for name in NAMED_FILTERS:
+        value = form.value(name)
+        if value is not None:
+            label = dict(form[name].choices).get(value, value)
+            phrases.append(label.lower() if name == "stale" else f"{form[name].label.text.lower()} {label}")
+    if filters.date_from:
+        phrases.append(f"period from {format_date(filters.date_from)}")
+    if filters.date_to:
+        phrases.append(f"period to {format_date(filters.date_to)}")
+    return phrases
 
 
 # --- One item ----------------------------------------------------------------------------------------

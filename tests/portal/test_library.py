@@ -396,3 +396,26 @@ def test_stale_items_are_marked_on_their_page(client, login):
 
 def test_statement_keys_in_links_match_the_framework(app):
     assert statement("safe-pathways").name == "Safe pathways, systems and transitions"
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("", "3 items of accepted evidence."),
+        ("kind=metric", "1 item of accepted evidence, filtered by kind Metric."),
+        (
+            "statement=safe-pathways&stale=no",
+            "1 item of accepted evidence, filtered by quality statement Safe pathways, systems and transitions; "
+            "fresh only.",
+        ),
+        ("q=carers", "1 item of accepted evidence matches “carers”."),
+        ("q=transitions&kind=quote", "1 item of accepted evidence matches “transitions”, filtered by kind Quote."),
+        ("date_from=2026-01-01", "2 items of accepted evidence, filtered by period from 1 Jan 2026."),
+    ],
+)
+def test_the_count_says_what_the_list_was_narrowed_by(client, login, portfolio, query, says):
+    login(Role.MANAGER)
+    page = client.get(f"/evidence?{query}").get_data(as_text=True)
+    count = re.search(r'<p class="results-count" role="status">\s*(.*?)\s*<', page, re.S)[1]
+    assert re.sub(r"\s+", " ", count) == says
+    assert "your search" not in page
