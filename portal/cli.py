@@ -53,10 +53,24 @@ def load_framework_file(path: str) -> None:
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only load when the database holds no evidence yet.")
-def demo(if_empty: bool) -> None:
+@click.option(
+    "--reset", is_flag=True, help="Delete everything in the database, then load the demo afresh (asks first)."
+)
+@click.option("--yes", is_flag=True, help="With --reset: do not ask first.")
+def demo(if_empty: bool, reset: bool, yes: bool) -> None:
     """Load the framework and the demo portfolio of a fictional council (safe to run twice)."""
-    from evidence.demo import DEMO_ACCOUNTS, load_demo
+    from evidence.demo import DEMO_ACCOUNTS, clear_database, load_demo
 
+    if reset:
+        where = db.engine.url.render_as_string(hide_password=True)
+        if not yes:
+            click.confirm(
+                f"This deletes every account, evidence item, round, setting and audit event in {where}, "
+                "then loads the demo portfolio again. Continue?",
+                abort=True,
+            )
+        clear_database()
+        click.echo("Database emptied.")
     sync_framework()
     if if_empty and db.session.scalar(select(func.count(EvidenceItem.id))):
         click.echo("The database already holds evidence; demo data not loaded again.")
