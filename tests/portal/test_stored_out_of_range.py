@@ -219,7 +219,7 @@ def put_right(client, item: EvidenceItem, column, value) -> None:
         if shown:
             data = {**form_data(item.kind), column.key: shown, "version": version, "action": "save"}
             response = client.post(f"/review/{item.id}", data=data)
-            assert response.status_code == 200
+            assert response.status_code == 422
             assert f"{FIELD_LABELS[column.key]}: " in html.unescape(response.get_data(as_text=True))
             db.session.expire_all()
             assert db.session.get(EvidenceItem, item.id).version == version
