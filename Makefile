@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run test lint format install install-test system-libraries browser office openid-provider migration clean
+.PHONY: run reset-demo test lint format install install-test system-libraries browser office openid-provider migration clean
 
 # Installs Debian packages that are missing, when apt-get is here (as root, or through sudo that asks
 # nothing); else says what goes without. $(call debian,<packages>,<what for>,<what happens without them>,<apt options>)
@@ -44,6 +44,11 @@ run: install instance/secret_key
 	$(BIN)/flask demo --if-empty && \
 	echo && echo "Assure is running at http://127.0.0.1:$(PORT)  (Ctrl+C to stop)" && echo && \
 	exec $(BIN)/gunicorn --workers 1 --threads 4 --bind 127.0.0.1:$(PORT) --access-logfile - 'portal:create_app()'
+
+# Start the demo again from scratch: asks, then empties the database and loads the demo portfolio afresh.
+reset-demo: install instance/secret_key
+	@export SECRET_KEY=$$(cat instance/secret_key); \
+	$(BIN)/flask db upgrade && $(BIN)/flask demo --reset
 
 # Debian's Chromium for the browser tests; never a browser download of the test tool's own.
 browser:

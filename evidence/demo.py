@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -48,6 +48,10 @@ KEY_PREFIX = "demo:"
 # The data file cites evidence by key, [[key]]; ids exist only once items are inserted.
 KEY_CITATION = re.compile(r"\[\[([a-z0-9-]+)\]\]")
 QUARTER_LABEL = re.compile(r"^(\d{4}) Q([1-4])$")
+# A line that starts a block of its own in markdown, rather than continuing the sentence above it.
+BLOCK_START = re.compile(r"^\s*(?:[-*+] |\d+[.)] |>|#|\|)")
+# How long ago the demo's story starts: accounts are made, then evidence arrives over the months after.
+STORY_MONTHS = 7
 
 # What an item of the data file holds beyond the item's own fields (``evidence.fields``).
 COMMON_FIELDS = {*fields.COMMON_FIELDS, "key", "kind", "status", "owner", "return_reason", "mappings"}
@@ -92,7 +96,53 @@ def period_of(label: str) -> date:
 
 
 def cite(text: str, items: dict[str, EvidenceItem]) -> str:
-    return KEY_CITATION.sub(lambda m: f"[{items[m[1]].reference}]", text or "").strip()
+    return KEY_CITATION.sub(lambda m: f"[{items[m[1]].reference}]", unwrap(text)).strip()
+
+
+def unwrap(text: str | None) -> str:
+    """Prose as people type it: the data file's lines, wrapped to fit the file, joined back into sentences.
+    Blank lines (paragraphs) and list items stay; a list item's wrapped lines join the item."""
+    lines: list[str] = []
+    for line in (text or "").splitlines():
+        if lines and lines[-1].strip() and line.strip() and not BLOCK_START.match(line):
+            lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+        else:
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip()
+
+
+class Story:
+    """When things happened in the demo: evidence submitted over the past months, each item reviewed a few
+    days after it arrived, the items still waiting sent in over the last weeks. Spread by each item's place
+    in the data file and its period, so that the same file always tells the same story."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.start = now - timedelta(days=30 * STORY_MONTHS)
+
+    def at(self, day: date, n: int) -> datetime:
+        """A time in the working day of ``day`` (before now), different for each ``n``."""
+        moment = datetime.combine(day, time(9, 0)) + timedelta(minutes=(n * 47) % 450)
+        return min(moment, self.now - timedelta(minutes=5 + n))
+
+    def submitted(self, spec: dict[str, Any], n: int, waiting: int | None) -> datetime:
+        """When item ``n`` of the file was sent; ``waiting`` counts the items still awaiting review, or None."""
+        today_ = self.now.date()
+        if waiting is not None:  # still in the queue: sent within the last three weeks, the first oldest
+            return self.at(today_ - timedelta(days=max(1, 20 - 6 * waiting)), n)
+        # A fortnight or so after the period it covers ends, within the story; a long period's document
+        # (a strategy) was sent during it.
+        day = spec["period_end"] + timedelta(days=5 + (n * 7) % 24)
+        latest = today_ - timedelta(days=10)
+        if day > latest:
+            day = latest - timedelta(days=(n * 11) % 90)
+        earliest = self.start.date() + timedelta(days=14)
+        if day < earliest:
+            day = earliest + timedelta(days=(n * 5) % 60)
+        return self.at(day, n)
+
+    def reviewed(self, submitted: datetime, n: int) -> datetime:
+        return min(submitted + timedelta(days=1 + n % 6, hours=2), self.now - timedelta(minutes=1))
 
 
 # --- Checking the data file -----------------------------------------------------
@@ -208,24 +258,36 @@ def load_demo() -> dict[str, int]:
         raise DemoDataError(problems)
 
     set_setting(AUTHORITY_NAME, data["authority"])
-    users = _ensure_users(DEMO_ACCOUNTS)
+    story = Story(utcnow())
+    users = _ensure_users(DEMO_ACCOUNTS, story)
     curator = users[data["curator"]]
-    items = _ensure_items(data["items"], users, curator, statements, categories)
-    round_ = _ensure_round(data["round"], items, curator, statements)
+    items = _ensure_items(data["items"], users, curator, statements, categories, story)
+    round_ = _ensure_round(data["round"], items, curator, statements, story)
     db.session.commit()
     return _counts(list(items.values()), round_)
 
 
-def _ensure_users(accounts: Iterable[DemoAccount]) -> dict[str, User]:
+def clear_database() -> None:
+    """Delete every row of every table (accounts, evidence, rounds, settings, the audit trail), children
+    first, in one transaction: the start of ``flask demo --reset``. Uploaded files stay in the upload folder."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+def _ensure_users(accounts: Iterable[DemoAccount], story: Story) -> dict[str, User]:
     accounts = list(accounts)
     users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_([a.email for a in accounts])))}
     for account in accounts:
         if account.email in users:
             continue
-        user = User(email=account.email, name=account.name, role=account.role)
+        user = User(email=account.email, name=account.name, role=account.role, created_at=story.start)
         user.set_password(account.password)
         db.session.add(user)
-        audit.record("create", user, summary=f"User {account.email} created with role {Role(account.role).label}")
+        event = audit.record(
+            "create", user, summary=f"User {account.email} created with role {Role(account.role).label}"
+        )
+        event.at = story.start
         users[account.email] = user
     db.session.flush()
     return users
@@ -237,6 +299,7 @@ def _ensure_items(
     curator: User,
     statements: dict[str, QualityStatement],
     categories: dict[str, EvidenceCategory],
+    story: Story,
 ) -> dict[str, EvidenceItem]:
     natural_keys = [KEY_PREFIX + spec["key"] for spec in specs]
     existing = {
@@ -244,14 +307,37 @@ def _ensure_items(
         for item in db.session.scalars(select(EvidenceItem).where(EvidenceItem.natural_key.in_(natural_keys)))
     }
     items = {}
-    for spec in specs:
+    waiting = 0
+    for n, spec in enumerate(specs):
+        status = spec.get("status", Status.ACCEPTED)
         item = existing.get(KEY_PREFIX + spec["key"])
         if item is None:
-            item = _new_item(spec, users, curator, statements, categories)
+            sent = story.submitted(spec, n, waiting if status == Status.SUBMITTED else None)
+            reviewed = story.reviewed(sent, n) if status != Status.SUBMITTED else None
+            item = _new_item(spec, users, curator, statements, categories, sent, reviewed)
             db.session.add(item)
-            audit.record("create", item, user=item.submitted_by, summary=f"{item.title} (demo portfolio)")
+            event = audit.record("create", item, user=item.submitted_by, summary=f"{item.title} (demo portfolio)")
+            event.at = sent
+            if reviewed is not None:
+                _record_review(item, curator, reviewed)
+        waiting += status == Status.SUBMITTED
         items[spec["key"]] = item
     return items
+
+
+def _record_review(item: EvidenceItem, curator: User, at: datetime) -> None:
+    """The reviewer's decision in the trail, when it was made, as the review page would have recorded it."""
+    if item.status == Status.RETURNED:
+        event = audit.record(
+            "return",
+            item,
+            user=curator,
+            summary=f"Returned: {item.return_reason}",
+            after={"status": item.status, "return_reason": item.return_reason},
+        )
+    else:
+        event = audit.record("accept", item, user=curator, summary="Accepted", after={"status": item.status})
+    event.at = at
 
 
 def _new_item(
@@ -260,17 +346,23 @@ def _new_item(
     curator: User,
     statements: dict[str, QualityStatement],
     categories: dict[str, EvidenceCategory],
+    sent: datetime,
+    reviewed: datetime | None,
 ) -> EvidenceItem:
     required, optional = kind_fields(spec["kind"])
     series = ("points", "comparators")
-    details = {name: spec[name] for name in (*required, *optional) if name in spec and name not in series}
+    details = {
+        name: unwrap(spec[name]) if isinstance(spec[name], str) else spec[name]
+        for name in (*required, *optional)
+        if name in spec and name not in series
+    }
     owner = users[spec["owner"]] if "owner" in spec else curator
     status = spec.get("status", Status.ACCEPTED)
     item = EvidenceItem(
         natural_key=KEY_PREFIX + spec["key"],
         kind=spec["kind"],
         title=spec["title"],
-        summary=spec["summary"].strip(),
+        summary=unwrap(spec["summary"]),
         source=spec["source"],
         period_start=spec["period_start"],
         period_end=spec["period_end"],
@@ -278,12 +370,14 @@ def _new_item(
         status=status,
         owner=owner,
         submitted_by=owner,
-        return_reason=spec.get("return_reason"),
+        return_reason=unwrap(spec.get("return_reason")) or None,
         suggested_statements=list(spec.get("suggested_statements") or []),
+        created_at=sent,
+        updated_at=reviewed or sent,
         **details,
     )
-    if status != Status.SUBMITTED:
-        item.reviewed_by, item.reviewed_at = curator, utcnow()
+    if reviewed is not None:
+        item.reviewed_by, item.reviewed_at = curator, reviewed
     for label, value in (spec.get("points") or {}).items():
         item.points.append(MetricPoint(period=period_of(label), label=label, value=float(value)))
     for name, series in (spec.get("comparators") or {}).items():
@@ -297,25 +391,33 @@ def _new_item(
                 stance=stance,
                 note=note,
                 created_by_id=curator.id,
+                created_at=reviewed or sent,
             )
         )
     return item
 
 
 def _ensure_round(
-    spec: dict[str, Any], items: dict[str, EvidenceItem], curator: User, statements: dict[str, QualityStatement]
+    spec: dict[str, Any],
+    items: dict[str, EvidenceItem],
+    curator: User,
+    statements: dict[str, QualityStatement],
+    story: Story,
 ) -> Round:
+    # Opened eight weeks ago; the lead has scored a statement every few days since.
+    opened = story.at(story.now.date() - timedelta(weeks=8), 0)
     round_ = db.session.scalar(select(Round).where(Round.name == spec["name"]))
     if round_ is None:
-        round_ = Round(name=spec["name"], status=RoundStatus.OPEN, created_by=curator)
+        round_ = Round(name=spec["name"], status=RoundStatus.OPEN, created_by=curator, created_at=opened)
         db.session.add(round_)
-        audit.record("create", round_, user=curator, summary=f"Round {spec['name']} opened")
+        event = audit.record("create", round_, user=curator, summary=f"Round {spec['name']} opened")
+        event.at = opened
     if round_.signed_off:  # a signed-off round is frozen
         return round_
 
     db.session.flush()  # items need ids before their references can be cited
     assessed = set(db.session.scalars(select(Assessment.statement_id).where(Assessment.round_id == round_.id)))
-    for key, text in spec["statements"].items():
+    for n, (key, text) in enumerate(spec["statements"].items()):
         if statements[key].id in assessed:
             continue
         db.session.add(
@@ -325,21 +427,25 @@ def _ensure_round(
                 score=text.get("score"),
                 category_scores=text.get("category_scores"),
                 updated_by=curator,
+                updated_at=story.at(opened.date() + timedelta(days=4 + 5 * n), n),
                 **{field: cite(text.get(field), items) for field in ASSESSMENT_TEXTS},
             )
         )
 
     actions = db.session.execute(select(Action.statement_id, Action.description).where(Action.round_id == round_.id))
     present = {tuple(row) for row in actions}
-    for action in spec.get("actions") or []:
+    for n, action in enumerate(spec.get("actions") or []):
         statement = statements[action["statement"]]
-        if (statement.id, action["description"]) in present:
+        if (statement.id, unwrap(action["description"])) in present:
             continue
+        agreed = story.at(opened.date() + timedelta(days=7 + 4 * n), n)
         db.session.add(
             Action(
                 statement=statement,
                 round_id=round_.id,
-                description=action["description"],
+                created_at=agreed,
+                updated_at=agreed,
+                description=unwrap(action["description"]),
                 owner=action["owner"],
                 due_date=action.get("due_date"),
                 status=action["status"],

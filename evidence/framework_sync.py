@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from evidence import audit
 from evidence.db import db
-from evidence.models import EvidenceCategory, QualityStatement, Theme
+from evidence.models import EvidenceCategory, QualityStatement, Theme, User
 from evidence.settings import FRAMEWORK_VERSION, get_setting, set_setting
 from quality_statements import Framework, FrameworkError, load_default_framework
 
@@ -48,6 +49,26 @@ def sync_framework(framework: Framework | None = None) -> bool:
         db.session.add(category)
     set_setting(FRAMEWORK_VERSION, framework.version)
     db.session.commit()
+    return changed
+
+
+def replace_framework(framework: Framework, *, by: User | None = None) -> bool:
+    """Load a replacement framework (the command's and the admin page's one way in): checked by
+    ``sync_framework``; when it is refused, nothing is changed. Returns True when anything changed."""
+    before = get_setting(FRAMEWORK_VERSION)
+    try:
+        changed = sync_framework(framework)
+    except FrameworkError:
+        db.session.rollback()
+        raise
+    if changed:
+        audit.record(
+            "framework_load",
+            entity_type="framework",
+            user=by,
+            summary=f"Framework version {framework.version} loaded (was {before or 'none'})",
+        )
+        db.session.commit()
     return changed
 
 

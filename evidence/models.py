@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -120,6 +121,8 @@ class User(UserMixin, db.Model):
     # The directory account this user signs in with (single sign-on): its issuer and subject.
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    # Set when an administrator chose the password (a new account, or a reset): the next sign-in asks for a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
 
     # The token of the signed-in session this user was loaded through (evidence.access.user_sessions); not stored.
     session_token = None
@@ -173,6 +176,24 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PasswordReset(db.Model):
+    """A one-time link an administrator issued so that someone can choose a new password.
+
+    Only the SHA-256 of the link's token is kept; the link works once, until it expires."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 # --- Evidence ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from evidence.access import accounts
 from evidence.db import db
-from evidence.framework_sync import sync_framework
+from evidence.framework_sync import replace_framework, sync_framework
 from evidence.models import EvidenceItem, User
 from evidence.vocab import Role
 from portal.permissions import is_allowed, permission_matrix
@@ -45,19 +45,32 @@ def list_users() -> None:
 def load_framework_file(path: str) -> None:
     """Load a replacement framework file (validated first; nothing changes if it is malformed)."""
     try:
-        changed = sync_framework(load_framework(path))
+        changed = replace_framework(load_framework(path))
     except FrameworkError as exc:
-        db.session.rollback()
         raise click.ClickException("the framework file was not loaded:\n  - " + "\n  - ".join(exc.problems)) from exc
     click.echo("Framework loaded." if changed else "Framework already up to date.")
 
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Only load when the database holds no evidence yet.")
-def demo(if_empty: bool) -> None:
+@click.option(
+    "--reset", is_flag=True, help="Delete everything in the database, then load the demo afresh (asks first)."
+)
+@click.option("--yes", is_flag=True, help="With --reset: do not ask first.")
+def demo(if_empty: bool, reset: bool, yes: bool) -> None:
     """Load the framework and the demo portfolio of a fictional council (safe to run twice)."""
-    from evidence.demo import DEMO_ACCOUNTS, load_demo
+    from evidence.demo import DEMO_ACCOUNTS, clear_database, load_demo
 
+    if reset:
+        where = db.engine.url.render_as_string(hide_password=True)
+        if not yes:
+            click.confirm(
+                f"This deletes every account, evidence item, round, setting and audit event in {where}, "
+                "then loads the demo portfolio again. Continue?",
+                abort=True,
+            )
+        clear_database()
+        click.echo("Database emptied.")
     sync_framework()
     if if_empty and db.session.scalar(select(func.count(EvidenceItem.id))):
         click.echo("The database already holds evidence; demo data not loaded again.")

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 from wtforms import Field
+from wtforms.validators import StopValidation
+
+from evidence.access import passwords
 
 NUL = "\x00"
 
@@ -48,3 +51,11 @@ class BaseForm(FlaskForm):
         """Show each message of a domain error beside the field it names."""
         for name, message in errors.items():
             self.add_error(name, message)
+
+
+class PasswordRule:
+    """The password rule (``evidence.access.passwords``) as a form validator, said in words."""
+
+    def __call__(self, form, field) -> None:
+        if message := passwords.problem(field.data):
+            raise StopValidation(message)

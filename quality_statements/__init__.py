@@ -7,6 +7,7 @@ from quality_statements.loader import (
     load_default_framework,
     load_framework,
     parse_framework,
+    parse_framework_file,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "load_default_framework",
     "load_framework",
     "parse_framework",
+    "parse_framework_file",
 ]

@@ -206,11 +206,18 @@ def _check_unique(values: list[Any], what: str, problems: list[str]) -> None:
 def load_framework(path: str | Path) -> Framework:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise FrameworkError([f"cannot read {path}: {exc.strerror}"]) from exc
+    return parse_framework_file(data, str(path))
+
+
+def parse_framework_file(data: bytes, name: str) -> Framework:
+    """A framework file's contents, read from disk or uploaded: UTF-8 YAML, checked as ``parse_framework`` does."""
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FrameworkError([f"{path} is not UTF-8 text"]) from exc
+        raise FrameworkError([f"{name} is not UTF-8 text"]) from exc
     return parse_framework(text)
 
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from evidence import audit
-from evidence.access import user_sessions
+from evidence.access import passwords, user_sessions
 from evidence.access.throttle import Admission, Rules, SignInThrottle
 from evidence.db import db
 from evidence.models import User
 from evidence.vocab import Role
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # After this many failures within the window, further attempts are refused until it passes.
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
@@ -33,17 +33,18 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def create_user(email: str, name: str, role: str, password: str) -> User:
+def create_user(email: str, name: str, role: str, password: str, *, temporary: bool = False) -> User:
+    """A new account. A ``temporary`` password (one an administrator chose) must be changed at the first sign-in."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError(f"'{email}' is not an email address")
     if role not in set(Role):
         raise AccountError(f"unknown role '{role}'; choose one of {', '.join(Role)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if message := passwords.problem(password):
+        raise AccountError(message)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"a user with email {email} already exists")
-    user = User(email=email, name=name.strip() or email, role=role)
+    user = User(email=email, name=name.strip() or email, role=role, must_change_password=temporary)
     user.set_password(password)
     db.session.add(user)
     audit.record("create", user, summary=f"User {email} created with role {Role(role).label}")

@@ -72,6 +72,16 @@ class SignInThrottle:
             return Admission.UNAVAILABLE
         return Admission.ADMITTED if account_ok and address_ok else Admission.THROTTLED
 
+    def admit_address(self, address: str | None) -> Admission:
+        """Count one attempt against the address alone: for guesses that name no account (a reset link)."""
+        if not address:
+            return Admission.ADMITTED
+        try:
+            return Admission.ADMITTED if self._limiter.hit(self._address, _key(address)) else Admission.THROTTLED
+        except StorageError as exc:
+            log.error("sign-in counters unavailable: %s", exc)
+            return Admission.UNAVAILABLE
+
     def succeeded(self, email: str, address: str | None) -> None:
         """A right password: the account's failures are forgiven, and the address gets its attempt back,
         so that many people signing in from one office address never use up its allowance."""

@@ -69,5 +69,14 @@ def end_all(user: User) -> None:
     _end(UserSession.user_id == user.id)
 
 
+def end_others(user: User, keep: str | None) -> None:
+    """End every session of the user but the one with token ``keep`` (after a password change); the caller
+    commits."""
+    condition = UserSession.user_id == user.id
+    if keep:
+        condition = condition & (UserSession.token_hash != _digest(keep))
+    _end(condition)
+
+
 def _end(condition) -> None:
     db.session.execute(update(UserSession).where(condition, UserSession.ended_at.is_(None)).values(ended_at=utcnow()))

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import selectinload
 
 from evidence.assessment.rollup import assessment_texts
 from evidence.assessment.summary import Summary, live_summary
 from evidence.db import db
 from evidence.framework_sync import categories, statements_in_order
 from evidence.library.citations import cited_references, findable, reference_id
-from evidence.models import EvidenceItem
+from evidence.library.search import like_pattern
+from evidence.models import EvidenceCategory, EvidenceItem, QualityStatement
+from evidence.models import Mapping as ItemMapping
 from evidence.vocab import Status
 
 NO_EVIDENCE = "no_evidence"
@@ -142,3 +146,88 @@ def live_gaps(round_) -> list[Gap]:
         for key, score, _ in rows
     }
     return find_gaps(statements, cats, live_summary(), assessments)
+
+
+# --- Candidates for a gap in evidence --------------------------------------------------------------
+
+# Words of statement names too common in the portfolio to say anything about which statement an item is for.
+COMMON_WORDS = {
+    "about",
+    "authority",
+    "live",
+    "local",
+    "lives",
+    "people",
+    "person",
+    "service",
+    "services",
+    "support",
+    "supporting",
+    "their",
+    "where",
+    "which",
+    "within",
+}
+STEM = 6  # letters of a word matched, so that "assessing" finds "assessment" and "transitions" "transition"
+MAX_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An accepted item that may fill a gap, and why it is offered."""
+
+    item: EvidenceItem
+    mapped_to: tuple[str, ...] = ()  # names of the other statements it evidences under the category
+    words: tuple[str, ...] = ()  # the statement's words its text mentions
+
+
+def statement_words(name: str) -> list[str]:
+    """The distinctive words of a statement's name, cut to their stems, in order."""
+    words = [w for w in re.findall(r"[a-z]+", name.lower()) if len(w) >= 4 and w not in COMMON_WORDS]
+    return list(dict.fromkeys(w[:STEM] for w in words))
+
+
+def candidates(
+    statement: QualityStatement, category: EvidenceCategory, limit: int = MAX_CANDIDATES
+) -> tuple[list[Candidate], list[Candidate]]:
+    """Accepted evidence that may fill the gap of ``statement`` under ``category``: first items mapped under
+    that category to other statements, then other items whose text mentions the statement's words (most
+    words first). Items already mapped to the statement under the category are left out."""
+    already = exists().where(
+        ItemMapping.item_id == EvidenceItem.id,
+        ItemMapping.statement_id == statement.id,
+        ItemMapping.category_id == category.id,
+    )
+    accepted = select(EvidenceItem).where(EvidenceItem.status == Status.ACCEPTED, ~already)
+    elsewhere = db.session.scalars(
+        accepted.where(
+            exists().where(
+                ItemMapping.item_id == EvidenceItem.id,
+                ItemMapping.category_id == category.id,
+                ItemMapping.statement_id != statement.id,
+            )
+        )
+        .options(selectinload(EvidenceItem.mappings).selectinload(ItemMapping.statement))
+        .order_by(EvidenceItem.id.desc())
+        .limit(limit)
+    ).all()
+    mapped = [
+        Candidate(
+            item,
+            mapped_to=tuple(dict.fromkeys(m.statement.name for m in item.mappings if m.category_id == category.id)),
+        )
+        for item in elsewhere
+    ]
+
+    words = statement_words(statement.name)
+    if not words:
+        return mapped, []
+    shown = {c.item.id for c in mapped}
+    # Enough rows to rank: the newest items mentioning any of the words.
+    mentions = accepted.where(or_(*(EvidenceItem.search_text.like(like_pattern(w), escape="\\") for w in words)))
+    if shown:
+        mentions = mentions.where(EvidenceItem.id.not_in(shown))
+    found = db.session.scalars(mentions.order_by(EvidenceItem.id.desc()).limit(limit * 10)).all()
+    ranked = [Candidate(item, words=tuple(w for w in words if w in item.search_text)) for item in found]
+    ranked.sort(key=lambda c: (-len(c.words), -c.item.id))
+    return mapped, ranked[:limit]

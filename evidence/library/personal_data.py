@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from evidence.fields import FIELD_LABELS, SCANNED_FIELDS
 
@@ -104,6 +105,11 @@ def scan_fields(fields: Mapping[str, str | None] | Iterable[tuple[str, str | Non
 # The text fields of an evidence item that people write, with the names shown to them, and the reason
 # a reviewer gave for returning it.
 ITEM_TEXT_FIELDS = {**{name: FIELD_LABELS[name] for name in SCANNED_FIELDS}, "return_reason": "Return reason"}
+
+
+def scan_values(values: Mapping[str, Any]) -> list[Finding]:
+    """Scan the written fields among ``values`` (an item's fields by name, as a form is about to send them)."""
+    return scan_fields((label, values.get(name)) for name, label in ITEM_TEXT_FIELDS.items() if name in values)
 
 
 def scan_item(item) -> list[Finding]:

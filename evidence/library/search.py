@@ -98,13 +98,14 @@ def search_terms(q: str) -> list[str]:
     return [(m.group(1) or m.group(2)).strip() for m in _TERM.finditer(q or "") if (m.group(1) or m.group(2)).strip()]
 
 
-def _like_pattern(term: str) -> str:
+def like_pattern(term: str) -> str:
+    """A LIKE pattern matching ``term`` anywhere in lowercased text (with ``escape="\\"``)."""
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
 def _text_condition(term: str):
-    conditions = [EvidenceItem.search_text.like(_like_pattern(term), escape="\\")]
+    conditions = [EvidenceItem.search_text.like(like_pattern(term), escape="\\")]
     item_id = citations.reference_id(term)
     if citations.findable(item_id):
         conditions.append(EvidenceItem.id == item_id)

@@ -55,12 +55,12 @@ def edit():
             )
         except sso.RulesError as exc:
             getattr(form, exc.field).errors.append(f"{exc}.")
-            status = 400
+            status = 422
         else:
             flash("Sign-in settings saved.", "success")
             return redirect(url_for("sso_settings.edit"))
     elif form.errors:
-        status = 400
+        status = 422
     return render_template(
         "admin/sign_in.html",
         form=form,

@@ -3,7 +3,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from evidence.access import accounts, sso, user_sessions
+from evidence.access import accounts, passwords, sso, user_sessions
+from evidence.access.throttle import Admission
+from portal.account.forms import NewPasswordForm
 from portal.auth import oidc, sign_in_throttle
 from portal.auth.forms import SignInForm
 from portal.permissions import ANONYMOUS, SIGNED_IN, allow
@@ -66,10 +68,12 @@ def sign_in():
             session.clear()
             user_sessions.start(result.user, current_app.config["SESSION_LIFETIME"])
             login_user(result.user, remember=form.remember.data)
+            if result.user.must_change_password:
+                return redirect(url_for("account.change_password"))
             return redirect(safe_next(request.args.get("next")))
         flash("That email address and password do not match an account.", "error")
         return render_sign_in(form, 401, rules)
-    return render_sign_in(form)
+    return render_sign_in(form, 422 if form.is_submitted() else 200)
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -84,3 +88,34 @@ def sign_out():
         session[oidc.SIGNED_OUT_OF_PORTAL] = True
     flash("You have signed out.", "info")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@allow(ANONYMOUS)
+def reset_password(token: str):
+    """The one-time link an administrator issued: choose a new password, then sign in with it."""
+    if passwords.link_for(token) is None:
+        # Links are long random tokens; still, each address may only try a few that lead nowhere.
+        if sign_in_throttle().admit_address(request.remote_addr) is not Admission.ADMITTED:
+            return render_template("auth/reset_password.html", form=None, expired=False, throttled=True), 429
+        return render_template("auth/reset_password.html", form=None, expired=True, throttled=False), 410
+    form = NewPasswordForm()
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            try:
+                user = passwords.use_link(token, form.new_password.data, request.remote_addr)
+            except passwords.PasswordError as exc:
+                if exc.field == "token":
+                    return render_template("auth/reset_password.html", form=None, expired=True, throttled=False), 410
+                form.add_error(exc.field, str(exc))
+            else:
+                if current_user.is_authenticated:  # someone else's session in this browser ends too
+                    logout_user()
+                session.clear()
+                flash(f"Your new password is set, {user.name}. Sign in with it now.", "success")
+                return redirect(url_for("auth.sign_in"))
+    return render_template(
+        "auth/reset_password.html", form=form, expired=False, throttled=False, rule=passwords.RULE
+    ), status

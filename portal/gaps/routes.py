@@ -3,10 +3,15 @@
 from collections import Counter
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 
-from evidence.assessment.gaps import GAP_LABELS, live_gaps
+from evidence.assessment.assessments import statement_by_key
+from evidence.assessment.gaps import GAP_LABELS, candidates, live_gaps
 from evidence.assessment.rounds import current_round
-from portal.permissions import READERS, allow
+from evidence.framework_sync import category_by_key
+from evidence.vocab import Stance
+from portal.forms import BaseForm
+from portal.permissions import CURATORS, READERS, allow, has_role
 
 bp = Blueprint("gaps", __name__)
 
@@ -37,4 +42,25 @@ def index():
         labels=GAP_LABELS,
         kind=kind,
         total=len(gaps),
+    )
+
+
+@bp.route("/gaps/find")
+@allow(*READERS)
+def find():
+    """Accepted evidence that may fill a statement's gap under a category, each with why it is offered."""
+    statement = statement_by_key(request.args.get("statement") or "")
+    category = category_by_key(request.args.get("category") or "")
+    if statement is None or category is None:
+        abort(404)
+    mapped, mentioning = candidates(statement, category)
+    return render_template(
+        "gaps/find.html",
+        statement=statement,
+        category=category,
+        mapped=mapped,
+        mentioning=mentioning,
+        curator=has_role(current_user, *CURATORS),
+        stances=Stance.choices(),
+        form=BaseForm(formdata=None),
     )

@@ -42,12 +42,12 @@ def upload(kind: str):
             stored = imports.accept_upload(_upload_dir(), importer, upload_file.filename or "", upload_file.read())
         except ImportRefused as exc:
             form.add_error(form.file, f"{upload_file.filename or 'The file'} was not imported. {exc}")
-            status = 400
+            status = 422
         else:
             step = "imports.columns" if stored.needs_layout else "imports.preview"
             return redirect(url_for(step, kind=kind, digest=stored.digest))
     elif request.method == "POST":
-        status = 400
+        status = 422
     saved = layouts.saved(kind) if importer.accepts_layouts else []
     return (
         render_template("imports/upload.html", importer=importer, form=form, imports=imports, layouts=saved),

@@ -21,6 +21,7 @@ from portal.library.forms import ComparatorPointForm, FilterForm, MappingForm, P
 from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
 from portal.review.conflicts import refused, shown
 from portal.review.forms import LEAD_HINTS, review_form_class
+from portal.templating import format_date
 
 bp = Blueprint("library", __name__)
 
@@ -62,7 +63,33 @@ def index():
     page = search.search(
         filters, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50)
     )
-    return render_template("library/index.html", form=form, page=page, filters=filters, curator=curator)
+    return render_template(
+        "library/index.html",
+        form=form,
+        page=page,
+        filters=filters,
+        curator=curator,
+        filtered_by=_filtered_by(form, filters),
+    )
+
+
+# The filters named in the count above the results, in the order the form shows them.
+NAMED_FILTERS = ("kind", "statement", "category", "stance", "owner", "stale")
+
+
+def _filtered_by(form: FilterForm, filters: search.Filters) -> list[str]:
+    """What narrowed the list besides the search words, as people read it: "kind Metric", "stale only"."""
+    phrases = []
+    for name in NAMED_FILTERS:
+        value = form.value(name)
+        if value is not None:
+            label = dict(form[name].choices).get(value, value)
+            phrases.append(label.lower() if name == "stale" else f"{form[name].label.text.lower()} {label}")
+    if filters.date_from:
+        phrases.append(f"period from {format_date(filters.date_from)}")
+    if filters.date_to:
+        phrases.append(f"period to {format_date(filters.date_to)}")
+    return phrases
 
 
 # --- One item ----------------------------------------------------------------------------------------
@@ -224,7 +251,7 @@ def add_mapping(item_id: int):
             flash(f"{item.reference} mapped to {statement.name} under {category.name}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
     flash("The mapping was not added. See the problem below.", "error")
-    return _render_item(item, mapping_form=form)
+    return _render_item(item, mapping_form=form, status=422)
 
 
 @bp.route("/evidence/<int:item_id>/mappings/<int:mapping_id>/remove", methods=["POST"])
@@ -262,7 +289,7 @@ def add_point(item_id: int):
             flash(f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="values"))
     flash("The value was not saved. See the problem below.", "error")
-    return _render_item(item, point_form=form)
+    return _render_item(item, point_form=form, status=422)
 
 
 @bp.route("/evidence/<int:item_id>/comparators", methods=["POST"])
@@ -286,4 +313,4 @@ def add_comparator_point(item_id: int):
             flash(f"{point.series.name}, {point.label}: {shown} saved for {item.reference}.", "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor="comparators"))
     flash("The comparator's value was not saved. See the problem below.", "error")
-    return _render_item(item, comparator_form=form)
+    return _render_item(item, comparator_form=form, status=422)

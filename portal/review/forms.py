@@ -19,6 +19,7 @@ class ReviewBase(ItemForm):
     and the confirmation needed to accept text that looks like personal data."""
 
     file = None  # files are attached by their submitter
+    personal_data_checked = None  # the reviewer confirms with confirm_personal_data, which is recorded
     review_by = PlainDateField(FIELD_LABELS["review_by"])
     confirm_personal_data = BooleanField(
         "I have checked what is flagged above: it is not personal data, or it is right to keep it"

@@ -87,6 +87,7 @@ def item(item_id: int):
     form = _review_form(item)
     findings = items.personal_data_findings(item)
     conflict = None
+    status = 422 if form.is_submitted() else 200  # a save that gets this far was refused
     if form.validate_on_submit():
         changes = form.item_fields()
         version = form.version.data or None
@@ -131,7 +132,7 @@ def item(item_id: int):
         findings = items.personal_data_findings(item, changes)  # as the reviewer's edits would read
     if conflict is not None:
         return _render(item, form, ReturnForm(formdata=None), findings, 409, conflict)
-    return _render(item, form, ReturnForm(formdata=None), findings)
+    return _render(item, form, ReturnForm(formdata=None), findings, status)
 
 
 @bp.route("/review/<int:item_id>/return", methods=["POST"])
@@ -149,4 +150,4 @@ def send_back(item_id: int):
         flash(f"{item.reference} returned to {who}, who will see your reason in their submissions.", "success")
         return redirect(url_for("review.queue"))
     flash(f"{item.reference} was not returned: give a reason.", "error")
-    return _render(item, _review_form(item, formdata=None), return_form, items.personal_data_findings(item))
+    return _render(item, _review_form(item, formdata=None), return_form, items.personal_data_findings(item), 422)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_wtf.file import FileField
-from wtforms import Field, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, Field, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
@@ -193,6 +193,8 @@ class ItemForm(BaseForm):
     period_end = PlainDateField(L["period_end"], validators=[Optional()])
     suggested_statements = MultiCheckboxField(L["suggested_statements"], choices=[], validators=[Optional()])
     file = FileField("File")
+    # Asked for only when the personal data guard flags something in what is about to be sent.
+    personal_data_checked = BooleanField("I have checked the flagged text: it does not identify anyone")
     version = HiddenField()
     existing_files = 0  # set by an edit of an item that already has files
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from evidence.db import db
 from evidence.framework_sync import statements_in_order
-from evidence.library import items, storage
+from evidence.library import items, personal_data, storage
 from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
 from portal.forms import sentence
@@ -100,15 +100,27 @@ def edit(item_id: int):
 
 
 def _form_page(form, kind: Kind, item: EvidenceItem | None, save: Callable[[], EvidenceItem], thanks):
-    """Save a form that validates (``save``) and say ``thanks`` for it; else show the form, and why not."""
+    """Save a form that validates (``save``) and say ``thanks`` for it; else show the form, and why not.
+
+    Text that looks like personal data is shown to the submitter before it is sent: they remove it, or tick
+    that they have checked it (the quality lead still checks before accepting)."""
+    findings = []
     if form.validate_on_submit():
-        try:
-            saved = save()
-        except items.ItemError as exc:
-            flash(f"Nothing was saved. {sentence(exc)}", "error")
+        findings = personal_data.scan_values(form.item_fields())
+        if findings and not form.personal_data_checked.data:
+            form.add_error(
+                form.personal_data_checked,
+                "Personal data check: remove what is flagged, or tick the box to say you have checked it.",
+            )
+            flash("Nothing was sent yet: some of the text looks like personal data. See below.", "error")
         else:
-            flash(thanks(saved), "success")
-            return redirect(url_for("submissions.mine"))
+            try:
+                saved = save()
+            except items.ItemError as exc:
+                flash(f"Nothing was saved. {sentence(exc)}", "error")
+            else:
+                flash(thanks(saved), "success")
+                return redirect(url_for("submissions.mine"))
     return render_template(
         "submissions/form.html",
         form=form,
@@ -117,4 +129,6 @@ def _form_page(form, kind: Kind, item: EvidenceItem | None, save: Callable[[], E
         description=KIND_DESCRIPTIONS[kind],
         item=item,
         accept_files=storage.ACCEPT_ATTRIBUTE,
-    )
+        findings=findings,
+        file_dropped=bool(findings) and form.has_file(),
+    ), 422 if form.is_submitted() else 200

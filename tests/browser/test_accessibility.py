@@ -120,6 +120,9 @@ KEY_PAGES: dict[str, tuple[tuple[str, str] | None, list[KeyPage]]] = {
             KeyPage("my-submissions", "/my-submissions"),
             KeyPage("correct-and-resubmit", "/my-submissions", click("link", "Correct and resubmit")),
             KeyPage("own-item", "/my-submissions", click_in("table td a")),
+            KeyPage("account", "/account"),
+            KeyPage("change-password", "/account/password"),
+            KeyPage("change-password-with-errors", "/account/password", click("button", "Change password")),
         ],
     ),
     "quality-lead": (
@@ -136,6 +139,7 @@ KEY_PAGES: dict[str, tuple[tuple[str, str] | None, list[KeyPage]]] = {
             KeyPage("statement-preview", "/statements/safe-pathways", click("button", "Preview")),
             KeyPage("action-edit", "/statements/safe-pathways", click_in("#actions td a")),
             KeyPage("gaps", "/gaps"),
+            KeyPage("gap-candidates", "/gaps?kind=no_evidence", click("link", re.compile(r"^Find evidence"))),
             KeyPage("rounds", "/rounds"),
             KeyPage("round", "/rounds", click_in("table th a")),
             KeyPage("exports", "/exports"),
@@ -151,7 +155,13 @@ KEY_PAGES: dict[str, tuple[tuple[str, str] | None, list[KeyPage]]] = {
             KeyPage("round-sign-off", "/rounds", click_in("table th a")),
         ],
     ),
-    "admin": (ADMIN, [KeyPage("users", "/admin/users")]),
+    "admin": (
+        ADMIN,
+        [
+            KeyPage("users", "/admin/users"),
+            KeyPage("reset-password", "/admin/users", click("link", re.compile(r"^Reset password"))),
+        ],
+    ),
 }
 
 

@@ -2,7 +2,7 @@
 
 import copy
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,12 +15,14 @@ from evidence.library.citations import cited_ids
 from evidence.library.personal_data import scan_item
 from evidence.models import (
     Action,
+    AuditEvent,
     EvidenceCategory,
     EvidenceItem,
     Mapping,
     QualityStatement,
     Round,
     User,
+    utcnow,
 )
 from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Status
@@ -233,3 +235,91 @@ def test_cli_demo_loads_and_prints_the_sign_ins(runner):
     skipped = runner.invoke(args=["demo", "--if-empty"])
     assert "already holds evidence" in skipped.output
     assert DEMO_ACCOUNTS[0].password in skipped.output
+
+
+# --- A story in time, and text as people write it ----------------------------------------------------------
+
+
+def events_of(item: EvidenceItem, action: str) -> list[AuditEvent]:
+    return db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "evidence_item", AuditEvent.entity_id == item.id, AuditEvent.action == action
+        )
+    ).all()
+
+
+def test_evidence_arrives_over_the_past_months_and_is_reviewed_days_later(counts):
+    now = utcnow()
+    sent = [item.created_at for item in items()]
+    assert max(sent) <= now and min(sent) >= now - timedelta(days=240)
+    assert max(sent) - min(sent) > timedelta(days=90), "submissions spread over months, not one day"
+    assert len({day.date() for day in sent}) >= len(sent) // 2
+    for item in items():
+        [created] = events_of(item, "create")
+        assert created.at == item.created_at, item.natural_key
+        if item.status == Status.SUBMITTED:
+            assert item.reviewed_at is None and item.updated_at == item.created_at
+            continue
+        assert item.created_at < item.reviewed_at <= now, item.natural_key
+        assert item.reviewed_at - item.created_at <= timedelta(days=7)
+        [decided] = events_of(item, "accept" if item.status == Status.ACCEPTED else "return")
+        assert decided.at == item.reviewed_at and decided.user.email == demo.read_portfolio()["curator"]
+        assert all(m.created_at == item.reviewed_at for m in item.mappings)
+
+
+def test_the_review_queue_has_an_oldest_first(counts):
+    waiting = db.session.scalars(select(EvidenceItem).where(EvidenceItem.status == Status.SUBMITTED)).all()
+    days = sorted(item.created_at.date() for item in waiting)
+    assert len(waiting) >= 2 and len(set(days)) == len(days)
+    assert utcnow().date() - days[0] <= timedelta(days=21)
+
+
+def test_the_round_was_worked_on_over_weeks(counts):
+    round_ = demo_round()
+    assert round_.created_at < min(a.updated_at for a in round_.assessments) <= utcnow()
+    assert len({a.updated_at.date() for a in round_.assessments}) == len(round_.assessments)
+    assert all(round_.created_at < action.created_at <= utcnow() for action in db.session.scalars(select(Action)))
+
+
+# A line break inside a sentence: a word or comma, then a new line that carries on in lower case.
+MID_SENTENCE = re.compile(r"[\w,;]\n\s*[a-z(\[]")
+
+
+def test_text_is_not_hard_wrapped_mid_sentence(counts):
+    for item in items():
+        for name in ("summary", "quote_text", "evidences", "audit_outcome", "question", "return_reason"):
+            assert not MID_SENTENCE.search(getattr(item, name) or ""), (item.natural_key, name)
+    for assessment in demo_round().assessments:
+        for name in ("rationale", "key_findings", "strengths", "areas_for_improvement"):
+            text = getattr(assessment, name)
+            assert not MID_SENTENCE.search(text), (assessment.statement.key, name, text)
+            if name == "key_findings":  # lists stay lists, one item a line
+                assert all(line.startswith("- ") for line in text.splitlines() if line.strip())
+
+
+def test_unwrap_joins_lines_but_keeps_paragraphs_and_lists():
+    text = "First line of a\nsentence.\n\nA paragraph.\n- an item that\n  wraps [[key]]\n- another"
+    assert demo.unwrap(text) == "First line of a sentence.\n\nA paragraph.\n- an item that wraps [[key]]\n- another"
+
+
+def test_cli_demo_reset_asks_then_starts_the_demo_afresh(runner, make_user):
+    runner.invoke(args=["demo"])
+    stranger = make_user(Role.STAFF, email="someone@example.gov.uk")
+    make_extra = db.session.scalar(select(EvidenceItem).order_by(EvidenceItem.id))
+    make_extra.title = "Changed while trying the demo"
+    db.session.commit()
+    first_count = row_counts()["evidence_item"]
+
+    declined = runner.invoke(args=["demo", "--reset"], input="n\n")
+    assert declined.exit_code != 0 and "This deletes every account" in declined.output
+    assert db.session.get(User, stranger.id) is not None
+
+    done = runner.invoke(args=["demo", "--reset"], input="y\n")
+    assert done.exit_code == 0, done.output
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.email == "someone@example.gov.uk")) is None
+    assert db.session.scalar(select(func.count()).where(EvidenceItem.title == "Changed while trying the demo")) == 0
+    assert row_counts()["evidence_item"] == first_count
+    assert "Demo sign-ins:" in done.output
+
+    assert runner.invoke(args=["demo", "--reset", "--yes"]).exit_code == 0

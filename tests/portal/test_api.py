@@ -63,7 +63,7 @@ def test_a_token_is_shown_once_and_kept_only_as_a_digest(client, login):
 def test_the_account_page_refuses_a_bad_token_request_by_field(client, login):
     login(Role.STAFF)
     refused = client.post("/account/tokens", data={"name": "", "scope": "admin"})
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     text = refused.get_data(as_text=True)
     assert "Say what the token is for" in text and "Not a valid choice" in text
     assert db.session.scalar(select(func.count(ApiToken.id))) == 0

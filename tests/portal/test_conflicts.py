@@ -57,7 +57,7 @@ def test_the_same_value_added_at_once_tells_the_others_it_is_there(app, clients,
     forms = [{"period": "2026-09", "value": str(50 + n)} for n in range(PEOPLE)]
     answers = _post_together(app, clients, f"/evidence/{metric.id}/points", forms)
     (value,) = db.session.scalars(select(MetricPoint.value)).all()
-    for page in _one_saved(answers, 200):
+    for page in _one_saved(answers, 422):
         assert "The value was not saved" in page
         assert f"Sep 2026 already has a value ({value:g}); tick “Replace” to change it" in page
 
@@ -67,7 +67,7 @@ def test_the_same_mapping_added_at_once_tells_the_others_it_is_there(app, client
     form = {"statement": "equity", "category": "partners", "stance": "strength", "note": ""}
     answers = _post_together(app, clients, f"/evidence/{item.id}/mappings", [form] * PEOPLE)
     assert len(db.session.scalars(select(Mapping)).all()) == 1
-    for page in _one_saved(answers, 200):
+    for page in _one_saved(answers, 422):
         assert "The mapping was not added" in page and f"{item.reference} is already mapped to Equity" in page
 
 

@@ -68,13 +68,40 @@ def test_a_fixed_gap_leaves_the_page(client, login):
     assert ("unscored", "equity") not in {(k, s) for k, s, *_ in rows(client.get("/gaps"))}
 
 
-def test_evidence_gaps_link_to_the_library_filtered_to_the_statement_and_category(app, client, login):
+def test_evidence_gaps_link_to_candidates_for_the_statement_and_category(app, client, login):
     from flask import url_for
 
     login(Role.QUALITY_LEAD)
     make_round()
     response = client.get("/gaps?kind=no_evidence")
     with app.test_request_context():
-        expected = url_for("library.index", statement="equity", category="partners")
+        expected = url_for("gaps.find", statement="equity", category="partners")
     [body] = [b for _, s, c, b in rows(response) if (s, c) == ("equity", "partners")]
     assert f'href="{expected}"'.replace("&", "&amp;") in body
+
+
+def test_find_evidence_offers_candidates_that_the_lead_maps_in_place(client, login):
+    login(Role.QUALITY_LEAD)
+    make_round()
+    candidate = make_item("Providers say fees are fair", mappings=[("care-provision", "partners", Stance.STRENGTH)])
+    page = client.get("/gaps/find?statement=equity&category=partners")
+    text = unescape(page.get_data(as_text=True))
+    assert page.status_code == 200
+    assert "Providers say fees are fair" in text and "Evidences Care provision, integration and continuity" in text
+    mapped = client.post(
+        f"/evidence/{candidate.id}/mappings",
+        data={"statement": "equity", "category": "partners", "stance": "strength"},
+    )
+    assert mapped.status_code == 302
+    assert ("no_evidence", "equity", "partners") not in {(k, s, c) for k, s, c, _ in rows(client.get("/gaps"))}
+    assert "Providers say fees are fair" not in client.get("/gaps/find?statement=equity&category=partners").get_data(
+        as_text=True
+    )
+
+
+def test_a_manager_sees_candidates_but_no_mapping_buttons(client, login):
+    login(Role.MANAGER)
+    make_item("Providers say fees are fair", mappings=[("care-provision", "partners", Stance.STRENGTH)])
+    text = client.get("/gaps/find?statement=equity&category=partners").get_data(as_text=True)
+    assert "Providers say fees are fair" in text and "Map to" not in text
+    assert client.get("/gaps/find?statement=nope&category=partners").status_code == 404

@@ -287,7 +287,7 @@ def test_a_workbook_without_the_register_sheet_is_refused(client, login, app):
     buffer = io.BytesIO()
     book.save(buffer)
     response = upload(client, "other.xlsx", buffer.getvalue())
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "has no sheet named “Evidence register”" in text(response)
 
 

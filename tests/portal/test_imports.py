@@ -239,7 +239,7 @@ def test_personal_data_needs_an_explicit_confirmation(client, login):
 def test_random_bytes_named_xlsx_are_refused_with_a_clear_message(app, client, login):
     login()
     response = upload(client, "survey", "figures.xlsx", os.urandom(2048).replace(b"PK", b"pk"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "not an Excel workbook" in response.get_data(as_text=True)
     assert stored_files(app) == [] and item_count() == 0
 
@@ -251,7 +251,7 @@ def test_a_zip_bomb_upload_is_refused(app, client, login):
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (8 * 1024 * 1024))
     response = upload(client, "survey", "bomb.xlsx", buffer.getvalue())
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "zip bomb" in response.get_data(as_text=True)
     assert stored_files(app) == []
 
@@ -268,7 +268,7 @@ def test_an_upload_over_the_size_limit_is_refused(app, client, login):
 def test_an_upload_without_a_file_says_so(client, login):
     login()
     response = client.post("/import/survey", data={}, content_type="multipart/form-data")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Choose an .xlsx or .csv file" in response.get_data(as_text=True)
 
 

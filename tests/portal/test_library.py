@@ -459,3 +459,26 @@ def test_the_item_page_adds_a_comparators_value_and_shows_every_series(client, l
         data={"comparator-name": "region", "comparator-period": "2026 Q2", "comparator-value": "80"},
     ).get_data(as_text=True)
     assert "Region already has a value for 2026 Q2 (73.5); tick “Replace” to change it." in refused
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        ("", "3 items of accepted evidence."),
+        ("kind=metric", "1 item of accepted evidence, filtered by kind Metric."),
+        (
+            "statement=safe-pathways&stale=no",
+            "1 item of accepted evidence, filtered by quality statement Safe pathways, systems and transitions; "
+            "fresh only.",
+        ),
+        ("q=carers", "1 item of accepted evidence matches “carers”."),
+        ("q=transitions&kind=quote", "1 item of accepted evidence matches “transitions”, filtered by kind Quote."),
+        ("date_from=2026-01-01", "2 items of accepted evidence, filtered by period from 1 Jan 2026."),
+    ],
+)
+def test_the_count_says_what_the_list_was_narrowed_by(client, login, portfolio, query, says):
+    login(Role.MANAGER)
+    page = client.get(f"/evidence?{query}").get_data(as_text=True)
+    count = re.search(r'<p class="results-count" role="status">\s*(.*?)\s*<', page, re.S)[1]
+    assert re.sub(r"\s+", " ", count) == says
+    assert "your search" not in page

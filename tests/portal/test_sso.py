@@ -238,7 +238,7 @@ def test_the_administrators_page_edits_the_rules(client, login):
     page = client.get("/admin/sign-in")
     assert page.status_code == 200 and "Roles for directory groups and app roles" in page.get_data(as_text=True)
     bad = client.post("/admin/sign-in", data={"role_mapping": "Assure.Leads = quality_lead\nAssure.Boss = boss"})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert "Line 2: “boss” is not a role" in bad.get_data(as_text=True)
     assert sso.load_rules().role_mapping == {}
 
@@ -258,4 +258,4 @@ def test_the_administrators_page_edits_the_rules(client, login):
     assert rules.break_glass_email == admin.email
     assert "Sign-in settings changed" in [e.summary for e in events("update")]
     refused = client.post("/admin/sign-in", data={"role_mapping": "", "break_glass_email": ""})  # nobody left
-    assert refused.status_code == 400 and "Name the administrator" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Name the administrator" in refused.get_data(as_text=True)

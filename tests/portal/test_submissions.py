@@ -202,7 +202,7 @@ def test_bad_input_is_named_and_nothing_is_saved(client, login):
     for kind, data, messages in BAD_INPUT:
         form = {**COMMON, "title": "Kept title", **data}
         response = client.post(f"/submit?kind={kind.value}", data=form)
-        assert response.status_code == 200, (kind, data)
+        assert response.status_code == 422, (kind, data)
         page = response.get_data(as_text=True)
         assert "There is a problem" in page, (kind, data)
         for message in messages:
@@ -247,7 +247,7 @@ def test_a_disguised_file_is_refused_with_a_clear_message_and_nothing_saved(
     login(Role.STAFF)
     data = {**COMMON, "survey_name": "ASCS", "result_percent": "61", "file": (io.BytesIO(content), name)}
     response = client.post("/submit?kind=survey", data=data, content_type="multipart/form-data")
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page
     assert "choose the file again" in page
@@ -339,7 +339,7 @@ def test_an_office_file_that_is_not_what_it_claims_is_refused_and_nothing_saved(
     login(Role.STAFF)
     data = {**COMMON, "evidences": "Our transitions policy", "file": (io.BytesIO(content()), name)}
     response = client.post("/submit?kind=document", data=data, content_type="multipart/form-data")
-    assert response.status_code == 200
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert f"File: “{name}”" in page and says in page
     assert item_count() == 0

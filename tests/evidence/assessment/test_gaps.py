@@ -139,3 +139,36 @@ def test_a_complete_well_evidenced_statement_has_no_gaps(app, lead):
     round_ = make_round()
     save_assessment(round_, statement(EQUITY), {"score": 3, "key_findings": f"[{items[1].reference}]"}, 0, lead)
     assert gaps_for(round_) == []
+
+
+# --- Candidates for a gap in evidence ------------------------------------------------------------------
+
+
+def test_candidates_are_evidence_of_the_category_for_other_statements_then_items_that_mention_it(app):
+    from evidence.assessment.gaps import candidates
+    from tests.factories import category
+
+    elsewhere = make_item("Providers say fees are fair", mappings=[("care-provision", "partners", Stance.STRENGTH)])
+    other_category = make_item("Fee setting procedure", mappings=[("care-provision", "processes", Stance.CONTEXT)])
+    already = make_item("Already counted", mappings=[(EQUITY, "partners", Stance.STRENGTH)])
+    mentions_both = make_item("Equity of outcomes", summary="Experience and outcomes differ between groups.")
+    mentions_one = make_item("Outcomes of reviews", summary="Review outcomes for people.")
+    waiting = make_item("Equity audit", status=Status.SUBMITTED, summary="Experience and outcomes.")
+    unrelated = make_item("Staff survey", summary="Confidence with transitions.")
+
+    mapped, mentioning = candidates(statement(EQUITY), category("partners"))  # "Equity in experience and outcomes"
+
+    assert [c.item for c in mapped] == [elsewhere]
+    assert mapped[0].mapped_to == ("Care provision, integration and continuity",)
+    # Most of the statement's words first; only accepted items; none already mapped here; none shown twice.
+    assert [c.item for c in mentioning] == [mentions_both, mentions_one]
+    assert mentioning[0].words == ("equity", "experi", "outcom")
+    for item in (other_category, already, waiting, unrelated):
+        assert item not in [c.item for c in mapped + mentioning]
+
+
+def test_a_statement_names_its_distinctive_words():
+    from evidence.assessment.gaps import statement_words
+
+    assert statement_words("Supporting people to live healthier lives") == ["health"]
+    assert statement_words("Safe pathways, systems and transitions") == ["safe", "pathwa", "system", "transi"]
