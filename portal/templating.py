@@ -8,6 +8,7 @@ from flask_login import current_user
 from evidence.access.roles import has_role
 from evidence.library.metrics import format_value
 from evidence.settings import AUTHORITY_NAME, get_setting
+from evidence.together.notifications import unread_count
 from evidence.vocab import Role
 from portal.charts import line_chart
 from portal.permissions import rule_for
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
             "Role": Role,
             "navigation": navigation(app, current_user),
             "line_chart": line_chart,
+            "unread_notifications": lambda: unread_count(current_user) if current_user.is_authenticated else 0,
             "authority_name": app.config.get("AUTHORITY_NAME") or get_setting(AUTHORITY_NAME, "Your council"),
         }
 

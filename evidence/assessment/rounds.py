@@ -22,6 +22,7 @@ from evidence.fields import ASSESSMENT_FIELDS
 from evidence.library import citations
 from evidence.library.citations import cited_ids
 from evidence.models import Action, Assessment, EvidenceItem, Mapping, QualityStatement, Round, User, utcnow
+from evidence.together import events
 from evidence.vocab import ActionStatus, RoundStatus, Status
 from quality_statements import scoring
 
@@ -163,6 +164,7 @@ def sign_off(round_: Round, user: User, confirmed: bool) -> Round:
         before=before,
         after=audit.snapshot(round_, ROUND_FIELDS),
     )
+    events.round_signed_off(round_, user)
     db.session.commit()
     return round_
 

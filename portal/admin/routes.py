@@ -1,12 +1,13 @@
 """Administration: user accounts and roles."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from evidence.access import accounts
 from evidence.db import db
 from evidence.models import User
 from evidence.settings import FRAMEWORK_VERSION, get_setting
+from evidence.together import outbox
 from portal.admin.forms import NewUserForm, UserRoleForm
 from portal.permissions import ADMINS, allow
 
@@ -35,6 +36,10 @@ def users():
         people=accounts.people(),
         role_form=UserRoleForm(),
         framework_version=get_setting(FRAMEWORK_VERSION, "not loaded"),
+        mail_server=current_app.config.get("MAIL_SERVER"),
+        mail_port=current_app.config.get("MAIL_PORT"),
+        portal_url=current_app.config.get("PORTAL_URL"),
+        outbox=outbox.status(),
     )
 
 

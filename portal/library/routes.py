@@ -18,7 +18,7 @@ from portal.charts import line_chart
 from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
 from portal.library.forms import FilterForm, MappingForm, PointForm
-from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
+from portal.permissions import COUNCIL, CURATORS, READERS, allow, has_role
 
 bp = Blueprint("library", __name__)
 
@@ -130,13 +130,13 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, stat
 
 
 @bp.route("/evidence/<int:item_id>")
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def item(item_id: int):
     return _render_item(_viewable_item_or_404(item_id))
 
 
 @bp.route("/evidence/<int:item_id>/files/<int:attachment_id>")
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def download(item_id: int, attachment_id: int):
     item = _viewable_item_or_404(item_id)
     attachment = part_or_404(Attachment, attachment_id, item_id=item.id)
@@ -192,7 +192,7 @@ def remove_mapping(item_id: int, mapping_id: int):
 
 
 @bp.route("/evidence/<int:item_id>/points", methods=["POST"])
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def add_point(item_id: int):
     item = _viewable_item_or_404(item_id)
     if not items.can_add_points(item, current_user):

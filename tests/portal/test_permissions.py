@@ -45,11 +45,11 @@ def _urls(app, item_id: int, round_id: int):
                 yield rule.endpoint, method, url
 
 
-@pytest.mark.parametrize("role", ROLES)
 def _to_sign_in(response) -> bool:
     return response.status_code == 302 and "/sign-in" in response.location
 
 
+@pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_the_matrix_allows(app, make_user, role):
     item = make_item("Permission probe")
     round_ = make_round()
