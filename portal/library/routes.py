@@ -12,9 +12,11 @@ from evidence.fields import FIELD_LABELS, fields_for
 from evidence.framework_sync import categories, category_by_key, statements_in_order
 from evidence.library import items, mappings, metrics, search, storage
 from evidence.library.metrics import format_value
-from evidence.models import Attachment, EvidenceItem, Mapping
+from evidence.models import Attachment, Comment, EvidenceItem, Mapping
+from evidence.together import comments
 from evidence.vocab import Kind, Status
 from portal.charts import line_chart
+from portal.comments import CommentForm, ResolveForm, said
 from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
 from portal.library.forms import FilterForm, MappingForm, PointForm
@@ -91,7 +93,7 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, status: int = 200):
+def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, comment_form=None, status: int = 200):
     curator = has_role(current_user, *CURATORS)
     statements = statements_in_order()
     if curator and mapping_form is None:
@@ -124,6 +126,8 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, stat
             curator=curator,
             owner=items.is_owner(item, current_user),
             Status=Status,
+            threads=comments.item_threads(item),
+            comment_form=comment_form or CommentForm(formdata=None),
         ),
         status,
     )
@@ -210,3 +214,35 @@ def add_point(item_id: int):
             return redirect(url_for("library.item", item_id=item.id, _anchor="values"))
     flash("The value was not saved. See the problem below.", "error")
     return _render_item(item, point_form=form)
+
+
+# --- The item's conversation ---------------------------------------------------------------------
+
+
+@bp.route("/evidence/<int:item_id>/comments", methods=["POST"])
+@allow(*COUNCIL)
+def add_comment(item_id: int):
+    item = _viewable_item_or_404(item_id)
+    form = CommentForm()
+    if not form.validate():
+        flash("Comment not added: check the comment box.", "error")
+        return _render_item(item, comment_form=form, status=422)
+    try:
+        posted = comments.comment_on_item(item, current_user, form.body.data, reply_to=form.reply_to.data)
+    except comments.CommentError as error:
+        form.add_error(form.body, sentence(error))
+        return _render_item(item, comment_form=form, status=422)
+    said(posted)
+    return redirect(url_for("library.item", item_id=item.id, _anchor=f"comment-{posted.comment.id}"))
+
+
+@bp.route("/evidence/<int:item_id>/comments/<int:comment_id>/resolve", methods=["POST"])
+@allow(*COUNCIL)
+def resolve_comment(item_id: int, comment_id: int):
+    item = _viewable_item_or_404(item_id)
+    comment = part_or_404(Comment, comment_id, item_id=item.id)
+    if not ResolveForm().validate():
+        abort(400)
+    resolved = comments.toggle_resolved(comment, current_user)
+    flash("Conversation resolved." if resolved else "Conversation reopened.", "success")
+    return redirect(url_for("library.item", item_id=item.id, _anchor="comments"))
