@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "portal.admin.sign_in",
     "portal.account.routes",
     "portal.notifications.routes",
+    "portal.peer.routes",
     "portal.health",
 )
 

@@ -61,6 +61,7 @@ NAV = (
     ("statements.index", "Quality statements"),
     ("gaps.index", "Gaps"),
     ("rounds.index", "Rounds"),
+    ("peer.index", "Peer challenge"),
     ("imports.index", "Import"),
     ("exports.index", "Exports"),
     ("admin.users", "Users"),

@@ -441,7 +441,8 @@ def round_comments(round_: Round) -> list[CommentView]:
     return [comment_view(c, key) for c, key in rows]
 
 
-def _peer(round_: Round) -> tuple[PeerView | None, dict[str, PeerReviewView]]:
+def peer_state(round_: Round) -> tuple[PeerView | None, dict[str, PeerReviewView]]:
+    """A round's peer challenge and its reviews, read live (a few small queries, none over the evidence)."""
     challenge = db.session.get(PeerChallenge, round_.id)
     reviewers = db.session.scalars(
         select(User.name)
@@ -479,7 +480,7 @@ def _peer(round_: Round) -> tuple[PeerView | None, dict[str, PeerReviewView]]:
 def live_view(round_: Round) -> RoundView:
     """Read an open round from the database: accepted evidence and its mappings as they stand now."""
     grouped = statements_by_theme()
-    peer, peer_reviews = _peer(round_)
+    peer, peer_reviews = peer_state(round_)
     assessments = db.session.scalars(
         select(Assessment).where(Assessment.round_id == round_.id).options(selectinload(Assessment.statement))
     ).all()

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from evidence.assessment import peer
 from evidence.assessment.rounds import (
     RoundError,
     all_rounds,
@@ -17,6 +18,7 @@ from evidence.assessment.rounds import (
 from evidence.audit import history
 from evidence.db import db
 from evidence.models import Round
+from portal.peer.forms import ConfirmForm
 from portal.permissions import READERS, SIGNERS, allow, has_role
 from portal.rounds.forms import CompareForm, RoundForm, SignOffForm
 
@@ -80,6 +82,12 @@ def _show(round_: Round, form: SignOffForm | None = None, status: int = 200):
             can_sign=has_role(current_user, *SIGNERS),
             is_current=round_ == current_round(),
             history=history("round", round_.id),
+            challenge=peer.challenge_of(round_),
+            reviews=peer.reviews_of(round_),
+            reviewers=peer.reviewers(round_),
+            candidates=peer.candidates(round_) if not round_.signed_off else [],
+            difference=peer.difference_text,
+            confirm_form=ConfirmForm(formdata=None),
         ),
         status,
     )
@@ -131,4 +139,9 @@ def compare():
             status = 422
     elif len(rounds) >= 2:
         form.a.data, form.b.data = rounds[1].id, rounds[0].id
-    return render_template("rounds/compare.html", form=form, result=result, rounds=rounds), status
+    return (
+        render_template(
+            "rounds/compare.html", form=form, result=result, rounds=rounds, peer_difference=peer.difference_text
+        ),
+        status,
+    )

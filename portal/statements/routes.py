@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from evidence.assessment import peer
 from evidence.assessment.actions import ActionError, create_action, update_action
 from evidence.assessment.assessments import (
     CitationError,
@@ -27,6 +28,7 @@ from evidence.together import comments
 from portal.comments import CommentForm, ResolveForm, said
 from portal.forms import sentence
 from portal.ids import id_arg, part_or_404
+from portal.peer.forms import ResponseForm
 from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
 from quality_statements import scoring
@@ -87,6 +89,14 @@ def _mapping_form(page, formdata=True):
     return form
 
 
+def _response_form(page):
+    review = peer.review_for(page.round, page.statement)
+    return ResponseForm(
+        formdata=None,
+        data={"response": review.response if review else "", "version": str(review.version if review else 0)},
+    )
+
+
 def _render(
     page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, comment_form=None, status=200
 ):
@@ -118,6 +128,10 @@ def _render(
             metrics=[] if page.frozen else metrics_for_statement(page.statement),
             is_current=page.round is not None and page.round == current_round(),
             threads=comments.statement_threads(page.round, page.statement),
+            peer_review=peer.reviews_of(page.round).get(page.statement.key),
+            peer_challenge=peer.challenge_of(page.round) if page.round else None,
+            peer_difference=peer.difference_text,
+            response_form=_response_form(page) if can_edit and page.editable else None,
             comment_form=(comment_form or CommentForm(formdata=None)) if page.editable else None,
         ),
         status,
