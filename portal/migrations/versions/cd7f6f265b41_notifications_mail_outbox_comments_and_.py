@@ -122,7 +122,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
     sa.Column('statement_id', sa.Integer(), nullable=False),
-    sa.Column('rating', evidence.models.Score(), nullable=True),
+    sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('challenge', sa.Text(), nullable=False),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('reviewed_at', sa.DateTime(), nullable=True),
