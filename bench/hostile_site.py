@@ -360,7 +360,8 @@ class Site:
         self.sample: dict[str, int] = {}
         self._counter = itertools.count(1)
         self._known: dict | None = None  # the snapshot taken after the last request, while still current
-        self._tables = [t for t in db.metadata.sorted_tables if t.name != "audit_event"]
+        # What a change tells: its audit event, and the notifications it sends (``evidence.together``).
+        self._tables = [t for t in db.metadata.sorted_tables if t.name not in ("audit_event", "notification")]
         self._endpoints = app.url_map.bind("localhost")
         _fresh_login_per_request(app)
 
@@ -374,8 +375,22 @@ class Site:
         self._known = None
         db.session.rollback()
         keep = [u.id for u in self.users.values()]
-        tables = ("audit_event", "metric_point", "comparator_point", "comparator_series", "attachment", "mapping")
-        for name in (*tables, "action", "assessment", "round"):
+        for name in (
+            "audit_event",
+            "notification",
+            "comment",
+            "metric_point",
+            "comparator_point",
+            "comparator_series",
+            "attachment",
+            "mapping",
+            "action",
+            "assessment",
+            "peer_review",
+            "peer_invite",
+            "peer_challenge",
+            "round",
+        ):
             db.session.execute(db.metadata.tables[name].delete())
         db.session.execute(delete(EvidenceItem))
         if keep:

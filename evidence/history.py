@@ -31,7 +31,18 @@ from evidence.imports import CREATE, IMPORTERS, UNCHANGED, UPDATE
 from evidence.library import citations
 from evidence.library.metrics import format_value
 from evidence.models import AuditEvent, EvidenceCategory, EvidenceItem, QualityStatement, Round, User
-from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Role, RoundStatus, Stance, Status, Voice
+from evidence.vocab import (
+    ActionStatus,
+    Direction,
+    Kind,
+    PeerStatus,
+    QuoteTone,
+    Role,
+    RoundStatus,
+    Stance,
+    Status,
+    Voice,
+)
 from evidence.wording import count
 from quality_statements import scoring
 
@@ -62,6 +73,18 @@ ACTIONS = {
     "revoke": "Revoked",
     "sign_in": "Signed in",
     "sign_in_failed": "Sign-in refused",
+    "password_change": "Password changed",
+    "password_temporary": "Temporary password set",
+    "password_reset_link": "One-time password link issued",
+    "password_reset": "Password reset with a one-time link",
+    "framework_load": "Framework loaded",
+    "comment": "Comment added",
+    "resolve": "Conversation resolved",
+    "reopen": "Conversation reopened",
+    "peer_open": "Peer challenge opened",
+    "peer_close": "Peer challenge closed",
+    "peer_invite": "Peer reviewer invited",
+    "peer_uninvite": "Peer reviewer removed",
 }
 
 # The words for every field the trail records.
@@ -112,11 +135,22 @@ LABELS = {
     "role_mapping": "Roles for directory groups",
     "password_sign_in": "Password sign-in",
     "break_glass_email": "Administrator who may still use a password",
+    "body": "Comment",
+    "item": "Evidence",
+    "thread_id": "In reply to",
+    "author_id": "Written by",
+    "resolved_at": "Resolved",
+    "resolved_by_id": "Resolved by",
+    "peer": "Peer challenge",
+    "reviewer": "Peer reviewer",
+    "rating": "Peer rating",
+    "challenge": "Written challenge",
+    "response": "The council's response",
 }
 
 USER_FIELDS = {"owner_id", "signed_off_by_id"}
 DATE_FIELDS = {"period_start", "period_end", "review_by", "due_date", "signed_off_at"}
-MARKDOWN_FIELDS = {*ASSESSMENT_TEXTS, "summary"}
+MARKDOWN_FIELDS = {*ASSESSMENT_TEXTS, "summary", "body", "challenge", "response"}
 WHOLE_NUMBERS = {"respondents", "cases_reviewed", CREATE, UPDATE, UNCHANGED}
 VOCABULARIES = {
     "stance": Stance,
@@ -125,6 +159,7 @@ VOCABULARIES = {
     "direction": Direction,
     "role": Role,
     "scope": Scope,
+    "peer": PeerStatus,
 }
 STATUSES = {"evidence_item": Status, "action": ActionStatus, "round": RoundStatus}
 EXPORT_FORMATS = {

@@ -31,7 +31,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from evidence.db import db
 from evidence.library import citations
-from evidence.vocab import ActionStatus, Kind, Role, RoundStatus, Stance, Status
+from evidence.vocab import ActionStatus, Channel, Kind, PeerStatus, Role, RoundStatus, Stance, Status
 from quality_statements import scoring
 
 SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
@@ -551,6 +551,149 @@ class ImportLayout(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     updated_by: Mapped[User | None] = relationship()
+
+
+# --- Working together: notifications, mail, comments, the peer challenge ------------
+
+
+class NotificationPreference(db.Model):
+    """How one person hears of one kind of notification; a kind without a row is sent by email too."""
+
+    __tablename__ = "notification_preference"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8), default=Channel.EMAIL)
+
+
+class Notification(db.Model):
+    """One thing one person is told, in the portal; emailed in that day's digest of its kind when they chose so."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        # A fact found by the daily scan (an item going stale, an action falling due) is told once.
+        UniqueConstraint("user_id", "dedupe_key", name="uq_notification_user_dedupe_key"),
+        Index("ix_notification_user_read", "user_id", "read_at"),
+        Index("ix_notification_pending_mail", "channel", "outbox_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # What it is about, for the portal to link to: "item:12", "round:3", "statement:3:safe-pathways", "review".
+    target: Mapped[str] = mapped_column(String(120), default="")
+    # Whether text in it looked like personal data when it was made: then no mail quotes it.
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[str] = mapped_column(String(8), default=Channel.APP)  # as chosen when it was made
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("mail_outbox.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship()
+
+
+class MailOutbox(db.Model):
+    """One email: a person's digest of one kind for one day. Made once (the unique key), sent until it is."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "day", name="uq_mail_outbox_user_kind_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))  # the same on every attempt
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)  # a run is sending it (or died doing so)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Comment(db.Model):
+    """A comment on an evidence item, or on a statement's assessment in a round; a reply names its thread."""
+
+    __table_args__ = (Index("ix_comment_round_statement", "round_id", "statement_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_item.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("quality_statement.id"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    body: Mapped[str] = mapped_column(Text)  # markdown
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set on the thread's first comment when someone resolves the thread.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+
+class PeerChallenge(db.Model):
+    """A round's peer challenge: open while the invited reviewers rate it; closed by a manager or at sign-off."""
+
+    __tablename__ = "peer_challenge"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=PeerStatus.OPEN)
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PeerStatus.OPEN
+
+
+class PeerInvite(db.Model):
+    """A peer reviewer invited to a round: the only rounds they can see."""
+
+    __tablename__ = "peer_invite"
+    __table_args__ = (UniqueConstraint("round_id", "user_id", name="uq_peer_invite_round_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    invited_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class PeerReview(db.Model):
+    """The peer team's rating (1–4) and written challenge on one statement of a round, and the council's reply."""
+
+    __tablename__ = "peer_review"
+    __table_args__ = (UniqueConstraint("round_id", "statement_id", name="uq_peer_review_round_statement"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("quality_statement.id"))
+    rating: Mapped[int | None] = mapped_column(Score)
+    challenge: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    response: Mapped[str] = mapped_column(Text, default="")
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    statement: Mapped[QualityStatement] = relationship()
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 # --- Audit trail ---------------------------------------------------------------

@@ -29,6 +29,8 @@ class Role(Labelled):
     QUALITY_LEAD = "quality_lead", "Quality lead"
     MANAGER = "manager", "Manager"
     STAFF = "staff", "Staff"
+    # From another council, for the LGA-style peer challenge: reads the rounds they are invited to, nothing else.
+    PEER_REVIEWER = "peer_reviewer", "Peer reviewer"
 
 
 class Kind(Labelled):
@@ -94,3 +96,30 @@ class ActionStatus(Labelled):
 class RoundStatus(Labelled):
     OPEN = "open", "Open"
     SIGNED_OFF = "signed_off", "Signed off"
+
+
+class NotificationKind(Labelled):
+    """What a notification is about; each person chooses, kind by kind, how they hear of it."""
+
+    SUBMISSION_REVIEWED = "submission_reviewed", "Your submissions accepted or returned"
+    SUBMISSIONS_WAITING = "submissions_waiting", "New submissions waiting for review"
+    EVIDENCE_REVIEW = "evidence_review", "Your evidence due for review or stale"
+    ACTION_DUE = "action_due", "Your improvement actions due or overdue"
+    ROUND_SIGNED_OFF = "round_signed_off", "A round signed off"
+    MENTION = "mention", "Mentions of you in comments"
+    PEER_CHALLENGE = "peer_challenge", "Peer challenge: invitations and ratings"
+
+
+class Channel(Labelled):
+    """How a person hears of one kind of notification."""
+
+    EMAIL = "email", "In the portal and by email"
+    APP = "app", "In the portal only"
+    OFF = "off", "Off"
+
+
+class PeerStatus(Labelled):
+    """A round's peer challenge: reviewers rate while it is open; a manager opens and closes it."""
+
+    OPEN = "open", "Open to the peer reviewers"
+    CLOSED = "closed", "Closed"

@@ -24,6 +24,7 @@ import hashlib
 from datetime import datetime
 
 from evidence import wording
+from evidence.assessment.peer import difference_text as peer_difference
 from evidence.assessment.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.library import citations
 from evidence.vocab import ActionStatus, Kind, QuoteTone, Stance, Voice
@@ -110,19 +111,26 @@ def readme_markdown(view: RoundView, stamp: datetime) -> str:
             f"- **Overall rating:** incomplete: {len(overall.missing)} of {statements} quality statements "
             "are not scored"
         )
+    if view.has_peer:
+        lines.append(f"- **Peer challenge:** {_peer_overall(view)}")
+    peer_heads = (" peer rating | against the council's |", " --- | --- |") if view.has_peer else ("", "")
     lines += [
         "",
         "## Roll-up",
         "",
-        "| theme | quality statement | score | label |",
-        "| --- | --- | --- | --- |",
+        "| theme | quality statement | score | label |" + peer_heads[0],
+        "| --- | --- | --- | --- |" + peer_heads[1],
     ]
     for position, statement in enumerate(view.statements, start=1):
         score = _score(view.assessments.get(statement.key))
         link = f"[{md_text_cell(statement.name)}]({document_path(position, statement.key)})"
+        peer = ""
+        if view.has_peer:
+            rating = view.peer_rating(statement.key)
+            peer = f" {rating or NOTHING} | {_marked_difference(score, rating)} |"
         lines.append(
             f"| {md_text_cell(statement.theme_name)} | {link} | {score or NOTHING} | "
-            f"{md_cell(scoring.label_for(score))} |"
+            f"{md_cell(scoring.label_for(score))} |" + peer
         )
     lines += [
         "",
@@ -154,6 +162,41 @@ def readme_markdown(view: RoundView, stamp: datetime) -> str:
         _footer(view, stamp),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _peer_overall(view: RoundView) -> str:
+    overall = view.peer_rollup().overall
+    reviewers = view.peer.reviewers if view.peer else []
+    by = f" by {md_text(', '.join(reviewers))}" if reviewers else ""
+    if overall.complete:
+        return f"rated{by}: {overall.percent}% {overall.band} ({overall.total} of {overall.maximum} points)"
+    return f"rated{by}: incomplete, {len(overall.missing)} of {len(view.statements)} quality statements not rated"
+
+
+def _marked_difference(score: int | None, rating: int | None) -> str:
+    """The difference, in bold when the peers and the council differ."""
+    text = peer_difference(score, rating)
+    return f"**{text}**" if score and rating and score != rating else text
+
+
+def _peer_section(view: RoundView, key: str, score: int | None) -> list[str]:
+    if not view.has_peer:
+        return []
+    review = view.peer_reviews.get(key)
+    rating = review.rating if review else None
+    parts = ["## Peer challenge"]
+    if rating:
+        parts += [f"**Peer rating: {rating}** ({scoring.label_for(rating)})"]
+    else:
+        parts += ["**Peer rating: not rated**"]
+    parts.append(f"Against the council's score: {_marked_difference(score, rating)}")
+    parts += [
+        "### The peers' challenge",
+        _text_or(review.challenge if review else "", "No written challenge."),
+        "### The council's response",
+        _text_or(review.response if review else "", "No response recorded."),
+    ]
+    return parts
 
 
 def _footer(view: RoundView, stamp: datetime | None) -> str:
@@ -189,6 +232,7 @@ def statement_markdown(view: RoundView, key: str, *, generated_at: datetime | No
         parts += [f"## Score: {score}", scoring.label_for(score)]
     else:
         parts += ["## Score: not scored", "This quality statement has not been scored in this round."]
+    parts += _peer_section(view, key, score)
 
     i_statements = [_unmarked(text) for text in statement.i_statements if md_text(text)]
     we_statement = _unmarked(statement.we_statement)

@@ -36,6 +36,9 @@ BAND_COLOURS: dict[str, Colours] = {
 # Unscored statements and incomplete roll-ups (--muted on --wash).
 NONE_COLOURS = Colours("5B6474", "F4F6F9")
 
+# A peer rating that differs from the council's score (the portal's .peer-differs).
+DIFFERS_COLOURS = Colours("8A4B00", "FFF4E5")
+
 # Header rows and titles (--brand, --brand-2).
 BRAND = "1F3A5F"
 BRAND_2 = "2C5282"

@@ -71,6 +71,8 @@ def stylesheet() -> str:
     ]
     none = palette.NONE_COLOURS
     rules.append(f".score-none {{ color: #{none.text}; background: #{none.background}; border-color: #{none.text}; }}")
+    differs = palette.DIFFERS_COLOURS
+    rules.append(f".peer-differs {{ color: #{differs.text}; background: #{differs.background}; font-weight: bold; }}")
     return css + "\n/* Score and band colours (exports/palette.py) */\n" + "\n".join(rules) + "\n"
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from evidence import wording
+from evidence.assessment.peer import difference_text as peer_difference
 from evidence.assessment.round_view import AssessmentView, ItemView, RoundView, StatementView
 from evidence.library import citations
 from evidence.library.metrics import comparator_readings, format_value
@@ -56,6 +57,22 @@ class Overall:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """The peer challenge on a statement: the peers' rating beside the council's score, and the words."""
+
+    rating: int | None
+    rating_text: str  # "Peer rating: 2", or "Peer rating: not rated"
+    label: str
+    colours: Colours
+    difference: str  # "Peers 1 lower", "Same", "Not rated by the peers"
+    differs: bool
+    difference_colours: Colours
+    challenge: str  # markdown
+    response: str  # markdown
+    reviewed_by: str
+
+
+@dataclass(frozen=True)
 class StatementRow:
     number: int
     anchor: str
@@ -64,6 +81,7 @@ class StatementRow:
     score: int | None
     label: str
     colours: Colours
+    peer: Peer | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,7 @@ class Section:
     quotes: list[Quote]
     charts: list[Chart]
     uncited: str  # "4 further accepted items are mapped to this statement without being cited.", or ""
+    peer: Peer | None = None  # when the round has a peer challenge
 
 
 @dataclass(frozen=True)
@@ -170,6 +189,8 @@ class Report:
     themes: list[ThemeRow]
     sections: list[Section] = field(default_factory=list)
     summarised: bool = False  # whether any I or we statement is a summary, so the note about them is due
+    peer_overall: Overall | None = None  # the peer ratings rolled up the same way, when there is a challenge
+    peer_reviewers: str = ""  # "Reviewed by A and B (peer challenge)"
 
     subject = "Self-assessment of adult social care against the CQC local authority assessment framework"
     summaries_note = SUMMARIES_NOTE
@@ -242,10 +263,60 @@ def build_report(view: RoundView, generated_at: datetime) -> Report:
         stamp=stamp,
         framework_version=view.framework_version,
         overall=summary,
-        statements=[StatementRow(s.number, s.anchor, s.theme, s.name, s.score, s.label, s.colours) for s in sections],
+        statements=[
+            StatementRow(s.number, s.anchor, s.theme, s.name, s.score, s.label, s.colours, s.peer) for s in sections
+        ],
         themes=[_theme_row(name, rollup.themes[key]) for key, name in view.themes if key in rollup.themes],
         sections=sections,
         summarised=any(_marked(s.we_statement) or any(map(_marked, s.i_statements)) for s in view.statements),
+        peer_overall=_overall(view.peer_rollup().overall, count, "rated by the peers") if view.has_peer else None,
+        peer_reviewers=_reviewers(view),
+    )
+
+
+def _reviewers(view: RoundView) -> str:
+    if view.peer is None or not view.peer.reviewers:
+        return ""
+    names = view.peer.reviewers
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Peer reviewers: {joined}"
+
+
+def _peer(view: RoundView, statement_key: str, score: int | None) -> Peer | None:
+    if not view.has_peer:
+        return None
+    review = view.peer_reviews.get(statement_key)
+    rating = review.rating if review else None
+    differs = bool(score and rating and score != rating)
+    return Peer(
+        rating=rating,
+        rating_text=f"Peer rating: {rating}" if rating else "Peer rating: not rated",
+        label=scoring.label_for(rating) if rating else "The peers have not rated this quality statement.",
+        colours=palette.score_colours(rating),
+        difference=peer_difference(score, rating),
+        differs=differs,
+        difference_colours=palette.DIFFERS_COLOURS if differs else palette.NONE_COLOURS,
+        challenge=review.challenge if review else "",
+        response=review.response if review else "",
+        reviewed_by=review.reviewed_by or "" if review else "",
+    )
+
+
+def _overall(overall: scoring.RollUp, count: int, what: str) -> Overall:
+    if overall.complete:
+        return Overall(
+            True,
+            f"{overall.percent}%",
+            overall.band,
+            f"{overall.total} of {overall.maximum} points across {count} quality statements",
+            palette.band_colours(overall.band),
+        )
+    return Overall(
+        False,
+        "Incomplete",
+        "",
+        f"{len(overall.missing)} of {count} quality statements are not {what}",
+        palette.NONE_COLOURS,
     )
 
 
@@ -293,6 +364,7 @@ def _section(view: RoundView, number: int, statement: StatementView) -> Section:
         quotes=quotes,
         charts=charts,
         uncited=_uncited(view, statement, assessment),
+        peer=_peer(view, statement.key, score),
     )
 
 

@@ -283,6 +283,8 @@ class _Writer:
         facts = [("Status", report.status), (report.dated_label, report.dated)]
         if report.framework_version:
             facts.append(("Framework", f"CQC local authority assessment framework, version {report.framework_version}"))
+        if report.peer_reviewers:
+            facts.append(("Peer challenge", report.peer_reviewers))
         self._paragraph("", "Normal", space_before=Pt(30))
         table = self._table([Cm(3.2), Cm(13.8)], header=None, borders=False)
         for label, value in facts:
@@ -311,8 +313,14 @@ class _Writer:
         report = self.report
         heading = self._heading("Summary", 1, anchor="summary")
         heading.paragraph_format.page_break_before = True
-        widths = [Cm(4.6), Cm(5.4), Cm(1.4), Cm(5.6)]
-        table = self._table(widths, header=["Theme", "Quality statement", "Score", "Label"])
+        peer = report.peer_overall is not None
+        if peer:
+            widths = [Cm(3.6), Cm(4.4), Cm(1.4), Cm(3.8), Cm(1.4), Cm(2.4)]
+            header = ["Theme", "Quality statement", "Score", "Label", "Peer rating", "Difference"]
+        else:
+            widths = [Cm(4.6), Cm(5.4), Cm(1.4), Cm(5.6)]
+            header = ["Theme", "Quality statement", "Score", "Label"]
+        table = self._table(widths, header=header)
         theme_started: dict[str, object] = {}
         for row in report.statements:
             cells = table.add_row().cells
@@ -326,6 +334,12 @@ class _Writer:
             self._cell_text(cells[3], row.label if row.score else "Not scored", bold=True, colour=row.colours.text)
             self._shade_cell(cells[2], row.colours.background)
             self._shade_cell(cells[3], row.colours.background)
+            if peer and row.peer is not None:
+                p = row.peer
+                self._cell_text(cells[4], str(p.rating or "–"), bold=True, colour=p.colours.text, centre=True)
+                self._shade_cell(cells[4], p.colours.background)
+                self._cell_text(cells[5], p.difference, bold=p.differs, colour=p.difference_colours.text)
+                self._shade_cell(cells[5], p.difference_colours.background)
         self._fix_widths(table, widths)
 
         self._heading("Themes and overall rating", 2)
@@ -334,6 +348,9 @@ class _Writer:
         rows = [(t.name, t.figure, t.band or "–", t.colours, False) for t in report.themes]
         overall = report.overall
         rows.append(("Overall", overall.figure, overall.band or "–", overall.colours, True))
+        if report.peer_overall is not None:
+            peers = report.peer_overall
+            rows.append(("Overall, as the peers rate it", peers.figure, peers.band or "–", peers.colours, True))
         for name, figure, band, colours, bold in rows:
             cells = table.add_row().cells
             self._cell_text(cells[0], name, bold=bold)
@@ -350,6 +367,8 @@ class _Writer:
         """One statement's section, in the order of a CQC assessment page."""
         self._section = s
         self._statement_head(s)
+        if s.peer is not None:
+            self._peer(s)
         self._statement_texts(s)
         self._heading("Category scores", 3)
         self._category_scores(s)
@@ -378,6 +397,25 @@ class _Writer:
         self._shade_paragraph(label, s.colours, left_border=True)
         if s.rationale.strip():
             self._markdown(s.rationale)
+
+    def _peer(self, s: Section) -> None:
+        """The peers' rating beside the council's score, the difference, their challenge and the response."""
+        peer = s.peer
+        self._heading("Peer challenge", 2)
+        rating = self._paragraph(peer.rating_text, "Score", colour=peer.colours.text)
+        rating.paragraph_format.keep_with_next = True
+        self._shade_paragraph(rating, peer.colours, left_border=True)
+        label = self._paragraph(peer.label, "Score Label", colour=peer.colours.text)
+        self._shade_paragraph(label, peer.colours, left_border=True)
+        p = self._paragraph("", "Normal")
+        self._run(p, "Against the council's score: ", bold=True)
+        self._run(p, peer.difference, bold=peer.differs, colour=peer.difference_colours.text)
+        if peer.differs:
+            self._shade_paragraph(p, peer.difference_colours, left_border=True)
+        self._heading("The peers' challenge", 3)
+        self._markdown_or(peer.challenge, "No written challenge.")
+        self._heading("The council's response", 3)
+        self._markdown_or(peer.response, "No response recorded.")
 
     def _statement_texts(self, s: Section) -> None:
         """What people expect, the authority's commitment, and the key findings, strengths and areas."""

@@ -56,6 +56,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.xml.constants import CHART_NS
 from openpyxl.xml.functions import Element, tostring
 
+from evidence.assessment.peer import difference_text
 from evidence.assessment.round_view import ItemView, RoundView
 from evidence.library.metrics import side_by_side
 from evidence.vocab import ActionStatus, Direction, Kind, QuoteTone, Stance, Voice
@@ -493,7 +494,7 @@ _BLANK: tuple[Sequence[object], Sequence[Look | None]] = ((), ())
 
 
 def _summary(book: _Book, view: RoundView, stamp: datetime) -> None:
-    sheet = _Sheet(book, "Summary", [46, 44, 24, 44])
+    sheet = _Sheet(book, "Summary", [46, 44, 24, 44, *([14, 24] if view.has_peer else [])])
     rollup = view.rollup()
     rows = [
         *_summary_facts(view, stamp),
@@ -571,24 +572,38 @@ def _theme_rows(view: RoundView, rollup: scoring.FrameworkRollUp) -> _Rows:
 
 
 def _score_rows(view: RoundView) -> _Rows:
-    """Each statement's score and its label, in framework order."""
-    rows: _Rows = [(("Theme", "Quality statement", "Score", "Label"), (HEADER,) * 4)]
+    """Each statement's score and its label, in framework order; the peer rating beside it, if any."""
+    peer_heads = ("Peer rating", "Peer rating against the council's") if view.has_peer else ()
+    rows: _Rows = [(("Theme", "Quality statement", "Score", "Label", *peer_heads), (HEADER,) * (4 + len(peer_heads)))]
     for statement in view.statements:
         assessment = view.assessments.get(statement.key)
         score = assessment.score if assessment else None
-        rows.append(
-            (
-                (statement.theme_name, statement.name, score if score else "Not scored", scoring.label_for(score)),
-                (WRAP, WRAP, score_look(score, horizontal="center"), score_look(score, wrap=True)),
-            )
-        )
+        values = [statement.theme_name, statement.name, score if score else "Not scored", scoring.label_for(score)]
+        looks = [WRAP, WRAP, score_look(score, horizontal="center"), score_look(score, wrap=True)]
+        if view.has_peer:
+            rating = view.peer_rating(statement.key)
+            values += [rating or "Not rated", difference_text(score, rating)]
+            looks += [score_look(rating, horizontal="center"), _difference_look(score, rating)]
+        rows.append((tuple(values), tuple(looks)))
     return rows
+
+
+def _difference_look(score: int | None, rating: int | None) -> Look:
+    """The difference between the peers' rating and the council's score, highlighted when there is one."""
+    if score and rating and score != rating:
+        return Look(bold=True, colour=palette.DIFFERS_COLOURS.text, fill=palette.DIFFERS_COLOURS.background, wrap=True)
+    return WRAP
 
 
 # --- Quality statements ----------------------------------------------------------
 
 
 def _statements(book: _Book, view: RoundView) -> None:
+    # The peer challenge, when the round has one: the rating beside the score, the words at the end.
+    peer_columns, peer_texts = [], []
+    if view.has_peer:
+        peer_columns = [Column("Peer rating", 8, CENTRE), Column("Peer rating against the council's", 16, WRAP)]
+        peer_texts = [Column("Peer challenge", 60, WRAP), Column("The council's response", 60, WRAP)]
     columns = [
         # Printed over pages left to right, Theme and Quality statement on each; the widths make
         # pages of score and rationale, key findings, strengths and areas, category scores, the rest.
@@ -596,6 +611,7 @@ def _statements(book: _Book, view: RoundView) -> None:
         Column("Quality statement", 22, WRAP),
         Column("Score", 8, CENTRE),
         Column("Label", 18, WRAP),
+        *peer_columns,
         Column("Rationale", 70, WRAP),
         Column("Key findings", 96, WRAP),
         Column("Strengths", 48, WRAP),
@@ -605,10 +621,11 @@ def _statements(book: _Book, view: RoundView) -> None:
         Column("Why the score departs from the suggestion", 41, WRAP),
         Column("Evidence cited", 22, WRAP),
         *[Column(f"{name} (items)", 11, NUMBER) for _, name in view.categories],
+        *peer_texts,
     ]
     table = _Table(book, "Quality statements", columns, title_columns=2)
     summary = view.summary()
-    first_category = 8
+    first_category = 8 + len(peer_columns)
     for statement in view.statements:
         assessment = view.assessments.get(statement.key)
         score = assessment.score if assessment else None
@@ -616,6 +633,14 @@ def _statements(book: _Book, view: RoundView) -> None:
         suggested = assessment.suggested_score if assessment else None
         counts = [summary[(statement.key, c_key)].total for c_key, _ in view.categories]
         overrides = {2: score_look(score, horizontal="center"), 3: score_look(score, wrap=True)}
+        peer_values, peer_words = [], []
+        if view.has_peer:
+            review = view.peer_reviews.get(statement.key)
+            rating = review.rating if review else None
+            peer_values = [rating or "Not rated", difference_text(score, rating)]
+            peer_words = [review.challenge if review else "", review.response if review else ""]
+            overrides[4] = score_look(rating, horizontal="center")
+            overrides[5] = _difference_look(score, rating)
         for offset, (c_key, _) in enumerate(view.categories):
             if category_scores.get(c_key):
                 overrides[first_category + offset] = score_look(category_scores[c_key], horizontal="center")
@@ -627,6 +652,7 @@ def _statements(book: _Book, view: RoundView) -> None:
                 statement.name,
                 score if score else "Not scored",
                 scoring.label_for(score),
+                *peer_values,
                 assessment.rationale if assessment else "",
                 assessment.key_findings if assessment else "",
                 assessment.strengths if assessment else "",
@@ -636,6 +662,7 @@ def _statements(book: _Book, view: RoundView) -> None:
                 (assessment.override_reason or "") if assessment else "",
                 ", ".join(assessment.citations) if assessment else "",
                 *counts,
+                *peer_words,
             ],
             overrides,
         )

@@ -10,7 +10,7 @@ from flask import Flask
 
 from evidence.db import db
 from portal import config as config_module
-from portal.extensions import csrf, login_manager, migrate
+from portal.extensions import csrf, login_manager, mail, migrate
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -31,6 +31,8 @@ BLUEPRINTS = (
     "portal.admin.routes",
     "portal.admin.sign_in",
     "portal.account.routes",
+    "portal.notifications.routes",
+    "portal.peer.routes",
     "portal.health",
 )
 
@@ -47,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
 
     from portal import api, auth, cli, errors, ids, permissions, security, templating
 

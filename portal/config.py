@@ -41,6 +41,22 @@ def _database_url(url: str) -> str:
     return url
 
 
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    if not raw.strip().isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, not {raw!r}")
+    return int(raw)
+
+
+def _portal_url() -> str:
+    url = (os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000").strip().rstrip("/")
+    if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        raise ConfigError(
+            f"PORTAL_URL must be the portal's address, such as https://assure.council.gov.uk, not {url!r}"
+        )
+    return url
+
+
 def from_environment(instance_path: str) -> dict:
     max_upload = int(_number("MAX_UPLOAD_MB", "20", "megabytes") * 1024 * 1024)
     session_days = _number("SESSION_DAYS", "14", "days", maximum=366)
@@ -67,6 +83,18 @@ def from_environment(instance_path: str) -> dict:
         # Sign-in attempt counters: in Redis when set (shared by every worker and server), else per process.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "assure",
+        # Email (Flask-Mailman, with the names Flask users know); no mail is sent unless MAIL_SERVER is set.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _port("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER") or "Assure <assure@localhost>",
+        "MAIL_TIMEOUT": _number("MAIL_TIMEOUT", "30", "seconds", maximum=600),
+        "MAIL_BACKEND": "smtp",  # also under TESTING: the tests send to a real SMTP server
+        # Where links in emails point: the portal's address as people reach it.
+        "PORTAL_URL": _portal_url(),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", not debug),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -86,6 +114,8 @@ def check(config: dict, *, debug: bool) -> None:
     config["REMEMBER_COOKIE_DURATION"] = config["SESSION_LIFETIME"]
     if config.get("OIDC_ISSUER") and not (config.get("OIDC_CLIENT_ID") and config.get("OIDC_CLIENT_SECRET")):
         raise ConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too.")
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise ConfigError("Set MAIL_USE_TLS (STARTTLS, usually port 587) or MAIL_USE_SSL (port 465), not both.")
     if not config.get("SECRET_KEY"):
         if debug or config.get("TESTING"):
             config["SECRET_KEY"] = "development-only-key"

@@ -14,10 +14,21 @@ from functools import wraps
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from evidence.access.roles import ADMINS, CURATORS, READERS, SIGNED_IN, SIGNERS, has_role
+from evidence.access.roles import ADMINS, COUNCIL, CURATORS, PEER_REVIEWERS, READERS, SIGNED_IN, SIGNERS, has_role
 
 # The groups views declare their rules with, from the domain: ``@allow(*CURATORS)``.
-__all__ = ["ADMINS", "ANONYMOUS", "CURATORS", "READERS", "SIGNED_IN", "SIGNERS", "allow", "has_role"]
+__all__ = [
+    "ADMINS",
+    "ANONYMOUS",
+    "COUNCIL",
+    "CURATORS",
+    "PEER_REVIEWERS",
+    "READERS",
+    "SIGNED_IN",
+    "SIGNERS",
+    "allow",
+    "has_role",
+]
 
 ANONYMOUS = "anonymous"
 

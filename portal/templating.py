@@ -8,6 +8,7 @@ from flask_login import current_user
 from evidence.access.roles import has_role
 from evidence.library.metrics import format_value
 from evidence.settings import AUTHORITY_NAME, get_setting
+from evidence.together.notifications import unread_count
 from evidence.vocab import Role
 from evidence.wording import count, plural
 from portal.charts import line_chart
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
             "Role": Role,
             "navigation": navigation(app, current_user),
             "line_chart": line_chart,
+            "unread_notifications": lambda: unread_count(current_user) if current_user.is_authenticated else 0,
             "authority_name": app.config.get("AUTHORITY_NAME") or get_setting(AUTHORITY_NAME, "Your council"),
         }
 
@@ -63,6 +65,7 @@ NAV = (
     ("gaps.index", "Gaps"),
     ("actions.index", "Actions"),
     ("rounds.index", "Rounds"),
+    ("peer.index", "Peer challenge"),
     ("imports.index", "Import"),
     ("exports.index", "Exports"),
     ("admin.users", "Users"),

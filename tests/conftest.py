@@ -152,3 +152,25 @@ def login(client, make_user):
         return user
 
     return do
+
+
+PORTAL_URL = "https://assure.example-council.gov.uk"
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server on 127.0.0.1 for this test, with the portal's mail settings pointing at it;
+    yields its inbox (``tests.smtp_server.Inbox``) and stops it afterwards."""
+    from portal.extensions import mail
+    from tests.smtp_server import SmtpServer
+
+    with SmtpServer() as server:
+        app.config.update(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=server.port,
+            MAIL_TIMEOUT=10,
+            MAIL_DEFAULT_SENDER="Assure <assure@example-council.gov.uk>",
+            PORTAL_URL=PORTAL_URL,
+        )
+        mail.init_app(app)
+        yield server.inbox

@@ -10,6 +10,10 @@ from __future__ import annotations
 from evidence.vocab import Role
 
 SIGNED_IN = tuple(Role)
+# The council's own people. A peer reviewer is from elsewhere: they read only the rounds they are invited to
+# (``evidence.assessment.peer``), so they are in none of the groups below and submit nothing.
+COUNCIL = (Role.ADMIN, Role.QUALITY_LEAD, Role.MANAGER, Role.STAFF)
+PEER_REVIEWERS = (Role.PEER_REVIEWER,)
 CURATORS = (Role.ADMIN, Role.QUALITY_LEAD)  # review, map, import and score evidence
 READERS = (Role.ADMIN, Role.QUALITY_LEAD, Role.MANAGER)  # read the portfolio and the self-assessment
 SIGNERS = (Role.MANAGER, Role.ADMIN)  # sign a round off

@@ -28,6 +28,7 @@ from evidence.models import (
     Action,
     Assessment,
     Attachment,
+    Comment,
     ComparatorPoint,
     ComparatorSeries,
     EvidenceCategory,
@@ -35,8 +36,12 @@ from evidence.models import (
     ItemFacts,
     Mapping,
     MetricPoint,
+    PeerChallenge,
+    PeerInvite,
+    PeerReview,
     QualityStatement,
     Round,
+    User,
     utcnow,
 )
 from evidence.settings import AUTHORITY_NAME, FRAMEWORK_VERSION, get_setting
@@ -118,6 +123,44 @@ class ActionView:
 
 
 @dataclass
+class CommentView:
+    """A comment as a conversation shows it; a signed-off round keeps its statements' conversations."""
+
+    id: int
+    statement_key: str
+    thread_id: int | None
+    author: str
+    body: str
+    created_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
+@dataclass
+class PeerReviewView:
+    """The peer team's rating and challenge on a statement, and the council's written response."""
+
+    statement_key: str
+    rating: int | None
+    challenge: str
+    response: str
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    responded_by: str | None = None
+    responded_at: datetime | None = None
+
+
+@dataclass
+class PeerView:
+    """A round's peer challenge: whether it is open, and who was invited."""
+
+    status: str
+    reviewers: list[str]
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass
 class StatementView:
     key: str
     name: str
@@ -145,6 +188,10 @@ class RoundView:
     mappings: list[MappingView]
     assessments: dict[str, AssessmentView]
     actions: list[ActionView]
+    # Snapshots taken before these were kept read as none.
+    comments: list[CommentView] = field(default_factory=list)
+    peer: PeerView | None = None
+    peer_reviews: dict[str, PeerReviewView] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Indexed once, as part of reading the round: exports and pages ask for every statement in
@@ -186,6 +233,22 @@ class RoundView:
     def actions_for(self, statement_key: str) -> list[ActionView]:
         return [a for a in self.actions if a.statement_key == statement_key]
 
+    def peer_rating(self, statement_key: str) -> int | None:
+        review = self.peer_reviews.get(statement_key)
+        return review.rating if review else None
+
+    def peer_ratings(self) -> dict[str, int | None]:
+        return {s.key: self.peer_rating(s.key) for s in self.statements}
+
+    def peer_rollup(self) -> scoring.FrameworkRollUp:
+        """The peer ratings rolled up as the council's scores are (incomplete until every statement is rated)."""
+        grouped = {t_key: [s.key for s in self.statements_in(t_key)] for t_key, _ in self.themes}
+        return scoring.roll_up_framework(grouped, self.peer_ratings())
+
+    @property
+    def has_peer(self) -> bool:
+        return self.peer is not None or bool(self.peer_reviews)
+
     def scores(self) -> dict[str, int | None]:
         return {s.key: (self.assessments[s.key].score if s.key in self.assessments else None) for s in self.statements}
 
@@ -209,6 +272,7 @@ class RoundView:
         data = _plain(asdict(self))
         data["items"] = list(data["items"].values())
         data["assessments"] = list(data["assessments"].values())
+        data["peer_reviews"] = list(data["peer_reviews"].values())
         data["format"] = SNAPSHOT_FORMAT
         return data
 
@@ -242,6 +306,23 @@ class RoundView:
                 for a in data["assessments"]
             },
             actions=[ActionView(**{**a, "due_date": _date(a["due_date"])}) for a in data["actions"]],
+            comments=[
+                CommentView(
+                    **{
+                        **c,
+                        "created_at": _datetime(c["created_at"]),
+                        "resolved_at": _datetime(c["resolved_at"]),
+                    }
+                )
+                for c in data.get("comments", [])
+            ],
+            peer=_peer_from(data.get("peer")),
+            peer_reviews={
+                r["statement_key"]: PeerReviewView(
+                    **{**r, "reviewed_at": _datetime(r["reviewed_at"]), "responded_at": _datetime(r["responded_at"])}
+                )
+                for r in data.get("peer_reviews", [])
+            },
         )
 
 
@@ -266,6 +347,14 @@ def _comparators(raw: dict[str, Any]) -> list[ComparatorView]:
         start = date(when.year, when.month, 1)
         series.points.append(PointView(start, start.strftime("%b %Y"), value))
     return [series]
+
+
+def _peer_from(data: dict[str, Any] | None) -> PeerView | None:
+    if not data:
+        return None
+    return PeerView(
+        data["status"], list(data["reviewers"]), _datetime(data.get("opened_at")), _datetime(data.get("closed_at"))
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -380,9 +469,71 @@ def _accepted_mappings() -> list[MappingView]:
     ]
 
 
+def comment_view(comment: Comment, statement_key: str = "") -> CommentView:
+    return CommentView(
+        id=comment.id,
+        statement_key=statement_key,
+        thread_id=comment.thread_id,
+        author=comment.author.name if comment.author else "Someone",
+        body=comment.body,
+        created_at=comment.created_at,
+        resolved_at=comment.resolved_at,
+        resolved_by=comment.resolved_by.name if comment.resolved_by else None,
+    )
+
+
+def round_comments(round_: Round) -> list[CommentView]:
+    """Every comment on the round's statements, oldest first."""
+    rows = db.session.execute(
+        select(Comment, QualityStatement.key)
+        .join(QualityStatement, QualityStatement.id == Comment.statement_id)
+        .where(Comment.round_id == round_.id)
+        .options(selectinload(Comment.author), selectinload(Comment.resolved_by))
+        .order_by(Comment.id)
+    ).all()
+    return [comment_view(c, key) for c, key in rows]
+
+
+def peer_state(round_: Round) -> tuple[PeerView | None, dict[str, PeerReviewView]]:
+    """A round's peer challenge and its reviews, read live (a few small queries, none over the evidence)."""
+    challenge = db.session.get(PeerChallenge, round_.id)
+    reviewers = db.session.scalars(
+        select(User.name)
+        .join(PeerInvite, PeerInvite.user_id == User.id)
+        .where(PeerInvite.round_id == round_.id)
+        .order_by(User.name)
+    ).all()
+    peer = None
+    if challenge is not None:
+        peer = PeerView(challenge.status, list(reviewers), challenge.opened_at, challenge.closed_at)
+    reviews = db.session.scalars(
+        select(PeerReview)
+        .where(PeerReview.round_id == round_.id)
+        .options(
+            selectinload(PeerReview.statement),
+            selectinload(PeerReview.reviewed_by),
+            selectinload(PeerReview.responded_by),
+        )
+    ).all()
+    return peer, {
+        r.statement.key: PeerReviewView(
+            statement_key=r.statement.key,
+            rating=r.rating,
+            challenge=r.challenge or "",
+            response=r.response or "",
+            reviewed_by=r.reviewed_by.name if r.reviewed_by else None,
+            reviewed_at=r.reviewed_at,
+            responded_by=r.responded_by.name if r.responded_by else None,
+            responded_at=r.responded_at,
+        )
+        for r in reviews
+    }
+
+
 def live_view(round_: Round) -> RoundView:
     """Read an open round from the database: accepted evidence and its mappings as they stand now."""
     grouped = statements_by_theme()
+    peer, peer_reviews = peer_state(round_)
     assessments = db.session.scalars(
         select(Assessment).where(Assessment.round_id == round_.id).options(selectinload(Assessment.statement))
     ).all()
@@ -424,6 +575,9 @@ def live_view(round_: Round) -> RoundView:
             for a in actions
             if a.round_id in (None, round_.id)
         ],
+        comments=round_comments(round_),
+        peer=peer,
+        peer_reviews=peer_reviews,
     )
 
 

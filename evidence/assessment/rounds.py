@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from evidence import audit
+from evidence.assessment import peer
 from evidence.assessment.actions import FIELDS
 from evidence.assessment.rollup import RoundResult, assessment_texts, rolled_up, round_result
 from evidence.assessment.round_lock import RoundError, RoundFrozenError, lock_round
@@ -22,6 +23,7 @@ from evidence.fields import ASSESSMENT_FIELDS
 from evidence.library import citations
 from evidence.library.citations import cited_ids
 from evidence.models import Action, Assessment, EvidenceItem, Mapping, QualityStatement, Round, User, utcnow
+from evidence.together import events
 from evidence.vocab import ActionStatus, RoundStatus, Status
 from quality_statements import scoring
 
@@ -152,6 +154,7 @@ def sign_off(round_: Round, user: User, confirmed: bool) -> Round:
     round_.status = RoundStatus.SIGNED_OFF
     round_.signed_off_at = utcnow()
     round_.signed_off_by = user
+    peer.close_challenge(round_, user, at_sign_off=True)  # the ratings are kept as they stand
     db.session.flush()
     # The view reads the round as it now stands, including when and by whom it was signed off.
     round_.snapshot = live_view(round_).to_dict()
@@ -163,6 +166,7 @@ def sign_off(round_: Round, user: User, confirmed: bool) -> Round:
         before=before,
         after=audit.snapshot(round_, ROUND_FIELDS),
     )
+    events.round_signed_off(round_, user)
     db.session.commit()
     return round_
 
@@ -203,6 +207,8 @@ class StatementComparison:
     score_b: int | None
     added: list[ItemRef] = field(default_factory=list)
     removed: list[ItemRef] = field(default_factory=list)
+    peer_a: int | None = None  # the peer challenge's rating in each round, if any
+    peer_b: int | None = None
 
     @property
     def movement(self) -> str:
@@ -228,6 +234,10 @@ class RoundComparison:
     overall_a: scoring.RollUp
     overall_b: scoring.RollUp
     statements: list[StatementComparison]
+
+    @property
+    def has_peer(self) -> bool:
+        return any(s.peer_a or s.peer_b for s in self.statements)
 
     def count(self, movement: str) -> int:
         return sum(1 for s in self.statements if s.movement == movement)
@@ -314,6 +324,7 @@ def compare_rounds(a: Round, b: Round) -> RoundComparison:
         return ItemRef(item_id, title)
 
     order = list(eb.statements) + [s for s in ea.statements if s[0] not in {k for k, _, _ in eb.statements}]
+    peer_a, peer_b = peer.reviews_of(a), peer.reviews_of(b)
     statements = []
     for key, name, theme_name in order:
         before, after = ea.item_ids.get(key, set()), eb.item_ids.get(key, set())
@@ -326,6 +337,8 @@ def compare_rounds(a: Round, b: Round) -> RoundComparison:
                 eb.scores.get(key),
                 added=[ref(i) for i in sorted(after - before)],
                 removed=[ref(i) for i in sorted(before - after)],
+                peer_a=peer_a[key].rating if key in peer_a else None,
+                peer_b=peer_b[key].rating if key in peer_b else None,
             )
         )
     return RoundComparison(a, b, ea.overall, eb.overall, statements)

@@ -28,6 +28,7 @@ from evidence.library import citations, personal_data
 from evidence.library.metrics import MetricError, parse_period, set_point
 from evidence.library.storage import StoredFile
 from evidence.models import Attachment, AuditEvent, EvidenceItem, User, today, utcnow
+from evidence.together import events
 from evidence.vocab import Direction, Kind, QuoteTone, Role, Status, Voice
 
 # What must be filled in for each kind, beyond title and source.
@@ -405,6 +406,7 @@ def create_item(
     audit.record("create", item, user=user, summary=f"Submitted {kind.label.lower()} “{item.title}”", after=after)
     for stored in files:
         audit.record("attach", item, user=user, summary=f"Attached {stored.original_name}")
+    events.submission_waiting(item, user)
     db.session.commit()
     return item
 
@@ -453,6 +455,8 @@ def _update(
         audit.record(action, item, user=user, summary=summary, before=before, after=after)
         for stored in files:
             audit.record("attach", item, user=user, summary=f"Attached {stored.original_name}")
+        if new_status == Status.SUBMITTED:
+            events.submission_waiting(item, user, resubmitted=True)
     return item
 
 
@@ -517,6 +521,7 @@ def accept_item(
             before=before,
             after=audit.snapshot(item, AUDITED_FIELDS),
         )
+        events.submission_reviewed(item, user, accepted=True)
     return item
 
 
@@ -541,6 +546,7 @@ def return_item(item: EvidenceItem, *, user: User | None, reason: str) -> Eviden
             before=before,
             after=audit.snapshot(item, ["status", "return_reason"]),
         )
+        events.submission_reviewed(item, user, accepted=False)
     return item
 
 

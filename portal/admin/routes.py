@@ -1,7 +1,7 @@
 """Administration: user accounts and roles, password resets, the framework in use, and the council the portal is
 for."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 
@@ -11,6 +11,7 @@ from evidence.db import db
 from evidence.framework_sync import replace_framework
 from evidence.models import User
 from evidence.settings import FRAMEWORK_VERSION, get_setting
+from evidence.together import outbox
 from portal.admin.forms import LINK, PASSWORD_HINT, CouncilForm, NewUserForm, ResetPasswordForm, UserRoleForm
 from portal.forms import BaseForm
 from portal.permissions import ADMINS, allow
@@ -39,6 +40,10 @@ def _users_page(form: NewUserForm | None = None, framework_form: FrameworkForm |
         role_form=UserRoleForm(),
         framework_version=get_setting(FRAMEWORK_VERSION, "not loaded"),
         password_hint=PASSWORD_HINT,
+        mail_server=current_app.config.get("MAIL_SERVER"),
+        mail_port=current_app.config.get("MAIL_PORT"),
+        portal_url=current_app.config.get("PORTAL_URL"),
+        outbox=outbox.status(),
     ), status
 
 

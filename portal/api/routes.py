@@ -23,7 +23,7 @@ from evidence.models import EvidenceCategory, EvidenceItem, QualityStatement, Ro
 from evidence.vocab import Kind, Stance
 from portal.api import auth, errors
 from portal.api import schemas as s
-from portal.permissions import CURATORS, READERS, SIGNED_IN, allow
+from portal.permissions import COUNCIL, CURATORS, READERS, allow
 
 bp = Blueprint(
     "api",
@@ -156,7 +156,7 @@ def _send_points(points: list[metric_feed.Point], source: str) -> dict:
 
 
 @bp.route("/framework")
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 @bp.response(200, s.FrameworkOut)
 def framework():
     """The CQC framework in use: themes, quality statements, evidence categories and stances."""
@@ -198,7 +198,7 @@ def list_items(args):
 
 
 @bp.route("/items/<int:item_id>")
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 @bp.response(200, s.ItemDetailOut)
 def get_item(item_id: int):
     """One item with its mappings and, for a metric, its series of points."""
@@ -206,7 +206,7 @@ def get_item(item_id: int):
 
 
 @bp.route("/items", methods=["POST"])
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 @bp.arguments(s.FindingIn)
 @bp.response(201, s.ItemDetailOut)
 def submit_finding(data):
@@ -229,7 +229,7 @@ def submit_finding(data):
 
 
 @bp.route("/items/<int:item_id>/points", methods=["POST"])
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 @bp.arguments(s.ItemPointsIn)
 @bp.response(200, s.PointsOut)
 def add_points(data, item_id: int):

@@ -19,9 +19,12 @@ bp = Blueprint("dashboard", __name__)
 @bp.route("/")
 @allow(*SIGNED_IN)
 def home():
-    """Each role starts where its work is: staff at their submissions, everyone else at the dashboard."""
+    """Each role starts where its work is: staff at their submissions, peer reviewers at their rounds,
+    everyone else at the dashboard."""
     if has_role(current_user, Role.STAFF):
         return redirect(url_for("submissions.mine"))
+    if has_role(current_user, Role.PEER_REVIEWER):
+        return redirect(url_for("peer.index"))
     return redirect(url_for("dashboard.index"))
 
 

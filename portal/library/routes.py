@@ -12,13 +12,15 @@ from evidence.fields import FIELD_LABELS, fields_for
 from evidence.framework_sync import categories, category_by_key, statements_in_order
 from evidence.library import items, mappings, metrics, search, storage
 from evidence.library.metrics import format_value
-from evidence.models import Attachment, EvidenceItem, Mapping
+from evidence.models import Attachment, Comment, EvidenceItem, Mapping
+from evidence.together import comments
 from evidence.vocab import Kind, Status
 from portal.charts import comparator_style, line_chart
+from portal.comments import CommentForm, ResolveForm, said
 from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
 from portal.library.forms import ComparatorPointForm, FilterForm, MappingForm, PointForm
-from portal.permissions import CURATORS, READERS, SIGNED_IN, allow, has_role
+from portal.permissions import COUNCIL, CURATORS, READERS, allow, has_role
 from portal.review.conflicts import refused, shown
 from portal.review.forms import LEAD_HINTS, review_form_class
 from portal.templating import format_date
@@ -118,7 +120,15 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, comparator_form=None, status: int = 200):
+def _render_item(
+    item: EvidenceItem,
+    *,
+    mapping_form=None,
+    point_form=None,
+    comparator_form=None,
+    comment_form=None,
+    status: int = 200,
+):
     curator = has_role(current_user, *CURATORS)
     statements = statements_in_order()
     if curator and mapping_form is None:
@@ -157,13 +167,15 @@ def _render_item(item: EvidenceItem, *, mapping_form=None, point_form=None, comp
             curator=curator,
             owner=items.is_owner(item, current_user),
             Status=Status,
+            threads=comments.item_threads(item),
+            comment_form=comment_form or CommentForm(formdata=None),
         ),
         status,
     )
 
 
 @bp.route("/evidence/<int:item_id>")
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def item(item_id: int):
     return _render_item(_viewable_item_or_404(item_id))
 
@@ -216,7 +228,7 @@ def edit(item_id: int):
 
 
 @bp.route("/evidence/<int:item_id>/files/<int:attachment_id>")
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def download(item_id: int, attachment_id: int):
     item = _viewable_item_or_404(item_id)
     attachment = part_or_404(Attachment, attachment_id, item_id=item.id)
@@ -272,7 +284,7 @@ def remove_mapping(item_id: int, mapping_id: int):
 
 
 @bp.route("/evidence/<int:item_id>/points", methods=["POST"])
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def add_point(item_id: int):
     item = _viewable_item_or_404(item_id)
     if not items.can_add_points(item, current_user):
@@ -293,7 +305,7 @@ def add_point(item_id: int):
 
 
 @bp.route("/evidence/<int:item_id>/comparators", methods=["POST"])
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def add_comparator_point(item_id: int):
     item = _viewable_item_or_404(item_id)
     if not items.can_add_points(item, current_user):
@@ -314,3 +326,35 @@ def add_comparator_point(item_id: int):
             return redirect(url_for("library.item", item_id=item.id, _anchor="comparators"))
     flash("The comparator's value was not saved. See the problem below.", "error")
     return _render_item(item, comparator_form=form, status=422)
+
+
+# --- The item's conversation ---------------------------------------------------------------------
+
+
+@bp.route("/evidence/<int:item_id>/comments", methods=["POST"])
+@allow(*COUNCIL)
+def add_comment(item_id: int):
+    item = _viewable_item_or_404(item_id)
+    form = CommentForm()
+    if not form.validate():
+        flash("Comment not added: check the comment box.", "error")
+        return _render_item(item, comment_form=form, status=422)
+    try:
+        posted = comments.comment_on_item(item, current_user, form.body.data, reply_to=form.reply_to.data)
+    except comments.CommentError as error:
+        form.add_error(form.body, sentence(error))
+        return _render_item(item, comment_form=form, status=422)
+    said(posted)
+    return redirect(url_for("library.item", item_id=item.id, _anchor=f"comment-{posted.comment.id}"))
+
+
+@bp.route("/evidence/<int:item_id>/comments/<int:comment_id>/resolve", methods=["POST"])
+@allow(*COUNCIL)
+def resolve_comment(item_id: int, comment_id: int):
+    item = _viewable_item_or_404(item_id)
+    comment = part_or_404(Comment, comment_id, item_id=item.id)
+    if not ResolveForm().validate():
+        abort(400)
+    resolved = comments.toggle_resolved(comment, current_user)
+    flash("Conversation resolved." if resolved else "Conversation reopened.", "success")
+    return redirect(url_for("library.item", item_id=item.id, _anchor="comments"))

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from evidence.assessment import peer
 from evidence.assessment.readiness import (
     AWAITING_REVIEW,
     GAPS,
@@ -26,6 +27,7 @@ from evidence.assessment.rounds import (
 from evidence.db import db
 from evidence.history import history
 from evidence.models import Round
+from portal.peer.forms import ConfirmForm
 from portal.permissions import READERS, SIGNERS, allow, has_role, rule_for
 from portal.rounds.forms import CompareForm, RoundForm, SignOffForm
 
@@ -96,6 +98,12 @@ def _show(round_: Round, form: SignOffForm | None = None, status: int = 200):
             see_all=_see_all(round_),
             next_form=next_form,
             history=history("round", round_.id),
+            challenge=peer.challenge_of(round_),
+            reviews=peer.reviews_of(round_),
+            reviewers=peer.reviewers(round_),
+            candidates=peer.candidates(round_) if not round_.signed_off else [],
+            difference=peer.difference_text,
+            confirm_form=ConfirmForm(formdata=None),
         ),
         status,
     )
@@ -164,4 +172,9 @@ def compare():
             status = 422
     elif len(rounds) >= 2:
         form.a.data, form.b.data = rounds[1].id, rounds[0].id
-    return render_template("rounds/compare.html", form=form, result=result, rounds=rounds), status
+    return (
+        render_template(
+            "rounds/compare.html", form=form, result=result, rounds=rounds, peer_difference=peer.difference_text
+        ),
+        status,
+    )

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from evidence.assessment import peer
 from evidence.assessment.actions import ActionConflict, ActionError, create_action, update_action
 from evidence.assessment.assessments import (
     ConflictError,
@@ -20,9 +21,13 @@ from evidence.fields import ASSESSMENT_TEXTS
 from evidence.history import history
 from evidence.library.mappings import MappingError, remove_mapping
 from evidence.library.trends import metrics_for_statement
-from evidence.models import Action, Mapping, Round
+from evidence.models import Action, Comment, Mapping, Round
+from evidence.together import comments
 from evidence.wording import count
+from portal.comments import CommentForm, ResolveForm, said
+from portal.forms import sentence
 from portal.ids import id_arg, part_or_404
+from portal.peer.forms import ResponseForm
 from portal.permissions import CURATORS, READERS, allow, has_role
 from portal.statements.forms import ActionForm, ConfirmForm, MappingForm, assessment_form
 from quality_statements import scoring
@@ -83,7 +88,17 @@ def _mapping_form(page, formdata=True):
     return form
 
 
-def _render(page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, status=200):
+def _response_form(page):
+    review = peer.review_for(page.round, page.statement)
+    return ResponseForm(
+        formdata=None,
+        data={"response": review.response if review else "", "version": str(review.version if review else 0)},
+    )
+
+
+def _render(
+    page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, comment_form=None, status=200
+):
     can_edit = has_role(current_user, *CURATORS)
     if can_edit and page.editable and form is None:
         form = _assessment_form(page)
@@ -111,6 +126,12 @@ def _render(page, *, form=None, map_form=None, action_form=None, preview=None, c
             texts=ASSESSMENT_TEXTS,
             metrics=[] if page.frozen else metrics_for_statement(page.statement),
             is_current=page.round is not None and page.round == current_round(),
+            threads=comments.statement_threads(page.round, page.statement),
+            peer_review=peer.reviews_of(page.round).get(page.statement.key),
+            peer_challenge=peer.challenge_of(page.round) if page.round else None,
+            peer_difference=peer.difference_text,
+            response_form=_response_form(page) if can_edit and page.editable else None,
+            comment_form=(comment_form or CommentForm(formdata=None)) if page.editable else None,
         ),
         status,
     )
@@ -271,3 +292,46 @@ def edit_action(key, action_id):
         ),
         status,
     )
+
+
+# --- The statement's conversation in a round ------------------------------------------------------
+
+
+@bp.route("/statements/<key>/comments/<int:round_id>", methods=["POST"])
+@allow(*READERS)
+def add_comment(key, round_id):
+    statement = _statement_or_404(key)
+    round_ = db.get_or_404(Round, round_id)
+    form = CommentForm()
+    if not form.validate():
+        flash("Comment not added: check the comment box.", "error")
+        return _render(statement_page(statement, round_), comment_form=form, status=422)
+    try:
+        posted = comments.comment_on_statement(
+            round_, statement, current_user, form.body.data, reply_to=form.reply_to.data
+        )
+    except RoundFrozenError as error:
+        flash(str(error), "error")
+        return redirect(_page_url(statement, round_, "comments"))
+    except comments.CommentError as error:
+        form.add_error(form.body, sentence(error))
+        return _render(statement_page(statement, round_), comment_form=form, status=422)
+    said(posted)
+    return redirect(_page_url(statement, round_, f"comment-{posted.comment.id}"))
+
+
+@bp.route("/statements/<key>/comments/<int:round_id>/<int:comment_id>/resolve", methods=["POST"])
+@allow(*READERS)
+def resolve_comment(key, round_id, comment_id):
+    statement = _statement_or_404(key)
+    round_ = db.get_or_404(Round, round_id)
+    comment = part_or_404(Comment, comment_id, round_id=round_.id, statement_id=statement.id)
+    if not ResolveForm().validate():
+        abort(400)
+    try:
+        resolved = comments.toggle_resolved(comment, current_user)
+    except RoundFrozenError as error:
+        flash(str(error), "error")
+    else:
+        flash("Conversation resolved." if resolved else "Conversation reopened.", "success")
+    return redirect(_page_url(statement, round_, "comments"))

@@ -15,7 +15,7 @@ from evidence.models import EvidenceItem
 from evidence.vocab import Kind, Status
 from portal.forms import sentence
 from portal.ids import page_arg
-from portal.permissions import SIGNED_IN, allow
+from portal.permissions import COUNCIL, allow
 from portal.submissions.forms import FIELD_HINTS, KIND_DESCRIPTIONS, POINT_ROWS, form_class
 
 bp = Blueprint("submissions", __name__)
@@ -29,7 +29,7 @@ def _kind_or_none(value: str | None) -> Kind | None:
 
 
 @bp.route("/submit", methods=["GET", "POST"])
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def new():
     kind = _kind_or_none(request.args.get("kind"))
     if kind is None:
@@ -57,7 +57,7 @@ def new():
 
 
 @bp.route("/my-submissions")
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def mine():
     page = db.paginate(
         items.items_for_owner(current_user).options(selectinload(EvidenceItem.reviewed_by)),
@@ -69,7 +69,7 @@ def mine():
 
 
 @bp.route("/my-submissions/<int:item_id>/edit", methods=["GET", "POST"])
-@allow(*SIGNED_IN)
+@allow(*COUNCIL)
 def edit(item_id: int):
     """A returned item, corrected by its submitter and sent back for review."""
     item = db.session.get(EvidenceItem, item_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -11,15 +12,19 @@ import pytest
 from sqlalchemy import select
 
 from evidence import history, imports
-from evidence.access import accounts, api_tokens, sso
+from evidence.access import accounts, api_tokens, passwords, sso
+from evidence.assessment import peer
 from evidence.assessment.actions import create_action, update_action
 from evidence.assessment.assessments import save_assessment
 from evidence.assessment.rounds import create_round, sign_off
 from evidence.db import db
+from evidence.framework_sync import replace_framework
 from evidence.library import items, mappings, metrics, storage
 from evidence.models import AuditEvent
+from evidence.together import comments
 from evidence.vocab import ActionStatus, Kind, Role, Stance, Status
 from exports.packs import export_round
+from quality_statements.loader import load_default_framework
 from tests.conftest import PASSWORD, sign_in
 from tests.evidence.imports.test_imports import METRIC_HEADER, SURVEY_HEADER, csv_file, survey_row
 from tests.factories import category, make_item, statement
@@ -189,6 +194,15 @@ def everything(app, client, make_user):
     update_action(
         action, {"description": action.description, "owner": "Carers lead", "status": ActionStatus.IN_PROGRESS}, lead
     )
+    reviewer = make_user(Role.PEER_REVIEWER, email="pat.peer@example.gov.uk", name="Pat Peer")
+    peer.open_challenge(round_, manager)
+    peer.invite(round_, reviewer, manager)
+    peer.save_rating(round_, statement("safe-pathways"), reviewer, 2, "Where do carers say so themselves?")
+    peer.save_response(round_, statement("safe-pathways"), lead, "The carers' survey is cited.")
+    peer.uninvite(round_, reviewer, manager)
+    posted = comments.comment_on_item(survey, lead, "Is @Sam Whitcombe content with **this**?")
+    comments.toggle_resolved(posted.comment, lead)
+    comments.toggle_resolved(posted.comment, lead)
     export_round(round_, "xlsx", user=manager)
     sign_off(round_, manager, confirmed=True)
     create_round("Autumn 2027 self-assessment", lead, carry_forward_from=round_)
@@ -200,7 +214,11 @@ def everything(app, client, make_user):
 
     newcomer = accounts.create_user("new.person@example.gov.uk", "New Person", Role.STAFF, "a long enough password")
     accounts.change_role(newcomer, Role.MANAGER, admin)
+    passwords.set_temporary(newcomer, "a temporary password 1", by=admin)
+    passwords.use_link(passwords.issue_link(newcomer, by=admin).token, "a new long enough password")
+    passwords.change_own(newcomer, "a new long enough password", "another long enough password")
     accounts.set_active(newcomer, False, admin)
+    replace_framework(replace(load_default_framework(), version="2027.1"), by=admin)
     token = api_tokens.create(admin, "Nightly report", api_tokens.Scope.READ)
     api_tokens.revoke(token.token, by=admin)
     sso.save_rules(sso.SignInRules(create_users=True, role_mapping={"ASC Leads": Role.QUALITY_LEAD}), by=admin)

@@ -8,6 +8,8 @@ import pytest
 from flask import url_for
 
 from evidence.access import api_tokens
+from evidence.db import db
+from evidence.models import PeerInvite
 from evidence.vocab import Role
 from portal.permissions import ANONYMOUS, is_allowed, permission_matrix
 from tests.conftest import sign_in
@@ -49,6 +51,38 @@ def _to_sign_in(response) -> bool:
     return response.status_code == 302 and "/sign-in" in response.location
 
 
+# What a peer reviewer from another council may open, written out: their own pages, their account and
+# notifications, and nothing of the council's (no READERS page, no submitting, no API).
+PEER_REVIEWER_ENDPOINTS = {
+    "account.change_password",
+    "account.create_token",
+    "account.index",
+    "account.revoke_token",
+    "api-docs.openapi_json",
+    "auth.reset_password",
+    "auth.sign_in",
+    "auth.sign_out",
+    "dashboard.home",
+    "health.healthz",
+    "notifications.index",
+    "notifications.open_one",
+    "notifications.read_all",
+    "notifications.settings",
+    "peer.evidence",
+    "peer.index",
+    "peer.round_page",
+    "peer.statement",
+    "sso.callback",
+    "sso.end_session",
+    "sso.start",
+}
+
+
+def test_a_peer_reviewer_reaches_only_the_peer_challenge(app):
+    reached = {e for e, rule in permission_matrix(app).items() if is_allowed(rule, Role.PEER_REVIEWER)}
+    assert reached == PEER_REVIEWER_ENDPOINTS
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_the_matrix_allows(app, make_user, role):
     item = make_item("Permission probe")
@@ -60,6 +94,9 @@ def test_each_role_gets_what_the_matrix_allows(app, make_user, role):
     if role != ANONYMOUS:
         user = make_user(role)
         sign_in(client, user)
+        if role == Role.PEER_REVIEWER:  # a reviewer reads the rounds they are invited to: this one
+            db.session.add(PeerInvite(round_id=round_.id, user_id=user.id))
+            db.session.commit()
         secret = api_tokens.create(user, "Permission probe", api_tokens.Scope.WRITE).secret
         api_headers = {"Authorization": f"Bearer {secret}"}
     problems = []

@@ -1,0 +1,1 @@
+"""Working together: notifications in the portal and by email, comments, mentions."""
