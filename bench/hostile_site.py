@@ -596,8 +596,12 @@ class Site:
                 outcome.error = f"answered {response.status_code}"
             categories = {category for category, _ in flashes}
             download = response.status_code == 200 and "text/html" not in (response.content_type or "")
+            created = response.status_code == 201  # a page showing what was made, once (an API token)
             outcome.accepted = (
-                "success" in categories or (300 <= response.status_code < 400 and "error" not in categories) or download
+                "success" in categories
+                or (300 <= response.status_code < 400 and "error" not in categories)
+                or download
+                or created
             )
         after = self.snapshot()
         outcome.changed = _diff(before, after)
