@@ -21,8 +21,8 @@ from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
 from portal.library.forms import ComparatorPointForm, FilterForm, MappingForm, PointForm
 from portal.permissions import COUNCIL, CURATORS, READERS, allow, has_role
-from portal.review.conflicts import refused, shown
-from portal.review.forms import LEAD_HINTS, review_form_class
+from portal.review.conflicts import item_page, refused
+from portal.review.forms import review_form_class
 from portal.templating import format_date
 
 bp = Blueprint("library", __name__)
@@ -184,21 +184,7 @@ def item(item_id: int):
 
 
 def _render_edit(item: EvidenceItem, form, *, findings, conflict=None, status: int = 200):
-    statement_names = {s.key: s.name for s in statements_in_order()}
-    return (
-        render_template(
-            "library/edit.html",
-            item=item,
-            form=form,
-            kind=Kind(item.kind),
-            hints=LEAD_HINTS,
-            findings=findings,
-            conflict=conflict,
-            labels=FIELD_LABELS,
-            shown=lambda name, value: shown(name, value, statement_names),
-        ),
-        status,
-    )
+    return render_template("library/edit.html", **item_page(item, form, findings=findings, conflict=conflict)), status
 
 
 @bp.route("/evidence/<int:item_id>/edit", methods=["GET", "POST"])
