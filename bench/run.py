@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -110,6 +112,17 @@ def write_sql_log(path: Path, run: report.DatabaseRun) -> None:
     path.write_text("\n".join(lines))
 
 
+@contextmanager
+def _portfolio(fresh: databases.Fresh, n: int, label: str) -> Iterator[tuple]:
+    """An app on the fresh database, with a portfolio of ``n`` items built in it; the app is closed after."""
+    say(f"{label}: building a portfolio of {n:,} items")
+    app = make_app(fresh.url, fresh.folder)
+    try:
+        yield app, build_portfolio(app, n)
+    finally:
+        close(app)
+
+
 def run_database(kind: str, args: argparse.Namespace, results_dir: Path) -> report.DatabaseRun:
     run = report.DatabaseRun(kind=kind, label=databases.describe(kind))
     if kind == "postgres":
@@ -118,21 +131,15 @@ def run_database(kind: str, args: argparse.Namespace, results_dir: Path) -> repo
             run.skipped = why
             return run
 
-    with databases.fresh_database(kind, "small") as fresh:
-        say(f"{run.label}: building a portfolio of {args.compare_n:,} items")
-        app = make_app(fresh.url, fresh.folder)
-        try:
-            run.small = build_portfolio(app, args.compare_n)
-            say(f"{run.label}: counting SQL statements per page at N = {args.compare_n:,}")
-            run.small_pages = measure_pages(app, run.small, repeats=0, timed=False)
-        finally:
-            close(app)
+    with (
+        databases.fresh_database(kind, "small") as fresh,
+        _portfolio(fresh, args.compare_n, run.label) as (app, run.small),
+    ):
+        say(f"{run.label}: counting SQL statements per page at N = {args.compare_n:,}")
+        run.small_pages = measure_pages(app, run.small, repeats=0, timed=False)
 
     with databases.fresh_database(kind, "large") as fresh:
-        say(f"{run.label}: building a portfolio of {args.n:,} items")
-        app = make_app(fresh.url, fresh.folder)
-        try:
-            run.large = build_portfolio(app, args.n)
+        with _portfolio(fresh, args.n, run.label) as (app, run.large):
             say(f"{run.label}: built in {run.large.seconds:.1f} s; timing pages ({args.repeats} requests each)")
             run.pages = measure_pages(app, run.large, repeats=args.repeats)
             write_sql_log(results_dir / f"sql-{kind}.txt", run)
@@ -151,8 +158,6 @@ def run_database(kind: str, args: argparse.Namespace, results_dir: Path) -> repo
                 if export.profile:
                     name = f"profile-{kind}-{slug(export.name)}-{slug(export.round_label)}.txt"
                     (results_dir / name).write_text(export.profile)
-        finally:
-            close(app)
         if args.no_load:
             run.load_note = "skipped (--no-load)"
         else:

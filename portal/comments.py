@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from flask import flash
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from evidence.together.comments import BODY_MAX, Posted
-from portal.forms import BaseForm
+from portal.forms import BaseForm, required
 from portal.ids import IdField
 
 
 class CommentForm(BaseForm):
-    body = TextAreaField(
+    body = required(
+        TextAreaField,
         "Comment",
-        validators=[
-            DataRequired("Comment: write something first."),
-            Length(max=BODY_MAX, message=f"Comment: at most {BODY_MAX:,} characters."),
-        ],
+        "Comment: write something first.",
+        BODY_MAX,
+        f"Comment: at most {BODY_MAX:,} characters.",
     )
     reply_to = IdField("Reply to", message="Reply: that conversation is not here.")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import Field
-from wtforms.validators import StopValidation
+from wtforms import EmailField, Field, PasswordField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, StopValidation
 
 from evidence.access import passwords
 
@@ -51,6 +51,32 @@ class BaseForm(FlaskForm):
         """Show each message of a domain error beside the field it names."""
         for name, message in errors.items():
             self.add_error(name, message)
+
+
+def required(field_class, label: str, blank: str, limit: int, too_long: str | None = None, *, check=DataRequired):
+    """A field that must be filled in (``blank`` says so when it is not) and holds at most ``limit`` characters."""
+    return field_class(label, validators=[check(blank), Length(max=limit, message=too_long)])
+
+
+def email_field(blank: str) -> EmailField:
+    return EmailField(
+        "Email address",
+        validators=[
+            DataRequired(blank),
+            Email("Enter an email address like name@council.gov.uk."),
+            Length(max=254, message="An email address has at most 254 characters."),
+        ],
+    )
+
+
+def password_field(label: str, blank: str, *, check=DataRequired) -> PasswordField:
+    """A password to check (not a new one: ``PasswordRule`` is for those), of a length any password could be."""
+    return required(PasswordField, label, blank, 200, "A password here has at most 200 characters.", check=check)
+
+
+def new_password_field(label: str, blank: str) -> PasswordField:
+    """A password being set, which must keep the password rule."""
+    return PasswordField(label, validators=[InputRequired(blank), PasswordRule()])
 
 
 class PasswordRule:

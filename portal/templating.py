@@ -1,11 +1,10 @@
 """Template filters and globals shared by every page."""
 
-from datetime import date, datetime
-
 from flask import Flask
 from flask_login import current_user
 
 from evidence.access.roles import has_role
+from evidence.history import uk_date
 from evidence.library.metrics import format_value
 from evidence.settings import AUTHORITY_NAME, get_setting
 from evidence.together.notifications import unread_count
@@ -24,12 +23,7 @@ BAND_CLASSES = {
 }
 
 
-def format_date(value: date | datetime | None, with_time: bool = False) -> str:
-    if value is None:
-        return ""
-    if with_time and isinstance(value, datetime):
-        return value.strftime("%-d %b %Y %H:%M")
-    return value.strftime("%-d %b %Y")
+format_date = uk_date  # the history's way of writing a date is the pages' too
 
 
 def init_app(app: Flask) -> None:

@@ -56,6 +56,12 @@ def _check(password: str) -> None:
         raise PasswordError(message)
 
 
+def _record(action: str, user: User, by: User, summary: str, remote_addr: str | None = None) -> None:
+    """Record a change to the account's password, and by whom, and commit it."""
+    audit.record(action, user, user=by, summary=summary, remote_addr=remote_addr)
+    db.session.commit()
+
+
 def change_own(user: User, current: str, new: str) -> None:
     """The signed-in person changes their password; their other sessions end, this one stays."""
     if not user.check_password(current or ""):
@@ -66,8 +72,7 @@ def change_own(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.must_change_password = False
     user_sessions.end_others(user, keep=user.get_id())
-    audit.record(CHANGED, user, user=user, summary=f"{user.email} changed their password")
-    db.session.commit()
+    _record(CHANGED, user, user, f"{user.email} changed their password")
 
 
 def set_temporary(user: User, password: str, *, by: User) -> None:
@@ -77,13 +82,7 @@ def set_temporary(user: User, password: str, *, by: User) -> None:
     user.must_change_password = True
     user_sessions.end_all(user)
     _forget_links(user)
-    audit.record(
-        TEMPORARY,
-        user,
-        user=by,
-        summary=f"Temporary password set for {user.email}; a new one is asked for at the next sign-in",
-    )
-    db.session.commit()
+    _record(TEMPORARY, user, by, f"Temporary password set for {user.email}; a new one is asked for at the next sign-in")
 
 
 @dataclass(frozen=True)
@@ -105,13 +104,12 @@ def issue_link(user: User, *, by: User, lifetime: timedelta = RESET_LINK_LIFETIM
         token_hash=_digest(token), user_id=user.id, created_by_id=by.id, created_at=now, expires_at=now + lifetime
     )
     db.session.add(reset)
-    audit.record(
+    _record(
         LINK_ISSUED,
         user,
-        user=by,
-        summary=f"One-time password link issued for {user.email}, valid until {reset.expires_at:%d %b %Y %H:%M} UTC",
+        by,
+        f"One-time password link issued for {user.email}, valid until {reset.expires_at:%d %b %Y %H:%M} UTC",
     )
-    db.session.commit()
     return IssuedLink(token, reset)
 
 
@@ -150,14 +148,7 @@ def use_link(token: str, new: str, remote_addr: str | None = None) -> User:
     user.set_password(new)
     user.must_change_password = False
     user_sessions.end_all(user)
-    audit.record(
-        LINK_USED,
-        user,
-        user=user,
-        summary=f"{user.email} chose a new password with a one-time link",
-        remote_addr=remote_addr,
-    )
-    db.session.commit()
+    _record(LINK_USED, user, user, f"{user.email} chose a new password with a one-time link", remote_addr)
     return user
 
 

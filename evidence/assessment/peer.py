@@ -214,7 +214,21 @@ def _text(name: str, label: str, value: str | None, errors: dict[str, str]) -> s
     return value
 
 
-def _save(round_, statement, user, expected_version, apply, action: str, summary: str) -> PeerReview:
+def _save(
+    round_,
+    statement,
+    changes: dict,
+    user,
+    expected_version,
+    action: str,
+    summary: str,
+    *,
+    tell,
+    title: str,
+    body: str,
+    target: str,
+) -> PeerReview:
+    """Set `changes` on the statement's peer review, record it, then tell those `tell()` returns about it."""
     lock_round(round_)
     review = review_for(round_, statement)
     current = review.version if review else 0
@@ -225,7 +239,8 @@ def _save(round_, statement, user, expected_version, apply, action: str, summary
         db.session.add(review)
     fields = ["rating", "challenge", "response"]
     before = audit.snapshot(review, fields) if review.id else {}
-    apply(review)
+    for name, value in changes.items():
+        setattr(review, name, value)
     try:
         db.session.flush()
         audit.record(action, review, user=user, summary=summary, before=before, after=audit.snapshot(review, fields))
@@ -233,6 +248,8 @@ def _save(round_, statement, user, expected_version, apply, action: str, summary
     except (StaleDataError, IntegrityError) as error:  # saved by someone else between our read and write
         db.session.rollback()
         raise PeerConflict(review_for(round_, statement)) from error
+    notify(tell(), NotificationKind.PEER_CHALLENGE, title, body, target=target, actor=user)
+    db.session.commit()
     return review
 
 
@@ -256,30 +273,19 @@ def save_rating(
     challenge = _text("challenge", "Challenge", challenge, errors)
     if errors:
         raise PeerError(errors)
-
-    def apply(review: PeerReview) -> None:
-        review.rating, review.challenge = rating, challenge
-        review.reviewed_by_id, review.reviewed_at = user.id, utcnow()
-
-    saved = _save(
+    return _save(
         round_,
         statement,
+        {"rating": rating, "challenge": challenge, "reviewed_by_id": user.id, "reviewed_at": utcnow()},
         user,
         expected_version,
-        apply,
         "peer_rate",
         f"Peer rating of {statement.name}: {rating or 'none'}",
-    )
-    notify(
-        _council(),
-        NotificationKind.PEER_CHALLENGE,
-        f"Peer rating of {statement.name} in “{round_.name}”: {rating or 'not rated'}",
-        challenge[:300],
+        tell=_council,
+        title=f"Peer rating of {statement.name} in “{round_.name}”: {rating or 'not rated'}",
+        body=challenge[:300],
         target=f"statement:{round_.id}:{statement.key}#peer",
-        actor=user,
     )
-    db.session.commit()
-    return saved
 
 
 def save_response(
@@ -293,30 +299,19 @@ def save_response(
     response = _text("response", "Response", response, errors)
     if errors:
         raise PeerError(errors)
-
-    def apply(review: PeerReview) -> None:
-        review.response = response
-        review.responded_by_id, review.responded_at = user.id, utcnow()
-
-    saved = _save(
+    return _save(
         round_,
         statement,
+        {"response": response, "responded_by_id": user.id, "responded_at": utcnow()},
         user,
         expected_version,
-        apply,
         "peer_respond",
         f"Responded to the peer challenge on {statement.name}",
-    )
-    notify(
-        reviewers(round_),
-        NotificationKind.PEER_CHALLENGE,
-        f"The council responded on {statement.name} in “{round_.name}”",
-        response[:300],
+        tell=lambda: reviewers(round_),
+        title=f"The council responded on {statement.name} in “{round_.name}”",
+        body=response[:300],
         target=f"peer-statement:{round_.id}:{statement.key}",
-        actor=user,
     )
-    db.session.commit()
-    return saved
 
 
 def reviews_of(round_: Round | None) -> dict[str, PeerReviewView]:

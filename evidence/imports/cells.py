@@ -262,14 +262,19 @@ def percent(value: Any) -> float:
 # --- Dates and periods -------------------------------------------------------------------------------------------
 
 
-def a_date(value: Any) -> date:
-    """A date in the years ``bounds`` allows: a date cell, an Excel date serial or text (``DATE_FORMS``)."""
+def _read(parse, value: Any, unreadable: str):
+    """``parse(value)``, refused as a cell is: out of the years ``bounds`` allows, or ``unreadable``."""
     try:
-        return periods.parse_day(value)
+        return parse(value)
     except periods.PeriodOutOfRange as exc:
         raise CellOutOfRange(str(exc)) from None
     except periods.PeriodError:
-        raise CellError(f"Date does not parse: write it as {DATE_FORMS}") from None
+        raise CellError(unreadable) from None
+
+
+def a_date(value: Any) -> date:
+    """A date in the years ``bounds`` allows: a date cell, an Excel date serial or text (``DATE_FORMS``)."""
+    return _read(periods.parse_day, value, f"Date does not parse: write it as {DATE_FORMS}")
 
 
 Period = periods.Period
@@ -279,23 +284,13 @@ month_period = periods.month
 def period(value: Any) -> Period:
     """A period in the one vocabulary (``evidence.periods``): a financial quarter or year, a month, a calendar
     quarter or year, a date, a date cell or an Excel date serial, in the years ``bounds`` allows."""
-    try:
-        return periods.parse(value)
-    except periods.PeriodOutOfRange as exc:
-        raise CellOutOfRange(str(exc)) from None
-    except periods.PeriodError:
-        raise CellError(f"Period does not parse: write {PERIOD_FORMS}") from None
+    return _read(periods.parse, value, f"Period does not parse: write {PERIOD_FORMS}")
 
 
 def date_or_period(value: Any) -> Period:
     """A cell meant as a date, where a month, quarter or year (any ``period``) is understood too; refused
     with the words of a date, which is what the column asks for."""
-    try:
-        return period(value)
-    except CellOutOfRange:
-        raise
-    except CellError:
-        raise CellError(f"Date does not parse: write it as {DATE_FORMS}, or a month such as 2026-03") from None
+    return _read(periods.parse, value, f"Date does not parse: write it as {DATE_FORMS}, or a month such as 2026-03")
 
 
 def period_text(start: date | None, end: date | None) -> str:

@@ -419,23 +419,12 @@ def update_item(
     points: Iterable[tuple[str, float]] | None = None,
     files: Iterable[StoredFile] = (),
     expected_version: int | None = None,
-) -> EvidenceItem:
-    """Change an item's fields (and, for a metric, optionally its whole series of points)."""
-    return _update(item, fields, user=user, points=points, files=files, expected_version=expected_version)
-
-
-def _update(
-    item: EvidenceItem,
-    fields: Mapping[str, Any],
-    *,
-    user: User | None,
-    points: Iterable[tuple[str, float]] | None = None,
-    files: Iterable[StoredFile] = (),
-    expected_version: int | None = None,
     summary: str = "Edited",
     action: str = "update",
     new_status: str | None = None,
 ) -> EvidenceItem:
+    """Change an item's fields (and, for a metric, optionally its whole series of points); ``summary`` and
+    ``action`` say how the change is recorded, ``new_status`` what status the item takes with it."""
     _check_version(item, expected_version)
     files = list(files)
     parsed = parse_points(points) if points is not None and item.kind == Kind.METRIC else None
@@ -550,27 +539,18 @@ def return_item(item: EvidenceItem, *, user: User | None, reason: str) -> Eviden
     return item
 
 
-def resubmit(
-    item: EvidenceItem,
-    fields: Mapping[str, Any],
-    *,
-    user: User | None,
-    points: Iterable[tuple[str, float]] | None = None,
-    files: Iterable[StoredFile] = (),
-    expected_version: int | None = None,
-) -> EvidenceItem:
-    """The submitter's corrected version of a returned item goes back to the review queue."""
+def resubmit(item: EvidenceItem, fields: Mapping[str, Any], *, user: User | None, **given: Any) -> EvidenceItem:
+    """The submitter's corrected version of a returned item goes back to the review queue (``given``: the points,
+    files and expected version, as for ``update_item``)."""
     if item.status != Status.RETURNED:
         raise ItemError(f"{item.reference} is {item.status_label.lower()}; only a returned item can be resubmitted")
     if not is_owner(item, user):
         raise ItemError(f"{item.reference} is not yours to resubmit")
-    return _update(
+    return update_item(
         item,
         fields,
         user=user,
-        points=points,
-        files=files,
-        expected_version=expected_version,
+        **given,
         summary="Corrected and resubmitted",
         action="resubmit",
         new_status=Status.SUBMITTED,

@@ -4,7 +4,7 @@ and the comparator series a metric is read against (England average, region, nea
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -71,6 +71,31 @@ def set_point(
     return point
 
 
+def _insert(row: Any, theirs: Callable[[], Any], *, field: str = "period") -> Any | None:
+    """Add ``row`` in a savepoint, so that a clash undoes the row and not the lock on the open rounds.
+
+    None when it was added; after a clash (someone else added the same a moment ago), what ``theirs()`` finds."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        found = theirs()
+        if found is None:
+            db.session.rollback()
+            raise MetricError("the metric changed while this was being saved; try again", field=field) from None
+        return found
+    return None
+
+
+def _add_point(point, theirs, item: EvidenceItem, user: User | None, action: str, summary: str, after: dict):
+    """Add a metric's or a comparator's point and record it: None when added, else the point that stands instead."""
+    existing = _insert(point, theirs)
+    if existing is None:
+        audit.record(action, item, user=user, summary=summary, after=after)
+        db.session.commit()
+    return existing
+
+
 def add_point(
     item: EvidenceItem,
     period_text: str,
@@ -89,23 +114,16 @@ def add_point(
     existing = point_for(item, period.start)
     if existing is None:
         point = MetricPoint(item_id=item.id, period=period.start, label=period.label, value=value)
-        try:
-            with db.session.begin_nested():  # a savepoint: a clash undoes the point, not the lock
-                db.session.add(point)
-        except IntegrityError:  # someone else added this period a moment ago: theirs stands
-            existing = point_for(item, period.start)
-            if existing is None:
-                db.session.rollback()
-                raise MetricError("the metric changed while this was being saved; try again") from None
-        else:
-            audit.record(
-                "add_point",
-                item,
-                user=user,
-                summary=f"Added {period.label}: {format_value(value, item.unit)}",
-                after={"period": period.label, "value": value},
-            )
-            db.session.commit()
+        existing = _add_point(
+            point,
+            lambda: point_for(item, period.start),
+            item,
+            user,
+            "add_point",
+            f"Added {period.label}: {format_value(value, item.unit)}",
+            {"period": period.label, "value": value},
+        )
+        if existing is None:
             return point
     if not replace:
         message = f"{existing.label} already has a value ({existing.value:g}); tick “Replace” to change it"
@@ -201,37 +219,31 @@ def add_comparator_point(
     lock_open_rounds()  # an accepted metric's comparators are in every open round's snapshot
     series = find_series(item, name)
     if series is None:
-        series = ComparatorSeries(item_id=item.id, name=name)
-        try:
-            with db.session.begin_nested():
-                db.session.add(series)
-        except IntegrityError:  # someone else started this comparator a moment ago: add to theirs
+        ours = ComparatorSeries(item_id=item.id, name=name)
+
+        def started() -> ComparatorSeries | None:
             db.session.expire(item, ["comparators"])
-            series = find_series(item, name)
-            if series is None:
-                db.session.rollback()
-                raise MetricError("the metric changed while this was being saved; try again", field="name") from None
+            return find_series(item, name)
+
+        series = _insert(ours, started, field="name") or ours  # someone else started it a moment ago: add to theirs
     existing = series.point_for(period.start)
     if existing is None:
         point = ComparatorPoint(series_id=series.id, period=period.start, label=period.label, value=value)
-        try:
-            with db.session.begin_nested():
-                db.session.add(point)
-        except IntegrityError:
+
+        def added() -> ComparatorPoint | None:
             db.session.expire(series, ["points"])
-            existing = series.point_for(period.start)
-            if existing is None:
-                db.session.rollback()
-                raise MetricError("the metric changed while this was being saved; try again") from None
-        else:
-            audit.record(
-                "add_comparator",
-                item,
-                user=user,
-                summary=f"Added {series.name} for {period.label}: {format_value(value, item.unit)}",
-                after={"comparator": series.name, "period": period.label, "value": value},
-            )
-            db.session.commit()
+            return series.point_for(period.start)
+
+        existing = _add_point(
+            point,
+            added,
+            item,
+            user,
+            "add_comparator",
+            f"Added {series.name} for {period.label}: {format_value(value, item.unit)}",
+            {"comparator": series.name, "period": period.label, "value": value},
+        )
+        if existing is None:
             return point
     if existing.value == value:
         db.session.rollback()  # nothing to change: ends the transaction, and the lock with it

@@ -155,23 +155,44 @@ def _tell(comment: Comment, author: User, where: str, target: str, can_see) -> P
     return Posted(comment, told, [u.name for u in unseen], [n for n in names if n not in people])
 
 
-def comment_on_item(item: EvidenceItem, author: User, body: str, *, reply_to: int | None = None) -> Posted:
-    if not can_see_item(item, author):
-        raise CommentError(f"{item.reference} is not yours to comment on.")
-    body = _clean(body)
-    comment = Comment(item_id=item.id, author_id=author.id, body=body, thread_id=_thread(reply_to, item_id=item.id))
+def _post(
+    comment: Comment,
+    author: User,
+    on: str,
+    after: dict,
+    target: str,
+    can_see,
+    *,
+    where: str | None = None,
+) -> Posted:
+    """Save the comment, record it in the history and tell whoever it mentions (`where` names it in the alert)."""
     db.session.add(comment)
     db.session.flush()
     audit.record(
         "comment",
         comment,
         user=author,
-        summary=f"Commented on {item.reference}" + (" (a reply)" if comment.thread_id else ""),
-        after={"item": item.reference, "body": body},
+        summary=f"Commented on {on}" + (" (a reply)" if comment.thread_id else ""),
+        after=after,
     )
-    posted = _tell(comment, author, item.reference, f"item:{item.id}", lambda u: can_see_item(item, u))
+    posted = _tell(comment, author, where or on, target, can_see)
     db.session.commit()
     return posted
+
+
+def comment_on_item(item: EvidenceItem, author: User, body: str, *, reply_to: int | None = None) -> Posted:
+    if not can_see_item(item, author):
+        raise CommentError(f"{item.reference} is not yours to comment on.")
+    body = _clean(body)
+    comment = Comment(item_id=item.id, author_id=author.id, body=body, thread_id=_thread(reply_to, item_id=item.id))
+    return _post(
+        comment,
+        author,
+        item.reference,
+        {"item": item.reference, "body": body},
+        f"item:{item.id}",
+        lambda u: can_see_item(item, u),
+    )
 
 
 def comment_on_statement(
@@ -184,24 +205,15 @@ def comment_on_statement(
     comment = Comment(
         round_id=round_.id, statement_id=statement.id, author_id=author.id, body=body, thread_id=thread_id
     )
-    db.session.add(comment)
-    db.session.flush()
-    audit.record(
-        "comment",
-        comment,
-        user=author,
-        summary=f"Commented on {statement.name} in “{round_.name}”" + (" (a reply)" if thread_id else ""),
-        after={"round": round_.name, "statement": statement.key, "body": body},
-    )
-    posted = _tell(
+    return _post(
         comment,
         author,
-        f"{statement.name} ({round_.name})",
+        f"{statement.name} in “{round_.name}”",
+        {"round": round_.name, "statement": statement.key, "body": body},
         f"statement:{round_.id}:{statement.key}",
         can_see_statements,
+        where=f"{statement.name} ({round_.name})",
     )
-    db.session.commit()
-    return posted
 
 
 def toggle_resolved(comment: Comment, user: User) -> bool:

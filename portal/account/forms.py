@@ -1,17 +1,17 @@
 from wtforms import PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired
 
 from evidence.access import api_tokens
-from portal.forms import BaseForm, PasswordRule
+from portal.forms import BaseForm, new_password_field, password_field, required
 
 
 class TokenForm(BaseForm):
-    name = StringField(
+    name = required(
+        StringField,
         "What the token is for",
-        validators=[
-            DataRequired("Say what the token is for, e.g. “Data warehouse feed”."),
-            Length(max=api_tokens.NAME_LENGTH, message=f"At most {api_tokens.NAME_LENGTH} characters."),
-        ],
+        "Say what the token is for, e.g. “Data warehouse feed”.",
+        api_tokens.NAME_LENGTH,
+        f"At most {api_tokens.NAME_LENGTH} characters.",
     )
     scope = RadioField(
         "What it may do",
@@ -19,10 +19,6 @@ class TokenForm(BaseForm):
         default=api_tokens.Scope.READ.value,
         validate_choice=True,
     )
-
-
-def _new_password():
-    return PasswordField("New password", validators=[InputRequired("Enter a new password."), PasswordRule()])
 
 
 def _confirm():
@@ -38,17 +34,11 @@ def _confirm():
 class NewPasswordForm(BaseForm):
     """A new password, typed twice (the reset link's page)."""
 
-    new_password = _new_password()
+    new_password = new_password_field("New password", "Enter a new password.")
     confirm = _confirm()
 
 
 class ChangePasswordForm(BaseForm):
-    current_password = PasswordField(
-        "Current password",
-        validators=[
-            InputRequired("Enter your current password."),
-            Length(max=200, message="A password here has at most 200 characters."),
-        ],
-    )
-    new_password = _new_password()
+    current_password = password_field("Current password", "Enter your current password.", check=InputRequired)
+    new_password = new_password_field("New password", "Enter a new password.")
     confirm = _confirm()

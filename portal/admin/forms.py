@@ -1,34 +1,19 @@
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms import PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from evidence.access.passwords import RULE
 from evidence.vocab import Role
-from portal.forms import BaseForm, PasswordRule
+from portal.forms import BaseForm, PasswordRule, email_field, new_password_field, required
 
 PASSWORD_HINT = RULE + " Give it to them in person; they choose their own at their first sign-in."
 
 
 class NewUserForm(BaseForm):
-    name = StringField(
-        "Name",
-        validators=[
-            DataRequired("Enter their name."),
-            Length(max=200, message="A name here has at most 200 characters."),
-        ],
-    )
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter their email address."),
-            Email("Enter an email address like name@council.gov.uk."),
-            Length(max=254, message="An email address has at most 254 characters."),
-        ],
-    )
+    name = required(StringField, "Name", "Enter their name.", 200, "A name here has at most 200 characters.")
+    email = email_field("Enter their email address.")
     # Most accounts are staff who submit findings; an administrator's powers are given deliberately.
     role = SelectField("Role", choices=Role.choices(), default=Role.STAFF.value, validators=[DataRequired()])
-    password = PasswordField(
-        "Temporary password", validators=[InputRequired("Enter a temporary password."), PasswordRule()]
-    )
+    password = new_password_field("Temporary password", "Enter a temporary password.")
 
 
 class CouncilForm(BaseForm):

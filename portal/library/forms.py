@@ -5,7 +5,7 @@ from evidence import periods
 from evidence.library.metrics import COMPARATOR_NAME_LIMIT
 from evidence.library.search import ANY_STATUS, DEFAULT_SORT, SORTS
 from evidence.vocab import Kind, Stance, Status
-from portal.forms import BaseForm
+from portal.forms import BaseForm, required
 from portal.submissions.forms import NumberField, PlainDateField
 
 STALE_CHOICES = [("", "Fresh or stale"), ("yes", "Stale only"), ("no", "Fresh only")]
@@ -97,10 +97,11 @@ class PointForm(BaseForm):
 class ComparatorPointForm(PointForm):
     """A value of one of the metric's comparators (England average, region…) for a period."""
 
-    name = StringField(
+    name = required(
+        StringField,
         "Comparator",
-        validators=[
-            InputRequired("Comparator: name it, e.g. England average."),
-            Length(max=COMPARATOR_NAME_LIMIT, message=f"Comparator: at most {COMPARATOR_NAME_LIMIT} characters."),
-        ],
+        "Comparator: name it, e.g. England average.",
+        COMPARATOR_NAME_LIMIT,
+        f"Comparator: at most {COMPARATOR_NAME_LIMIT} characters.",
+        check=InputRequired,
     )

@@ -21,8 +21,8 @@ from portal.forms import BaseForm, sentence
 from portal.ids import page_arg, part_or_404
 from portal.library.forms import ComparatorPointForm, FilterForm, MappingForm, PointForm
 from portal.permissions import COUNCIL, CURATORS, READERS, allow, has_role
-from portal.review.conflicts import refused, shown
-from portal.review.forms import LEAD_HINTS, review_form_class
+from portal.review.conflicts import item_page, refused
+from portal.review.forms import review_form_class
 from portal.templating import format_date
 
 bp = Blueprint("library", __name__)
@@ -184,21 +184,7 @@ def item(item_id: int):
 
 
 def _render_edit(item: EvidenceItem, form, *, findings, conflict=None, status: int = 200):
-    statement_names = {s.key: s.name for s in statements_in_order()}
-    return (
-        render_template(
-            "library/edit.html",
-            item=item,
-            form=form,
-            kind=Kind(item.kind),
-            hints=LEAD_HINTS,
-            findings=findings,
-            conflict=conflict,
-            labels=FIELD_LABELS,
-            shown=lambda name, value: shown(name, value, statement_names),
-        ),
-        status,
-    )
+    return render_template("library/edit.html", **item_page(item, form, findings=findings, conflict=conflict)), status
 
 
 @bp.route("/evidence/<int:item_id>/edit", methods=["GET", "POST"])
@@ -283,49 +269,60 @@ def remove_mapping(item_id: int, mapping_id: int):
     return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
 
 
-@bp.route("/evidence/<int:item_id>/points", methods=["POST"])
-@allow(*COUNCIL)
-def add_point(item_id: int):
+def _save_point(item_id: int, new_form, add, said, anchor: str, refused: str, form_name: str):
+    """Save a metric's or a comparator's point from ``new_form()`` with ``add(item, form)``: back to the item,
+    where ``said(item, point)``; else the item's page again, the domain's problem beside the field it names."""
     item = _viewable_item_or_404(item_id)
     if not items.can_add_points(item, current_user):
         abort(404)
-    form = PointForm()
+    form = new_form()
     if form.validate_on_submit():
         try:
-            point = metrics.add_point(item, form.period.data, form.value.data, current_user, replace=form.replace.data)
+            point = add(item, form)
         except metrics.MetricError as exc:
             db.session.rollback()
-            target = form.value if exc.field == "value" else form.period
+            target = form[exc.field] if exc.field in ("value", "name") and exc.field in form else form.period
             form.add_error(target, f"{target.label.text}: {exc}.")
         else:
-            flash(f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.", "success")
-            return redirect(url_for("library.item", item_id=item.id, _anchor="values"))
-    flash("The value was not saved. See the problem below.", "error")
-    return _render_item(item, point_form=form, status=422)
+            flash(said(item, point), "success")
+            return redirect(url_for("library.item", item_id=item.id, _anchor=anchor))
+    flash(refused, "error")
+    return _render_item(item, **{form_name: form}, status=422)
+
+
+@bp.route("/evidence/<int:item_id>/points", methods=["POST"])
+@allow(*COUNCIL)
+def add_point(item_id: int):
+    return _save_point(
+        item_id,
+        PointForm,
+        lambda item, form: metrics.add_point(
+            item, form.period.data, form.value.data, current_user, replace=form.replace.data
+        ),
+        lambda item, point: f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.",
+        "values",
+        "The value was not saved. See the problem below.",
+        "point_form",
+    )
 
 
 @bp.route("/evidence/<int:item_id>/comparators", methods=["POST"])
 @allow(*COUNCIL)
 def add_comparator_point(item_id: int):
-    item = _viewable_item_or_404(item_id)
-    if not items.can_add_points(item, current_user):
-        abort(404)
-    form = ComparatorPointForm(prefix="comparator")
-    if form.validate_on_submit():
-        try:
-            point = metrics.add_comparator_point(
-                item, form.name.data, form.period.data, form.value.data, current_user, replace=form.replace.data
-            )
-        except metrics.MetricError as exc:
-            db.session.rollback()
-            target = {"value": form.value, "name": form.name}.get(exc.field, form.period)
-            form.add_error(target, f"{target.label.text}: {exc}.")
-        else:
-            shown = format_value(point.value, item.unit or "")
-            flash(f"{point.series.name}, {point.label}: {shown} saved for {item.reference}.", "success")
-            return redirect(url_for("library.item", item_id=item.id, _anchor="comparators"))
-    flash("The comparator's value was not saved. See the problem below.", "error")
-    return _render_item(item, comparator_form=form, status=422)
+    return _save_point(
+        item_id,
+        lambda: ComparatorPointForm(prefix="comparator"),
+        lambda item, form: metrics.add_comparator_point(
+            item, form.name.data, form.period.data, form.value.data, current_user, replace=form.replace.data
+        ),
+        lambda item, point: (
+            f"{point.series.name}, {point.label}: {format_value(point.value, item.unit or '')} saved for "
+            f"{item.reference}."
+        ),
+        "comparators",
+        "The comparator's value was not saved. See the problem below.",
+        "comparator_form",
+    )
 
 
 # --- The item's conversation ---------------------------------------------------------------------

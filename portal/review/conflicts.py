@@ -9,7 +9,11 @@ from datetime import date
 
 from flask import flash
 
+from evidence.fields import FIELD_LABELS
+from evidence.framework_sync import statements_in_order
 from evidence.library import items
+from evidence.vocab import Kind
+from portal.review.forms import LEAD_HINTS
 from portal.templating import format_date
 
 
@@ -26,6 +30,23 @@ def shown(name: str, value, statement_names: dict[str, str]) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def item_page(item, form, *, findings, conflict) -> dict:
+    """What the review page and the edit page both give their template: the item, its form with the quality
+    lead's hints, the personal data findings and, after a refused save, the conflict table."""
+    statement_names = {s.key: s.name for s in statements_in_order()}
+    return {
+        "item": item,
+        "form": form,
+        "kind": Kind(item.kind),
+        "hints": LEAD_HINTS,
+        "findings": findings,
+        "conflict": conflict,
+        "labels": FIELD_LABELS,
+        "statement_names": statement_names,
+        "shown": lambda name, value: shown(name, value, statement_names),
+    }
 
 
 def refused(form, changes: dict, exc: items.VersionConflict) -> dict:

@@ -1,9 +1,8 @@
 from wtforms import BooleanField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from evidence.fields import FIELD_LABELS
 from evidence.library.items import default_review_by
-from portal.forms import BaseForm
+from portal.forms import BaseForm, required
 from portal.submissions.forms import FIELD_HINTS, ItemForm, PlainDateField, form_class
 
 # The submission form's hints, where they speak to the submitter, reworded for the quality lead.
@@ -40,10 +39,10 @@ def review_form_class(kind: str) -> type[ReviewBase]:
 
 
 class ReturnForm(BaseForm):
-    reason = TextAreaField(
+    reason = required(
+        TextAreaField,
         "Reason for returning it",
-        validators=[
-            DataRequired("Reason for returning it: say what needs to change, so the submitter can put it right."),
-            Length(max=2000, message="Reason for returning it: at most 2000 characters."),
-        ],
+        "Reason for returning it: say what needs to change, so the submitter can put it right.",
+        2000,
+        "Reason for returning it: at most 2000 characters.",
     )

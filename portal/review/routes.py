@@ -7,16 +7,15 @@ from flask_login import current_user
 
 from evidence import history
 from evidence.db import db
-from evidence.fields import FIELD_LABELS
 from evidence.framework_sync import statements_in_order
 from evidence.library import items, mappings
 from evidence.models import EvidenceItem
-from evidence.vocab import Kind, Status
+from evidence.vocab import Status
 from portal.forms import sentence
 from portal.ids import page_arg
 from portal.permissions import CURATORS, allow
-from portal.review.conflicts import refused, shown
-from portal.review.forms import LEAD_HINTS, ReturnForm, review_form_class
+from portal.review.conflicts import item_page, refused
+from portal.review.forms import ReturnForm, review_form_class
 
 bp = Blueprint("review", __name__)
 
@@ -50,22 +49,13 @@ def queue():
 
 
 def _render(item: EvidenceItem, form, return_form, findings, status: int = 200, conflict=None):
-    statement_names = {s.key: s.name for s in statements_in_order()}
     return (
         render_template(
             "review/item.html",
-            item=item,
-            form=form,
+            **item_page(item, form, findings=findings, conflict=conflict),
             return_form=return_form,
-            findings=findings,
-            hints=LEAD_HINTS,
-            kind=Kind(item.kind),
-            statement_names=statement_names,
             mappings=mappings.item_mappings(item),
             history=history.history("evidence_item", item.id),
-            conflict=conflict,
-            labels=FIELD_LABELS,
-            shown=lambda name, value: shown(name, value, statement_names),
             Status=Status,
         ),
         status,

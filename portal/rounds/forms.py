@@ -1,17 +1,12 @@
 from wtforms import BooleanField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
 
 from evidence.assessment.rounds import NAME_MAX
-from portal.forms import BaseForm
+from portal.forms import BaseForm, required
 
 
 class RoundForm(BaseForm):
-    name = StringField(
-        "Name of the round",
-        validators=[
-            DataRequired(message="Give the round a name, for example “Winter 2026 self-assessment”."),
-            Length(max=NAME_MAX),
-        ],
+    name = required(
+        StringField, "Name of the round", "Give the round a name, for example “Winter 2026 self-assessment”.", NAME_MAX
     )
     carry_forward = BooleanField("Carry forward the latest round")
     submit = SubmitField("Create round")
