@@ -138,6 +138,10 @@ MAY_CHANGE: dict[str, frozenset[str]] = {
     "statements.remove": frozenset({"mapping"}),
     "statements.add_action": frozenset({"action"}),
     "statements.edit_action": frozenset({"action"}),
+    "statements.add_comment": frozenset({"comment", "notification"}),
+    "library.add_comment": frozenset({"comment", "notification"}),
+    "admin.council": frozenset({"setting"}),
+    "actions.change_status": frozenset({"action"}),
     "rounds.create": frozenset({"round", "assessment", "action"}),
     "rounds.sign": frozenset({"round"}),
     "exports.download": frozenset(),
@@ -858,7 +862,12 @@ def page_specs() -> list[PageSpec]:
     for kind in Kind:
         forms = {"library.add_mapping": f"Map from the item page: {kind.label.lower()}"}
         if kind == Kind.METRIC:
-            forms |= {"library.add_point": "Add a metric value", "library.remove_mapping": "Remove a mapping (item)"}
+            forms |= {
+                "library.add_point": "Add a metric value",
+                "library.add_comparator_point": "Add a comparator's value",
+                "library.remove_mapping": "Remove a mapping (item)",
+                "library.add_comment": "Comment on an item",
+            }
         specs.append(PageSpec(Role.QUALITY_LEAD, _item_page(kind), forms))
     specs += [
         PageSpec(
@@ -869,6 +878,7 @@ def page_specs() -> list[PageSpec]:
                 "statements.add_mapping": "Statement: map evidence",
                 "statements.add_action": "Statement: add action",
                 "statements.remove": "Statement: remove a mapping",
+                "statements.add_comment": "Statement: comment",
             },
         ),
         PageSpec(Role.QUALITY_LEAD, _action_page, {"statements.edit_action": "Statement: edit action"}),
@@ -887,6 +897,8 @@ def page_specs() -> list[PageSpec]:
         ),
         PageSpec(ANONYMOUS, _sign_in_page, {"auth.sign_in": "Sign in"}),
         PageSpec(Role.STAFF, lambda site: ("/account", {}), {"account.create_token": "Account: create an API token"}),
+        PageSpec(Role.ADMIN, lambda site: ("/admin/council", {}), {"admin.council": "Admin: the council"}),
+        PageSpec(Role.QUALITY_LEAD, lambda site: ("/actions", {}), {"actions.change_status": "Actions: change status"}),
         PageSpec(Role.ADMIN, _sign_in_settings_page, {"sso_settings.edit": "Admin: sign-in settings"}),
     ]
     for kind, label in import_labels().items():
