@@ -14,7 +14,7 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import g
-from sqlalchemy import inspect, text
+from sqlalchemy import Integer, inspect, text
 
 import evidence.models
 from evidence.assessment import round_view
@@ -73,13 +73,29 @@ def stamp_head() -> None:
 
 
 def _empty_all_tables() -> None:
+    """Empty the tables the last test wrote to, and start their ids at 1 again.
+
+    Only tables that hold rows are touched: a TRUNCATE of every table costs PostgreSQL most of a second
+    (a new file for each), which over the suite's tests is minutes, while a DELETE from the few with
+    rows costs milliseconds. Rows go child tables first, as the foreign keys need.
+    """
     tables = db.metadata.sorted_tables
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in reversed(tables):
+    probe = " UNION ALL ".join(f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables)
+    holding = set(db.session.scalars(text(probe)))
+    for table in reversed(tables):
+        if table.name in holding:
             db.session.execute(table.delete())
+    if holding and db.engine.dialect.name == "postgresql":
+        # SQLite numbers rows from the largest id left, so an empty table starts at 1 by itself.
+        restarts = ", ".join(
+            f"setval(pg_get_serial_sequence('\"{t.name}\"', '{column.name}'), 1, false)"
+            for t in tables
+            if t.name in holding
+            for column in t.primary_key.columns
+            if isinstance(column.type, Integer)
+        )
+        if restarts:
+            db.session.execute(text(f"SELECT {restarts}"))
     db.session.commit()
 
 
