@@ -51,6 +51,31 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database of the test's own with no tables: a new PostgreSQL database when the run uses one
+    (dropped afterwards), else a SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        yield from _postgres_database(base)
+    else:
+        yield f"sqlite:///{tmp_path / 'own.sqlite'}"
+
+
+DATABASE_FIXTURES = {"database_url", "empty_database_url"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL run takes only the tests that reach a database: the rest ran on SQLite already,
+    and a test that never touches a database gives the same result on both."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    elsewhere = [item for item in items if not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+
+
 @pytest.fixture(scope="session")
 def _schema(database_url, tmp_path_factory):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
