@@ -32,6 +32,7 @@ from quality_statements import load_default_framework
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 CHUNK = 500
+SUMMARY_MAX = 10_000  # a new item's summary, read from one cell
 ACTION_LABELS = {CREATE: "Create", UPDATE: "Update", UNCHANGED: "Unchanged"}
 
 
@@ -126,6 +127,11 @@ class Column:
 def text_column(name: str, help: str, example: Any = None, *, max_length: int, multiline=False, **kw) -> Column:
     parse = (lambda raw, _: cells.text(raw, max_length, multiline=True)) if multiline else None
     return Column(name, "Text", help, example, parse=parse, max_length=max_length, **kw)
+
+
+def summary_column(help: str, example: str, **kw) -> Column:
+    """A new item's summary: several lines of markdown."""
+    return text_column("Summary", help, example, max_length=SUMMARY_MAX, multiline=True, **kw)
 
 
 def number_column(name: str, help: str, example: Any = None, **kw) -> Column:
