@@ -112,26 +112,30 @@ def statement(round_id: int, key: str):
     if request.method == "GET":
         return _statement_page(round_, statement)
     form = RatingForm()
-    if not form.validate():
+    if form.validate():
+        here = url_for("peer.statement", round_id=round_.id, key=statement.key)
+        try:
+            peer.save_rating(
+                round_, statement, current_user, form.rating_value(), form.challenge.data, version_of(form)
+            )
+        except peer.PeerConflict as error:
+            flash(str(error), "error")
+            form.version.data = str(error.theirs.version if error.theirs else 0)
+            return _statement_page(round_, statement, form, conflict=error.theirs, status=409)
+        except peer.RoundFrozenError as error:
+            flash(str(error), "error")
+            return redirect(here)
+        except peer.PeerError as error:
+            if "" in error.errors:
+                flash(sentence(error), "error")
+                return redirect(here)
+            form.add_errors(error.errors)
+        else:
+            flash(f"Your rating of {statement.name} is saved.", "success")
+            return redirect(url_for("peer.round_page", round_id=round_.id))
+    else:
         flash("Not saved: check the fields marked below.", "error")
-        return _statement_page(round_, statement, form, status=422)
-    try:
-        peer.save_rating(round_, statement, current_user, form.rating_value(), form.challenge.data, version_of(form))
-    except peer.PeerConflict as error:
-        flash(str(error), "error")
-        form.version.data = str(error.theirs.version if error.theirs else 0)
-        return _statement_page(round_, statement, form, conflict=error.theirs, status=409)
-    except peer.RoundFrozenError as error:
-        flash(str(error), "error")
-        return redirect(url_for("peer.statement", round_id=round_.id, key=statement.key))
-    except peer.PeerError as error:
-        if "" in error.errors:
-            flash(sentence(error), "error")
-            return redirect(url_for("peer.statement", round_id=round_.id, key=statement.key))
-        form.add_errors(error.errors)
-        return _statement_page(round_, statement, form, status=422)
-    flash(f"Your rating of {statement.name} is saved.", "success")
-    return redirect(url_for("peer.round_page", round_id=round_.id))
+    return _statement_page(round_, statement, form, status=422)
 
 
 @bp.route("/rounds/<int:round_id>/evidence/<int:item_id>")
