@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run reset-demo test lint format install install-test system-libraries browser office openid-provider migration clean
+.PHONY: run reset-demo test lint format install install-test system-libraries browser office openid-provider haproxy bench-tools migration clean
 
 # Installs Debian packages that are missing, when apt-get is here (as root, or through sudo that asks
 # nothing); else says what goes without. $(call debian,<packages>,<what for>,<what happens without them>,<apt options>)
@@ -60,6 +60,15 @@ OFFICE_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui fonts-crosext
 office:
 	@$(call debian,$(OFFICE_PACKAGES),LibreOffice for the print and Word tests,LibreOffice could not be installed: the print and Word tests will be skipped,--no-install-recommends)
 
+# Debian's haproxy, for the test that serves one portal from two app servers behind a proxy (tests/scale/).
+haproxy:
+	@$(call debian,haproxy,haproxy for the two-server test,haproxy could not be installed: the two-server test will be skipped,--no-install-recommends)
+
+# Debian's wrk, the HTTP load generator the benchmark's throughput table uses (without it the benchmark
+# falls back to its own Python client, and says so in the table).
+bench-tools:
+	@$(call debian,wrk,wrk for the benchmark's throughput table,wrk could not be installed: the benchmark will use its Python client,--no-install-recommends)
+
 # The OpenID provider the single sign-on tests run (oidc-provider on Node.js, tests/oidc/): installed once
 # from its lock file, again only when the lock file changes.
 OIDC_DIR := tests/oidc
@@ -79,7 +88,7 @@ lint: install-test
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over every core
 # (pytest-xdist: each worker has its own database).
-test: install-test browser office openid-provider lint
+test: install-test browser office openid-provider haproxy lint
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n auto
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "Running the suite again on PostgreSQL"; \
