@@ -18,7 +18,7 @@ def test_quick_benchmark_prints_every_section(tmp_path, capsys):
 
     table = capsys.readouterr().out
     assert output.read_text().strip() == table.strip()
-    for heading in ("## Machine", "### Portfolio", "### Pages", "### Exports", "### Under load", "## Targets"):
+    for heading in ("## Machine", "### Portfolio", "### Pages", "### Exports", "### Throughput", "## Targets"):
         assert heading in table, heading
     assert "| CPU |" in table and "| Cores |" in table and "SQLite" in table
     assert "| accepted items | 100 | 500 |" in table
@@ -33,9 +33,16 @@ def test_quick_benchmark_prints_every_section(tmp_path, capsys):
     for export in ("Excel workbook", "Markdown pack"):
         assert re.search(rf"^\| {export} \| open \|", table, re.M), export
         assert re.search(rf"^\| {export} \| signed off \|", table, re.M), export
-    # The load ran against a served portal: one row per page and a total.
-    assert re.search(r"^\| All \|  \| \d+ \|", table, re.M)
-    assert "No errors under load" in table
+    # Throughput was measured against a served portal: a row per page, with a rate and the floor's share.
+    from bench.throughput import PAGES as THROUGHPUT_PAGES
+
+    for name, path in THROUGHPUT_PAGES:
+        row = re.search(
+            rf"^\| {re.escape(name)} \| `{re.escape(path)}` \| no \| ([\d,.]+) \| ([\d.]+%) \|", table, re.M
+        )
+        assert row, name
+        assert float(row.group(1).replace(",", "")) > 0
+    assert "Throughput: Dashboard (without Redis)" in table
     assert (tmp_path / "sql-sqlite.txt").exists()
 
 
