@@ -81,15 +81,14 @@ def machine_section(machine: dict[str, str], runs: list[DatabaseRun]) -> list[st
 
 
 def portfolio_section(run: DatabaseRun) -> list[str]:
-    large, small = run.large, run.small
-    keys = list(large.counts)
-    rows = [[k, _n(small.counts[k]), _n(large.counts[k])] for k in keys]
-    rows.append(["build time (s), of which sign-off snapshots", f"{small.seconds:.1f} ({small.snapshot_seconds:.1f})",
-                 f"{large.seconds:.1f} ({large.snapshot_seconds:.1f})"])  # fmt: skip
+    portfolios = [p for p in (run.small, run.large) if p is not None]
+    rows = [[k, *(_n(p.counts[k]) for p in portfolios)] for k in run.large.counts]
+    rows.append(["build time (s), of which sign-off snapshots",
+                 *(f"{p.seconds:.1f} ({p.snapshot_seconds:.1f})" for p in portfolios)])  # fmt: skip
     return [
         f"### Portfolio ({run.label})",
         "",
-        *_table(["", f"N = {_n(small.n)}", f"N = {_n(large.n)}"], rows, right={1, 2}),
+        *_table(["", *(f"N = {_n(p.n)}" for p in portfolios)], rows, right=set(range(1, len(portfolios) + 1))),
     ]
 
 
@@ -215,7 +214,9 @@ def targets(run: DatabaseRun, settings: Settings) -> list[tuple[str, str]]:
     ]
     counted = [p for p in run.pages if p.queries is not None]
     name = f"SQL statements per page equal at N = {_n(settings.compare_n)} and {_n(settings.n)}"
-    if differing:
+    if not run.small_pages:
+        pass  # --throughput-only
+    elif differing:
         out.append((name, "MISSED: " + "; ".join(differing)))
     else:
         out.append((name, f"met ({len(counted)} pages counted)" if counted else "no page to count"))
@@ -291,8 +292,9 @@ def render(machine: dict[str, str], runs: list[DatabaseRun], settings: Settings)
             lines += [f"Not measured: {run.skipped}", ""]
             continue
         lines += portfolio_section(run)
-        lines += pages_section(run, settings)
-        lines += exports_section(run, settings)
+        if run.pages:  # --throughput-only measures none
+            lines += pages_section(run, settings)
+            lines += exports_section(run, settings)
         lines += load_section(run)
     lines += targets_section(runs, settings)
     return "\n".join(lines).rstrip() + "\n"

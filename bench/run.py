@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, help="open connections per throughput run (default 100; quick: 10)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default 4; quick: 2)")
     parser.add_argument("--no-load", action="store_true", help="skip the throughput table")
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="build the portfolio and measure throughput alone (no pages, exports)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="do not profile what misses its target")
     parser.add_argument("--output", type=Path, help="where to write the table (default bench/results/latest.md)")
     args = parser.parse_args(argv)
@@ -123,6 +128,28 @@ def _portfolio(fresh: databases.Fresh, n: int, label: str) -> Iterator[tuple]:
         close(app)
 
 
+def measure_in_process(app, kind: str, args: argparse.Namespace, results_dir: Path, run: report.DatabaseRun) -> None:
+    """Pages (time and SQL statements) and exports, through Flask's test client and in-process calls."""
+    say(f"{run.label}: timing pages ({args.repeats} requests each)")
+    run.pages = measure_pages(app, run.large, repeats=args.repeats)
+    write_sql_log(results_dir / f"sql-{kind}.txt", run)
+    if not args.no_profile:
+        for page in run.pages:
+            if page.ok and page.p95_ms > report.PAGE_P95_MS:
+                say(f"{run.label}: profiling {page.name} ({page.p95_ms:.0f} ms at p95)")
+                (results_dir / f"profile-{kind}-{slug(page.name)}.txt").write_text(
+                    profile_page(app, run.large, page.path)
+                )
+    say(f"{run.label}: exports")
+    run.exports = measure_exports(
+        app, run.large, args.export_repeats, profile_over=None if args.no_profile else report.EXPORT_RATIO
+    )
+    for export in run.exports:
+        if export.profile:
+            name = f"profile-{kind}-{slug(export.name)}-{slug(export.round_label)}.txt"
+            (results_dir / name).write_text(export.profile)
+
+
 def run_database(kind: str, args: argparse.Namespace, results_dir: Path) -> report.DatabaseRun:
     run = report.DatabaseRun(kind=kind, label=databases.describe(kind))
     if kind == "postgres":
@@ -131,33 +158,19 @@ def run_database(kind: str, args: argparse.Namespace, results_dir: Path) -> repo
             run.skipped = why
             return run
 
-    with (
-        databases.fresh_database(kind, "small") as fresh,
-        _portfolio(fresh, args.compare_n, run.label) as (app, run.small),
-    ):
-        say(f"{run.label}: counting SQL statements per page at N = {args.compare_n:,}")
-        run.small_pages = measure_pages(app, run.small, repeats=0, timed=False)
+    if not args.throughput_only:
+        with (
+            databases.fresh_database(kind, "small") as fresh,
+            _portfolio(fresh, args.compare_n, run.label) as (app, run.small),
+        ):
+            say(f"{run.label}: counting SQL statements per page at N = {args.compare_n:,}")
+            run.small_pages = measure_pages(app, run.small, repeats=0, timed=False)
 
     with databases.fresh_database(kind, "large") as fresh:
         with _portfolio(fresh, args.n, run.label) as (app, run.large):
-            say(f"{run.label}: built in {run.large.seconds:.1f} s; timing pages ({args.repeats} requests each)")
-            run.pages = measure_pages(app, run.large, repeats=args.repeats)
-            write_sql_log(results_dir / f"sql-{kind}.txt", run)
-            if not args.no_profile:
-                for page in run.pages:
-                    if page.ok and page.p95_ms > report.PAGE_P95_MS:
-                        say(f"{run.label}: profiling {page.name} ({page.p95_ms:.0f} ms at p95)")
-                        (results_dir / f"profile-{kind}-{slug(page.name)}.txt").write_text(
-                            profile_page(app, run.large, page.path)
-                        )
-            say(f"{run.label}: exports")
-            run.exports = measure_exports(
-                app, run.large, args.export_repeats, profile_over=None if args.no_profile else report.EXPORT_RATIO
-            )
-            for export in run.exports:
-                if export.profile:
-                    name = f"profile-{kind}-{slug(export.name)}-{slug(export.round_label)}.txt"
-                    (results_dir / name).write_text(export.profile)
+            say(f"{run.label}: built in {run.large.seconds:.1f} s")
+            if not args.throughput_only:
+                measure_in_process(app, kind, args, results_dir, run)
         if args.no_load:
             run.load_note = "skipped (--no-load)"
         else:
