@@ -90,7 +90,7 @@ lint: install-test
 # (pytest-xdist: each worker has its own database). The two-server test (tests/scale/) needs PostgreSQL and
 # Redis whatever the suite's database, so it runs once, in the first pass (TEST_SCALE_DATABASE_URL says where).
 test: install-test browser office openid-provider haproxy bench-tools lint
-	TEST_SCALE_DATABASE_URL="$${TEST_DATABASE_URL:-}" env -u TEST_DATABASE_URL $(BIN)/pytest -n auto
+	TEST_SCALE_DATABASE_URL="$${TEST_DATABASE_URL:-}" env -u TEST_DATABASE_URL $(BIN)/pytest -n auto --dist loadgroup
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "Running the suite again on PostgreSQL"; \
 		$(BIN)/pytest -n auto -m "not browser and not scale"; \

@@ -18,7 +18,8 @@ from requests.adapters import HTTPAdapter
 from tests.scale.cluster import SERVED_BY
 from tests.scale.conftest import PASSWORD, flask
 
-pytestmark = [pytest.mark.scale, pytest.mark.slow]
+# One cluster for the module: under pytest-xdist (make test passes --dist loadgroup) its tests share one worker.
+pytestmark = [pytest.mark.scale, pytest.mark.slow, pytest.mark.xdist_group("scale")]
 
 LEAD = "quality@scale.example.gov.uk"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
