@@ -43,6 +43,7 @@ class Settings:
     seconds: float = 0.0
     code: str = ""  # the commit measured
     load_after: str = ""  # the machine's load average when the run ended
+    throughput_only: bool = False  # --throughput-only: no pages, no exports
 
 
 def _ms(value: float | None) -> str:
@@ -277,11 +278,15 @@ def missed(runs: list[DatabaseRun], settings: Settings) -> list[str]:
 
 def render(machine: dict[str, str], runs: list[DatabaseRun], settings: Settings) -> str:
     mode = "quick mode" if settings.quick else "full run"
+    if settings.throughput_only:
+        measured = f"N = {_n(settings.n)} accepted evidence items, throughput only"
+    else:
+        measured = (f"N = {_n(settings.n)} accepted evidence items (query counts compared at N = "
+                    f"{_n(settings.compare_n)}), {settings.repeats} timed requests per page")  # fmt: skip
     lines = [
         "# Assure benchmark",
         "",
-        f"{settings.started}, {mode}: N = {_n(settings.n)} accepted evidence items (query counts compared at "
-        f"N = {_n(settings.compare_n)}), {settings.repeats} timed requests per page, took {settings.seconds:.0f} s.",
+        f"{settings.started}, {mode}: {measured}, took {settings.seconds:.0f} s.",
         f"Code: {settings.code}." if settings.code else "",
         "",
         *machine_section({**machine, "Load average at end": settings.load_after}, runs),

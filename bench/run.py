@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         load_seconds=args.load_seconds,
         connections=args.connections,
         workers=args.workers,
+        throughput_only=args.throughput_only,
         started=datetime.now().strftime("%Y-%m-%d %H:%M"),
         code=code_version(),
     )
