@@ -48,6 +48,13 @@ def _port(name: str, default: int) -> int:
     return int(raw)
 
 
+def _count(name: str, default: int, *, maximum: int) -> int:
+    raw = (os.environ.get(name) or str(default)).strip()
+    if not raw.isdigit() or int(raw) > maximum:
+        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}, not {raw!r}")
+    return int(raw)
+
+
 def _portal_url() -> str:
     url = (os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000").strip().rstrip("/")
     if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
@@ -83,6 +90,8 @@ def from_environment(instance_path: str) -> dict:
         # Sign-in attempt counters: in Redis when set (shared by every worker and server), else per process.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "assure",
+        # Proxies in front of the portal whose X-Forwarded-For/-Proto/-Host are believed (portal.proxy).
+        "PROXY_COUNT": _count("PROXY_COUNT", 0, maximum=5),
         # Email (Flask-Mailman, with the names Flask users know); no mail is sent unless MAIL_SERVER is set.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _port("MAIL_PORT", 25),
