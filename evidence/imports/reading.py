@@ -19,8 +19,8 @@ from typing import Any
 
 from openpyxl.utils import column_index_from_string
 
-from evidence.jobs.progress import report as report_progress
 from evidence.imports.cells import NoSavedValue, PercentValue, is_blank
+from evidence.jobs.progress import report as report_progress
 from evidence.library import office_files
 from evidence.library.office_files import PACKAGE_LIMITS, PackageLimits
 

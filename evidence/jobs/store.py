@@ -140,14 +140,15 @@ def is_stale(job: Job, stale_after: timedelta, now: datetime | None = None) -> b
     return job.state in ACTIVE and last < (now or utcnow()) - stale_after
 
 
-def give_up(job: Job) -> bool:
-    """Show a job whose worker died as failed (unless it moved on meanwhile); it can then be retried."""
+def give_up(job: Job, error: str = LOST) -> bool:
+    """Show a job whose worker died (or that could not be queued) as failed, unless it moved on meanwhile;
+    it can then be retried."""
     changed = _write(
         (_jobs.c.id == job.id) & (_jobs.c.state == job.state) & (_jobs.c.attempts == job.attempts),
         state=FAILED,
         finished_at=utcnow(),
         stage="Failed",
-        error=LOST,
+        error=error,
     )
     db.session.refresh(job)
     return bool(changed)
@@ -156,7 +157,6 @@ def give_up(job: Job) -> bool:
 def can_retry(job: Job) -> bool:
     """A failed job, or a finished one whose file has been cleared away, can be run again."""
     return job.state == FAILED or (job.state == DONE and job.kind in FILE_KINDS and not job.result_path)
-
 
 
 def requeue(job: Job) -> bool:
