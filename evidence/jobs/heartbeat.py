@@ -30,6 +30,8 @@ class Heart:
     def hold(self, app: Flask, job_id: str) -> None:
         with self._lock:
             self._held[job_id] = app
+            # Several beats within the time after which a job counts as stopped (JOBS_STALE_SECONDS).
+            self.every = min(self.every, app.config["JOBS_STALE_SECONDS"] / 4)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._beat_forever, name="job-heartbeat", daemon=True)
                 self._thread.start()

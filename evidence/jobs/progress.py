@@ -27,9 +27,9 @@ class Reporter:
     """Collects a job's progress and writes it through ``write``: at once for a new stage or the end, otherwise
     at most every ``interval`` seconds."""
 
-    def __init__(self, write: Write, interval: float = INTERVAL_SECONDS, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, write: Write, interval: float | None = None, clock: Callable[[], float] = time.monotonic):
         self._write = write
-        self._interval = interval
+        self._interval = INTERVAL_SECONDS if interval is None else interval
         self._clock = clock
         self._written_at = -float("inf")
         self.done, self.total, self.stage = 0, None, ""
