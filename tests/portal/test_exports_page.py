@@ -17,8 +17,8 @@ from sqlalchemy import select
 from evidence.db import db
 from evidence.models import AuditEvent
 from evidence.vocab import Kind, Role
-from tests.exports.test_workbook import build_round, sign_off
 from tests import jobs
+from tests.exports.test_workbook import build_round, sign_off
 from tests.factories import make_item, make_round
 
 
