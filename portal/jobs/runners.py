@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import Flask, current_app, redirect, url_for
+from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.db import db
 from evidence.jobs import files, store, work
@@ -170,5 +171,9 @@ def retry(job: Job) -> bool:
 def check(job: Job) -> Job:
     """The job as it stands, shown as failed when whoever held it has died."""
     if job.state in store.ACTIVE and runner().lost(job):
-        store.give_up(job)
+        try:
+            store.give_up(job)
+        except SQLAlchemyError:  # SQLite busy with a long write: show the job as it stands, and decide next time
+            log.warning("could not give up job %s yet", job.id, exc_info=True)
+            db.session.rollback()
     return job
