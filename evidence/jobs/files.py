@@ -2,7 +2,8 @@
 
 A file is written under a temporary name and renamed when complete, so a job killed half-way leaves no file
 a download could find. Files are kept for a day after their job finished (then the job page offers to make
-the file again); a temporary file an hour old belongs to a run that died, and is removed.
+the file again); a temporary file an hour old belongs to a run that died, and is removed. A finished job's
+row goes after 30 days (the audit trail keeps what was exported and imported).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from evidence.db import db
 from evidence.models import Job, utcnow
 
 FOLDER = "jobs"
 KEEP_FILES = timedelta(hours=24)
+KEEP_JOBS = timedelta(days=30)
 KEEP_PARTIAL_SECONDS = 3600
 PARTIAL = ".partial"
 
@@ -51,7 +53,8 @@ def path_of(upload_dir: str | os.PathLike, relative: str | None) -> Path | None:
 
 
 def sweep(upload_dir: str | os.PathLike, keep: timedelta = KEEP_FILES) -> int:
-    """Remove the files of jobs finished longer than ``keep`` ago, and stale temporary files; how many went."""
+    """Remove the files of jobs finished longer than ``keep`` ago, and stale temporary files (how many went),
+    and the rows of jobs finished longer than ``KEEP_JOBS`` ago."""
     removed = 0
     cutoff = utcnow() - keep
     expired = db.session.execute(
@@ -62,6 +65,9 @@ def sweep(upload_dir: str | os.PathLike, keep: timedelta = KEEP_FILES) -> int:
         removed += 1
         with db.engine.begin() as connection:
             connection.execute(update(Job.__table__).where(Job.__table__.c.id == job_id).values(result_path=None))
+    with db.engine.begin() as connection:
+        old_jobs = Job.__table__.c.finished_at < utcnow() - KEEP_JOBS
+        connection.execute(delete(Job.__table__).where(old_jobs, Job.__table__.c.result_path.is_(None)))
     folder = Path(upload_dir) / FOLDER
     if folder.is_dir():
         old = time.time() - KEEP_PARTIAL_SECONDS

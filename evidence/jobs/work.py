@@ -48,7 +48,10 @@ def run(job_id: str, upload_dir: str) -> str | None:
     reporter = Reporter(lambda done, total, stage: store.progress(job_id, attempt, done, total, stage))
     with heart.holding(app, job_id), reporter.active():
         try:
-            outcome = kinds()[job.kind](job, upload_dir)
+            work = kinds().get(job.kind)
+            if work is None:
+                raise JobFailed("This kind of work is no longer done by the portal.")
+            outcome = work(job, upload_dir)
         except JobFailed as error:
             db.session.rollback()
             store.fail(job_id, attempt, str(error))

@@ -191,6 +191,11 @@ def test_a_job_whose_process_died_is_shown_failed_and_old_files_are_cleared(clie
     page = client.get(f"/jobs/{finished.id}").get_data(as_text=True)
     assert "cleared away" in page and "Make it again" in page
     assert client.get(f"/jobs/{finished.id}/download").status_code == 404
+    # A month on, the job itself goes (the audit trail keeps the export).
+    finished.finished_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    files.sweep(app.config["UPLOAD_DIR"])
+    assert client.get(f"/jobs/{state['id']}").status_code == 404
 
 
 # --- RQ on Redis, with real `flask jobs worker` processes ---
