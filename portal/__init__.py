@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "portal.actions.routes",
     "portal.rounds.routes",
     "portal.exports.routes",
+    "portal.jobs.routes",
     "portal.admin.routes",
     "portal.admin.sign_in",
     "portal.account.routes",
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     mail.init_app(app)
 
     from portal import api, auth, cli, errors, ids, permissions, proxy, security, templating
+    from portal.jobs import runners as job_runners
 
     proxy.init_app(app)
     ids.init_app(app)  # before any route is added: every <int:…> is then a bounded id
@@ -64,4 +66,5 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    job_runners.init_app(app)
     return app

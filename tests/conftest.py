@@ -137,6 +137,8 @@ def app(_schema, tmp_path):
             "WTF_CSRF_ENABLED": False,
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "SESSION_COOKIE_SECURE": False,
+            # Exports and large imports run within the request; tests/portal/test_jobs*.py run them as jobs.
+            "JOBS_RUNNER": "inline",
         }
     )
 
