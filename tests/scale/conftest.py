@@ -80,6 +80,7 @@ def portal_env(tmp_path_factory) -> Iterator[dict[str, str]]:
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "REDIS_KEY_PREFIX": prefix,
+            "JOBS_QUEUE": prefix,  # jobs go to RQ (REDIS_URL is set), on a queue of the module's own
             "UPLOAD_DIR": str(folder / "uploads"),
             "SESSION_COOKIE_SECURE": "false",  # plain HTTP on loopback
             "PROXY_COUNT": "1",  # haproxy

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
+import time
 import uuid
 
 import pytest
@@ -170,3 +172,37 @@ def test_the_audit_trail_names_the_client_behind_the_proxy_not_a_forged_header(c
             "SELECT remote_addr FROM audit_event WHERE action = 'sign_in' ORDER BY id DESC LIMIT 1"
         ).fetchone()
     assert address == "127.0.0.2"
+
+
+def test_an_export_started_on_one_server_is_made_by_a_worker_and_downloaded_from_the_other(cluster):
+    """Jobs are shared too: queued by A on Redis, made by an RQ worker process of its own, whose progress
+    and file B shows (the file lands in the shared upload folder)."""
+    cluster.start_process("worker", [sys.executable, "-m", "flask", "--app", "portal", "jobs", "worker"])
+    a, b = cluster.server("a").url, cluster.server("b").url
+    session = browser()
+    assert sign_in(session, a).status_code == 302
+    name = f"Scale round {uuid.uuid4().hex[:6]}"
+    rounds = session.get(f"{a}/rounds", timeout=10)
+    made = session.post(f"{a}/rounds", data={"csrf_token": csrf_token(rounds), "name": name}, timeout=30)
+    assert made.status_code == 200 and name in made.text, made.text[:2000]
+    round_id = re.search(r"/rounds/(\d+)$", made.url).group(1)  # the new round's page
+
+    exports = session.get(f"{a}/exports", timeout=10)
+    started = session.post(
+        f"{a}/exports/download",
+        data={"csrf_token": csrf_token(exports), "round": round_id, "format": "markdown"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert started.status_code in (302, 303), started.text[:2000]
+    job = started.headers["Location"]
+    assert re.search(r"/jobs/[\w-]+$", job), job
+
+    deadline = time.monotonic() + 60
+    while (state := session.get(f"{b}{job}.json", timeout=10).json())["state"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, state
+        time.sleep(0.2)
+    assert state["state"] == "done", state
+    got = session.get(f"{b}{job}/download", timeout=30)
+    assert got.status_code == 200 and got.content[:2] == b"PK"  # the markdown pack is a zip
+    assert name in session.get(f"{b}{job}", timeout=10).text
