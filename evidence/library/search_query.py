@@ -70,6 +70,10 @@ class Query:
     def empty(self) -> bool:
         return not self.groups and not self.excluded
 
+    @property
+    def max_terms(self) -> int:
+        return MAX_TERMS
+
 
 def words(text: str) -> tuple[str, ...]:
     """The words of a text as the index holds them: letters and digits, lowercased, Latin accents off."""
