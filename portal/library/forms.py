@@ -41,7 +41,7 @@ class FilterForm(QueryForm):
         "Search",
         validators=[Optional(), Length(max=200, message="Search: at most 200 characters.")],
         # The query language (evidence/library/search_query.py), in a sentence.
-        description="Every word must be found. \"A phrase\" in quotes; -word leaves out; OR between two words "
+        description='Every word must be found. "A phrase" in quotes; -word leaves out; OR between two words '
         "for either; the last word, or a word ending in *, also finds longer words (disch finds discharge).",
     )
     kind = FilterSelect("Kind", choices=[("", "Any kind"), *Kind.choices()], default="")
