@@ -303,3 +303,19 @@ def test_hostile_queries_never_fail(corpus, q):
 def test_any_text_is_a_query_that_never_fails(corpus, q):
     page = search(Filters(q=q, status=ANY_STATUS), page=1, per_page=5)
     assert page.total <= len(corpus)
+
+
+def test_a_restore_brings_back_what_search_found_then(app, runner, tmp_path):
+    kept = make_item("Transitions survey", summary="Reablement works.")
+    out = tmp_path / "assure.zip"
+    assert runner.invoke(args=["backup", "--out", str(out)]).exit_code == 0
+    kept.title = "Edited after the backup"
+    make_item("Added after the backup", summary="Reablement too.")
+    db.session.commit()
+
+    result = runner.invoke(args=["restore", str(out), "--yes"])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    assert found("reablement") == ["Transitions survey"] and found("edited") == [] and index_is_consistent()
+    make_item("Added after the restore", summary="Reablement again.")
+    assert set(found("reablement")) == {"Added after the restore", "Transitions survey"}
