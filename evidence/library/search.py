@@ -85,9 +85,14 @@ class Filters:
         return search_query.parse(self.q)
 
     @property
+    def sort_used(self) -> str:
+        """The sort asked for, or the default when it is not one of SORTS."""
+        return self.sort if self.sort in SORTS else DEFAULT_SORT
+
+    @property
     def ranked(self) -> bool:
         """Are the results in order of relevance (words searched for, and no other order chosen)?"""
-        return (self.sort if self.sort in SORTS else DEFAULT_SORT) == RELEVANCE and bool(self.query.groups)
+        return self.sort_used == RELEVANCE and bool(self.query.groups)
 
     @property
     def narrowed(self) -> bool:
@@ -108,21 +113,37 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _text_search(stmt: Select, query: search_query.Query):
-    """The statement narrowed to what the words find, and the order of relevance (best first)."""
+def _text_search(stmt: Select, query: search_query.Query, *, ranked: bool):
+    """The statement narrowed to what the words find, and (when ``ranked``) the order of relevance."""
     if db.engine.dialect.name == "postgresql":
         document = literal_column(f"{EvidenceItem.__tablename__}.{search_index.PG_COLUMN}")
         asked = func.to_tsquery(literal_column("'simple'::regconfig"), search_query.tsquery(query))
-        return stmt.where(document.op("@@")(asked)), [func.ts_rank_cd(document, asked).desc()]
+        return stmt.where(document.op("@@")(asked)), [func.ts_rank_cd(document, asked).desc()] if ranked else []
     wanted, unwanted = search_query.fts5_match(query)
     rank = []
-    if wanted:
-        stmt = stmt.join(fts, fts.c.rowid == EvidenceItem.id).where(fts.c[search_index.FTS_TABLE].op("MATCH")(wanted))
-        rank = [func.bm25(literal_column(search_index.FTS_TABLE), *search_index.BM25_WEIGHTS)]
+    if wanted and ranked:
+        # LIMIT -1 (none) keeps SQLite from flattening the hits into the join, where it would run the
+        # MATCH once for every item it lists; so the hits are found once, then their items looked up.
+        hits = (
+            select(
+                fts.c.rowid.label("item_id"),
+                func.bm25(literal_column(fts.name), *search_index.BM25_WEIGHTS).label("rank"),
+            )
+            .where(_matches(wanted))
+            .limit(-1)
+            .subquery("hits")
+        )
+        stmt = stmt.join(hits, hits.c.item_id == EvidenceItem.id)
+        rank = [hits.c.rank.asc()]  # bm25: lower is better
+    elif wanted:
+        stmt = stmt.where(EvidenceItem.id.in_(select(fts.c.rowid).where(_matches(wanted))))
     if unwanted:
-        found = select(fts.c.rowid).where(fts.c[search_index.FTS_TABLE].op("MATCH")(unwanted)).correlate(None)
-        stmt = stmt.where(EvidenceItem.id.not_in(found))
+        stmt = stmt.where(EvidenceItem.id.not_in(select(fts.c.rowid).where(_matches(unwanted))))
     return stmt, rank
+
+
+def _matches(expression: str):
+    return fts.c[fts.name].op("MATCH")(expression)
 
 
 def build_query(filters: Filters, on: date | None = None) -> Select:
@@ -133,7 +154,7 @@ def build_query(filters: Filters, on: date | None = None) -> Select:
     rank = []
     query = filters.query
     if not query.empty:
-        stmt, rank = _text_search(stmt, query)
+        stmt, rank = _text_search(stmt, query, ranked=filters.ranked)
     elif filters.q.strip():
         conditions.append(false())  # only punctuation: no word to find
     if filters.status and filters.status != ANY_STATUS:
@@ -170,11 +191,10 @@ def build_query(filters: Filters, on: date | None = None) -> Select:
         conditions.append(exists().where(and_(*mapping_conditions)))
     if conditions:
         stmt = stmt.where(and_(*conditions))
-    return stmt.order_by(*_order(filters.sort, rank))
+    return stmt.order_by(*_order(filters.sort_used, rank))
 
 
 def _order(sort: str, rank: list):
-    sort = sort if sort in SORTS else DEFAULT_SORT
     if sort == RELEVANCE:
         return [*rank, EvidenceItem.id.desc()]  # equal matches newest first
     if sort == "reference":
