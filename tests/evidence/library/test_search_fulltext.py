@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from evidence.db import db
 from evidence.fields import ALL_KIND_FIELDS
@@ -319,3 +319,27 @@ def test_a_restore_brings_back_what_search_found_then(app, runner, tmp_path):
     assert found("reablement") == ["Transitions survey"] and found("edited") == [] and index_is_consistent()
     make_item("Added after the restore", summary="Reablement again.")
     assert set(found("reablement")) == {"Added after the restore", "Transitions survey"}
+
+
+@pytest.mark.parametrize("q", ["discharge", "discharge -hospital", "-discharge"])
+@pytest.mark.parametrize("sort", ["relevance", "title"])
+def test_sqlite_runs_each_match_once_not_once_per_item(corpus, q, sort):
+    """A MATCH looked up item by item (the plan's "=M", rowid given) costs seconds at 20,000 items."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query planner")
+    executed = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        if search_index.FTS_TABLE in statement:
+            executed.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        search(Filters(q=q, sort=sort), page=1, per_page=5)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert len(executed) == 2  # the count and the page
+    for statement, parameters in executed:
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+        fts_steps = [row[3] for row in plan if search_index.FTS_TABLE in row[3]]
+        assert fts_steps and all("=M" not in step for step in fts_steps), plan
