@@ -1,7 +1,7 @@
 """full-text index for the library: FTS5 on SQLite, a generated tsvector on PostgreSQL
 
 Revision ID: 53c5c4a21063
-Revises: cd7f6f265b41
+Revises: 3f6c2a9b1d47
 Create Date: 2026-12-01 14:50:00.000000
 
 """
@@ -12,7 +12,7 @@ from evidence.library import search_index
 
 # revision identifiers, used by Alembic.
 revision = "53c5c4a21063"
-down_revision = "cd7f6f265b41"
+down_revision = "3f6c2a9b1d47"
 branch_labels = None
 depends_on = None
 
