@@ -18,7 +18,8 @@ depends_on = None
 
 
 def upgrade():
-    # The same DDL as db.create_all() runs; it indexes the items already stored.
+    # The same DDL as db.create_all() runs; it indexes the items already stored. A later migration that
+    # rebuilds evidence_item on SQLite (batch mode) must call search_index.drop before and create after.
     search_index.create(op.get_bind())
 
 
