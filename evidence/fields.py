@@ -17,13 +17,15 @@ class ItemField:
     name: str  # the column of EvidenceItem
     label: str  # the name people see: forms, the item page and error messages use the same words
     scanned: bool = False  # text people write that may identify someone: the personal data guard reads it
+    # Which part of the library's full-text index holds it (title, body or detail: they rank in that order).
+    searched: str | None = None
 
 
 # What every kind has, then what each kind adds.
 COMMON = (
-    ItemField("title", "Title", scanned=True),
-    ItemField("summary", "Summary", scanned=True),
-    ItemField("source", "Source", scanned=True),
+    ItemField("title", "Title", scanned=True, searched="title"),
+    ItemField("summary", "Summary", scanned=True, searched="body"),
+    ItemField("source", "Source", scanned=True, searched="detail"),
     ItemField("period_start", "Period start"),
     ItemField("period_end", "Period end"),
     ItemField("review_by", "Review by"),
@@ -31,11 +33,11 @@ COMMON = (
 )
 BY_KIND: dict[str, tuple[ItemField, ...]] = {
     Kind.SURVEY: (
-        ItemField("survey_name", "Survey name"),
-        ItemField("question", "Question", scanned=True),
+        ItemField("survey_name", "Survey name", searched="detail"),
+        ItemField("question", "Question", scanned=True, searched="body"),
         ItemField("respondents", "Respondents (n)"),
         ItemField("result_percent", "Result (%)"),
-        ItemField("population", "Population", scanned=True),
+        ItemField("population", "Population", scanned=True, searched="detail"),
     ),
     Kind.METRIC: (
         ItemField("unit", "Unit"),
@@ -43,26 +45,26 @@ BY_KIND: dict[str, tuple[ItemField, ...]] = {
         ItemField("target", "Target"),
     ),
     Kind.QUOTE: (
-        ItemField("quote_text", "Quote", scanned=True),
-        ItemField("speaker_role", "Speaker's role", scanned=True),
+        ItemField("quote_text", "Quote", scanned=True, searched="body"),
+        ItemField("speaker_role", "Speaker's role", scanned=True, searched="detail"),
         ItemField("voice", "Whose voice"),
         ItemField("quote_tone", "Barrier or facilitator"),
     ),
     Kind.DOCUMENT: (
-        ItemField("link_url", "Link"),
-        ItemField("evidences", "What it evidences", scanned=True),
+        ItemField("link_url", "Link", searched="detail"),
+        ItemField("evidences", "What it evidences", scanned=True, searched="body"),
     ),
     Kind.PARTNER_FEEDBACK: (
-        ItemField("partner_organisation", "Partner organisation", scanned=True),
-        ItemField("feedback_method", "How the feedback was gathered"),
+        ItemField("partner_organisation", "Partner organisation", scanned=True, searched="detail"),
+        ItemField("feedback_method", "How the feedback was gathered", searched="detail"),
     ),
     Kind.CASE_AUDIT: (
         ItemField("cases_reviewed", "Cases reviewed"),
-        ItemField("audit_outcome", "Audit outcome", scanned=True),
+        ItemField("audit_outcome", "Audit outcome", scanned=True, searched="body"),
     ),
     Kind.OBSERVATION: (
-        ItemField("setting", "Setting", scanned=True),
-        ItemField("observer_role", "Observer's role", scanned=True),
+        ItemField("setting", "Setting", scanned=True, searched="detail"),
+        ItemField("observer_role", "Observer's role", scanned=True, searched="detail"),
     ),
 }
 ITEM_FIELDS = (*COMMON, *(f for fields in BY_KIND.values() for f in fields))
@@ -72,6 +74,8 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {kind: tuple(f.name for f in fields) f
 ALL_KIND_FIELDS = tuple(name for names in KIND_FIELDS.values() for name in names)
 FIELD_LABELS = {f.name: f.label for f in ITEM_FIELDS}
 SCANNED_FIELDS = tuple(f.name for f in ITEM_FIELDS if f.scanned)
+SEARCHED_PARTS = ("title", "body", "detail")
+SEARCHED_BY_PART = {part: tuple(f.name for f in ITEM_FIELDS if f.searched == part) for part in SEARCHED_PARTS}
 
 
 def fields_for(kind: str) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from evidence.db import db
-from evidence.library import citations
+from evidence.library import citations, search_index
 from evidence.vocab import ActionStatus, Channel, Kind, PeerStatus, Role, RoundStatus, Stance, Status
 from quality_statements import scoring
 
@@ -335,6 +335,8 @@ def include_object_for(dialect_name: str):
     """Alembic's ``include_object`` for one database: PostgreSQL-only indexes count only there."""
 
     def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        if reflected and compare_to is None and search_index.is_index_object(name, type_):
+            return False  # the full-text index is DDL of its own (evidence/library/search_index.py)
         return not (type_ == "index" and name == SEARCH_INDEX and dialect_name != "postgresql")
 
     return include_object
@@ -346,6 +348,10 @@ event.listen(
     "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
+
+
+# The library's full-text index, built with the table and kept by the database (see search_index).
+search_index.install(EvidenceItem.__table__)
 
 
 class MetricPoint(db.Model):

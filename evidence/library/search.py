@@ -1,32 +1,32 @@
 """Finding evidence: full-text search, filters and sorting as one SQLAlchemy statement.
 
-Portable SQL only (LIKE, EXISTS), so it behaves the same on SQLite and
-PostgreSQL. Text search matches ``search_text``, the searchable fields lowercased
-once when an item is saved (a trigram index serves it on PostgreSQL). The
-statement selects items only; callers eager-load what a page shows
-(``with_list_loading``) so that a page costs the same few queries whatever the
-size of the portfolio.
+The words go through the library's query language (``search_query``) into the database's full-text
+index (``search_index``: FTS5 on SQLite, a tsvector on PostgreSQL), which ranks what it finds; the
+filters are portable SQL. The statement selects items only; callers eager-load what a page shows
+(``with_list_loading``) so that a page costs the same few queries whatever the size of the portfolio.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping as Values
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, literal_column, or_, select
 from sqlalchemy.orm import selectinload
 
 from evidence.db import db
-from evidence.library import citations
+from evidence.library import search_index, search_query
+from evidence.library.search_index import fts
 from evidence.models import EvidenceCategory, EvidenceItem, Mapping, QualityStatement, User, today
 from evidence.vocab import Status
 
 ANY_STATUS = "any"
 # Sort keys offered to people, with what they mean.
+RELEVANCE = "relevance"
 SORTS = {
+    RELEVANCE: "Best match first",  # newest first when no words are searched for
     "-reference": "Newest first",
     "reference": "Reference (oldest first)",
     "title": "Title A–Z",
@@ -34,8 +34,7 @@ SORTS = {
     "period": "Period (earliest first)",
     "review_by": "Review by (soonest first)",
 }
-DEFAULT_SORT = "-reference"
-_TERM = re.compile(r'"([^"]+)"|(\S+)')
+DEFAULT_SORT = RELEVANCE
 
 
 @dataclass
@@ -81,6 +80,21 @@ class Filters:
         )
 
     @property
+    def query(self) -> search_query.Query:
+        """The search words as the query language reads them."""
+        return search_query.parse(self.q)
+
+    @property
+    def sort_used(self) -> str:
+        """The sort asked for, or the default when it is not one of SORTS."""
+        return self.sort if self.sort in SORTS else DEFAULT_SORT
+
+    @property
+    def ranked(self) -> bool:
+        """Are the results in order of relevance (words searched for, and no other order chosen)?"""
+        return self.sort_used == RELEVANCE and bool(self.query.groups)
+
+    @property
     def narrowed(self) -> bool:
         """Is a filter other than the search words in use, or a sort other than the default?"""
         return replace(self, q="").active or self.sort != DEFAULT_SORT
@@ -93,30 +107,56 @@ def owners() -> list[User]:
     ).all()
 
 
-def search_terms(q: str) -> list[str]:
-    """Words of the query; "quoted phrases" stay together."""
-    return [(m.group(1) or m.group(2)).strip() for m in _TERM.finditer(q or "") if (m.group(1) or m.group(2)).strip()]
-
-
 def like_pattern(term: str) -> str:
     """A LIKE pattern matching ``term`` anywhere in lowercased text (with ``escape="\\"``)."""
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _text_condition(term: str):
-    conditions = [EvidenceItem.search_text.like(like_pattern(term), escape="\\")]
-    item_id = citations.reference_id(term)
-    if citations.findable(item_id):
-        conditions.append(EvidenceItem.id == item_id)
-    return or_(*conditions)
+def _text_search(stmt: Select, query: search_query.Query, *, ranked: bool):
+    """The statement narrowed to what the words find, and (when ``ranked``) the order of relevance."""
+    if db.engine.dialect.name == "postgresql":
+        document = literal_column(f"{EvidenceItem.__tablename__}.{search_index.PG_COLUMN}")
+        asked = func.to_tsquery(literal_column("'simple'::regconfig"), search_query.tsquery(query))
+        return stmt.where(document.op("@@")(asked)), [func.ts_rank_cd(document, asked).desc()] if ranked else []
+    wanted, unwanted = search_query.fts5_match(query)
+    rank = []
+    if wanted and ranked:
+        # LIMIT -1 (none) keeps SQLite from flattening the hits into the join, where it would run the
+        # MATCH once for every item it lists; so the hits are found once, then their items looked up.
+        hits = (
+            select(
+                fts.c.rowid.label("item_id"),
+                func.bm25(literal_column(fts.name), *search_index.BM25_WEIGHTS).label("rank"),
+            )
+            .where(_matches(wanted))
+            .limit(-1)
+            .subquery("hits")
+        )
+        stmt = stmt.join(hits, hits.c.item_id == EvidenceItem.id)
+        rank = [hits.c.rank.asc()]  # bm25: lower is better
+    elif wanted:
+        stmt = stmt.where(EvidenceItem.id.in_(select(fts.c.rowid).where(_matches(wanted))))
+    if unwanted:
+        stmt = stmt.where(EvidenceItem.id.not_in(select(fts.c.rowid).where(_matches(unwanted))))
+    return stmt, rank
+
+
+def _matches(expression: str):
+    return fts.c[fts.name].op("MATCH")(expression)
 
 
 def build_query(filters: Filters, on: date | None = None) -> Select:
     """A SELECT of EvidenceItem for these filters, sorted; no eager loading."""
     on = on or today()
     stmt = select(EvidenceItem)
-    conditions = [_text_condition(term) for term in search_terms(filters.q)]
+    conditions = []
+    rank = []
+    query = filters.query
+    if not query.empty:
+        stmt, rank = _text_search(stmt, query, ranked=filters.ranked)
+    elif filters.q.strip():
+        conditions.append(false())  # only punctuation: no word to find
     if filters.status and filters.status != ANY_STATUS:
         conditions.append(EvidenceItem.status == filters.status)
     if filters.kind:
@@ -151,11 +191,12 @@ def build_query(filters: Filters, on: date | None = None) -> Select:
         conditions.append(exists().where(and_(*mapping_conditions)))
     if conditions:
         stmt = stmt.where(and_(*conditions))
-    return stmt.order_by(*_order(filters.sort))
+    return stmt.order_by(*_order(filters.sort_used, rank))
 
 
-def _order(sort: str):
-    sort = sort if sort in SORTS else DEFAULT_SORT
+def _order(sort: str, rank: list):
+    if sort == RELEVANCE:
+        return [*rank, EvidenceItem.id.desc()]  # equal matches newest first
     if sort == "reference":
         return [EvidenceItem.id.asc()]
     if sort == "title":

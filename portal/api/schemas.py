@@ -125,7 +125,14 @@ class FrameworkOut(ma.Schema):
 class ItemQuery(ma.Schema):
     """The library's filters."""
 
-    q = text(500, metadata={"description": "Words to search for; “quoted phrases” stay together; E-12 finds one item"})
+    q = text(
+        500,
+        metadata={
+            "description": "Words to search for, all of which must be found: “quoted phrases”, -word to leave out, "
+            "OR between two words, word* (and the last word) for words beginning so, E-12 for one item; "
+            "best matches first unless sort says otherwise"
+        },
+    )
     kind = choice(Kind)
     statement = text(64, metadata={"description": "A quality statement's key"})
     category = text(64, metadata={"description": "An evidence category's key"})

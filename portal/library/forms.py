@@ -37,7 +37,13 @@ def statement_choices(statements) -> list[tuple[str, str]]:
 class FilterForm(QueryForm):
     """The library's search and filters."""
 
-    q = SearchField("Search", validators=[Optional(), Length(max=200, message="Search: at most 200 characters.")])
+    q = SearchField(
+        "Search",
+        validators=[Optional(), Length(max=200, message="Search: at most 200 characters.")],
+        # The query language (evidence/library/search_query.py), in a sentence.
+        description='Every word must be found. "A phrase" in quotes; -word leaves out; OR between two words '
+        "for either; the last word, or a word ending in *, also finds longer words (disch finds discharge).",
+    )
     kind = FilterSelect("Kind", choices=[("", "Any kind"), *Kind.choices()], default="")
     statement = FilterSelect("Quality statement", choices=[], default="")
     category = FilterSelect("Evidence category", choices=[], default="")
