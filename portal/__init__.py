@@ -51,8 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     mail.init_app(app)
 
-    from portal import api, auth, cli, errors, ids, permissions, security, templating
+    from portal import api, auth, caching, cli, errors, ids, permissions, security, templating
 
+    caching.init_app(app)  # before anything reads or writes the database
     ids.init_app(app)  # before any route is added: every <int:…> is then a bounded id
     auth.init_app(app)
     permissions.enforce_rules(app)
