@@ -26,7 +26,9 @@ def store_for(config) -> SimpleCache | RedisCache:
 
         # A Redis that does not answer costs a page at most a second before the figures are computed.
         client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        return RedisCache(host=client, key_prefix=f"{config['REDIS_KEY_PREFIX']}:figures:", default_timeout=TIMEOUT_SECONDS)
+        return RedisCache(
+            host=client, key_prefix=f"{config['REDIS_KEY_PREFIX']}:figures:", default_timeout=TIMEOUT_SECONDS
+        )
     return SimpleCache(threshold=MEMORY_ENTRIES, default_timeout=TIMEOUT_SECONDS)
 
 
