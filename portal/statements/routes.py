@@ -2,8 +2,9 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
-from evidence.assessment import peer
+from evidence.assessment import kept, peer
 from evidence.assessment.actions import ActionConflict, ActionError, create_action, update_action
 from evidence.assessment.assessments import (
     ConflictError,
@@ -13,7 +14,6 @@ from evidence.assessment.assessments import (
     save_assessment,
     statement_by_key,
     statement_page,
-    statements_overview,
 )
 from evidence.assessment.rounds import RoundFrozenError, current_round
 from evidence.db import db
@@ -21,7 +21,8 @@ from evidence.fields import ASSESSMENT_TEXTS
 from evidence.history import history
 from evidence.library.mappings import MappingError, remove_mapping
 from evidence.library.trends import metrics_for_statement
-from evidence.models import Action, Comment, Mapping, Round
+from evidence.models import Action, Comment, Mapping, QualityStatement, Round
+from evidence.portfolio_cache import kept as kept_html
 from evidence.together import comments
 from evidence.wording import count
 from portal.comments import CommentForm, ResolveForm, said
@@ -96,6 +97,12 @@ def _response_form(page):
     )
 
 
+def _metrics_html(statement_id: int) -> Markup:
+    """The statement's metric trends, rendered: the same for everyone, so kept until the portfolio changes."""
+    statement = db.session.get(QualityStatement, statement_id)
+    return Markup(render_template("statements/_metrics.html", metrics=metrics_for_statement(statement)))
+
+
 def _render(
     page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, comment_form=None, status=200
 ):
@@ -124,7 +131,9 @@ def _render(
             conflict=conflict,
             suggestion=suggestion,
             texts=ASSESSMENT_TEXTS,
-            metrics=[] if page.frozen else metrics_for_statement(page.statement),
+            metrics_html=Markup("")
+            if page.frozen
+            else kept_html("statement.metrics", _metrics_html, page.statement.id),
             is_current=page.round is not None and page.round == current_round(),
             threads=comments.statement_threads(page.round, page.statement),
             peer_review=peer.reviews_of(page.round).get(page.statement.key),
@@ -141,7 +150,7 @@ def _render(
 @allow(*READERS)
 def index():
     round_ = current_round()
-    return render_template("statements/index.html", themes=statements_overview(round_), round=round_)
+    return render_template("statements/index.html", themes=kept.overview(round_), round=round_)
 
 
 @bp.route("/statements/<key>")
