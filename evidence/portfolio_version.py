@@ -58,7 +58,8 @@ def _bump_sql() -> str:
     )
 
 
-# What a restore runs on the restored database: the next write then starts a new epoch.
+# What a restore runs on the restored database (of SQLite; PostgreSQL names the schema): the next write then
+# starts a new epoch.
 RESET_SQL = f"DELETE FROM {TABLE}"
 
 

@@ -254,10 +254,10 @@ class Loader:
             with open(self.work / "pg_restore.log", "rb") as log:
                 raise RestoreRefused(f"pg_restore failed ({_last_error(log)})")
         # A new portfolio epoch, so figures kept for the database before the restore never match it
-        # (a backup older than the version table has none to reset).
+        # (a backup older than the version table has none to reset; the dump leaves search_path empty).
         self._send(
             f"\nDO $assure$ BEGIN IF to_regclass('public.{portfolio_version.TABLE}') IS NOT NULL THEN "
-            f"{portfolio_version.RESET_SQL}; END IF; END $assure$;\n".encode()
+            f"DELETE FROM public.{portfolio_version.TABLE}; END IF; END $assure$;\n".encode()
         )
         wanted = ",".join(f"'{table}'" for table in sorted(ASSURE_TABLES))
         self._send(

@@ -1,7 +1,9 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from evidence.assessment import dashboard
+from evidence.portfolio_cache import kept
 from evidence.vocab import Role
 from portal.dashboard.charts import score_sparkline
 from portal.permissions import READERS, SIGNED_IN, allow, has_role
@@ -21,19 +23,26 @@ def home():
     return redirect(url_for("dashboard.index"))
 
 
+def _figures_html() -> Markup:
+    figures = dashboard.figures()
+    return Markup(
+        render_template(
+            "dashboard/_figures.html",
+            result=figures.result,
+            previous=figures.previous,
+            movement=figures.movement,
+            summary=figures.summary,
+            categories=figures.categories,
+            waiting=figures.waiting,
+            overdue=figures.overdue,
+            history=figures.history,
+            score_sparkline=score_sparkline,
+        )
+    )
+
+
 @bp.route("/dashboard")
 @allow(*READERS)
 def index():
-    figures = dashboard.figures()
-    return render_template(
-        "dashboard/index.html",
-        result=figures.result,
-        previous=figures.previous,
-        movement=figures.movement,
-        summary=figures.summary,
-        categories=figures.categories,
-        waiting=figures.waiting,
-        overdue=figures.overdue,
-        history=figures.history,
-        score_sparkline=score_sparkline,
-    )
+    # Rendering the heat map and history costs more than computing them: the page keeps the HTML too.
+    return render_template("dashboard/index.html", figures_html=kept("dashboard.html", _figures_html))
