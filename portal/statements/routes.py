@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf as csrf_token
 from markupsafe import Markup
 
 from evidence.assessment import kept, peer
@@ -103,6 +104,35 @@ def _metrics_html(statement_id: int) -> Markup:
     return Markup(render_template("statements/_metrics.html", metrics=metrics_for_statement(statement)))
 
 
+# Where the reader's CSRF token goes in a kept fragment: no text a person wrote can render as this
+# (their "<" is escaped), so only the template's own slot is filled.
+CSRF_SLOT = Markup("<csrf-token>")
+
+
+def _evidence_html(page, *, removable: bool) -> Markup:
+    """The evidence section, rendered once per portfolio version for curators and once for readers."""
+    round_arg = request.args.get("round")
+
+    def render(*_key) -> Markup:
+        return Markup(
+            render_template(
+                "statements/_evidence.html",
+                page=page,
+                statement=page.statement,
+                removable=removable,
+                round_arg=round_arg,
+                csrf_slot=CSRF_SLOT,
+            )
+        )
+
+    html = (
+        render()
+        if page.frozen
+        else kept_html("statement.evidence.html", render, page.statement.id, removable, round_arg)
+    )
+    return Markup(html.replace(CSRF_SLOT, csrf_token())) if removable else html
+
+
 def _render(
     page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, comment_form=None, status=200
 ):
@@ -131,9 +161,10 @@ def _render(
             conflict=conflict,
             suggestion=suggestion,
             texts=ASSESSMENT_TEXTS,
+            evidence_html=_evidence_html(page, removable=map_form is not None),
             metrics_html=Markup("")
             if page.frozen
-            else kept_html("statement.metrics", _metrics_html, page.statement.id),
+            else kept_html("statement.metrics.html", _metrics_html, page.statement.id),
             is_current=page.round is not None and page.round == current_round(),
             threads=comments.statement_threads(page.round, page.statement),
             peer_review=peer.reviews_of(page.round).get(page.statement.key),
