@@ -232,3 +232,14 @@ def test_a_restored_backup_starts_a_new_epoch(app, runner, tmp_path):
     db.engine.dispose()
     after = portfolio_version.current(db.session)
     assert after.epoch != before.epoch
+
+
+def test_the_library_lists_and_finds_a_new_item_and_a_new_owner_at_once(client, lead, make_user):
+    make_item("Hospital discharge audit")
+    assert "Hospital discharge audit" in text(client, "/evidence?q=discharge")
+    assert "Discharge letters review" not in text(client, "/evidence?q=discharge")
+    owner = make_user(Role.STAFF, name="Priya Owner")
+    make_item("Discharge letters review", owner_id=owner.id)
+    assert "Discharge letters review" in text(client, "/evidence?q=discharge")
+    page = client.get("/evidence").get_data(as_text=True)
+    assert "Discharge letters review" in page and f'<option value="{owner.id}">Priya Owner</option>' in page
