@@ -69,7 +69,9 @@ def test_figures_are_kept_until_a_write(app, client, lead, round_):
 
 
 def test_accepting_and_editing_an_item_show_at_once(client, lead, round_):
-    item = make_item("Carers survey 2026", status=Status.SUBMITTED, mappings=[(KEY, "peoples-experience", Stance.STRENGTH)])
+    item = make_item(
+        "Carers survey 2026", status=Status.SUBMITTED, mappings=[(KEY, "peoples-experience", Stance.STRENGTH)]
+    )
     assert tile(client, "waiting-submitted") == 1
     assert "Carers survey 2026" not in text(client, f"/statements/{KEY}")
     accept_item(item, user=lead)
