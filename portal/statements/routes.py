@@ -125,11 +125,8 @@ def _evidence_html(page, *, removable: bool) -> Markup:
             )
         )
 
-    html = (
-        render()
-        if page.frozen
-        else kept_html("statement.evidence.html", render, page.statement.id, removable, round_arg)
-    )
+    frozen = page.round.id if page.frozen else None  # a signed-off round shows its own evidence
+    html = kept_html("statement.evidence.html", render, page.statement.id, frozen, removable, round_arg)
     return Markup(html.replace(CSRF_SLOT, csrf_token())) if removable else html
 
 
