@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 import yaml
 
+from bench.load import CSRF_INPUT
 from evidence import imports, portfolio_version
 from evidence.assessment.actions import create_action
 from evidence.assessment.assessments import save_assessment
@@ -25,7 +26,7 @@ from evidence.vocab import Kind, Role, Stance, Status
 from portal import create_app
 from quality_statements import DEFAULT_FRAMEWORK_PATH
 from quality_statements.loader import parse_framework
-from tests.conftest import sign_in
+from tests.conftest import PASSWORD, sign_in
 from tests.evidence.imports.test_imports import QUOTE, QUOTE_HEADER, build, quote_row
 from tests.factories import make_item, make_round, statement
 
@@ -245,3 +246,31 @@ def test_the_library_lists_and_finds_a_new_item_and_a_new_owner_at_once(client, 
     assert "Discharge letters review" in text(client, "/evidence?q=discharge")
     page = client.get("/evidence").get_data(as_text=True)
     assert "Discharge letters review" in page and f'<option value="{owner.id}">Priya Owner</option>' in page
+
+
+REMOVE_FORM = re.compile(r'action="([^"]+/remove)">\s*<input type="hidden" name="csrf_token" value="([^"]+)"')
+
+
+def signed_in_with_csrf(portal, user):
+    browser = portal.test_client()
+    page = browser.get("/sign-in").get_data(as_text=True)
+    token = CSRF_INPUT.search(page)
+    data = {"csrf_token": token.group(1) or token.group(2), "email": user.email, "password": PASSWORD}
+    assert browser.post("/sign-in", data=data).status_code == 302
+    return browser
+
+
+def test_a_kept_evidence_section_carries_each_readers_own_csrf_token(app, make_user, round_):
+    portal = create_app({**app.config, "WTF_CSRF_ENABLED": True})
+    item = make_item("Partner forum notes", mappings=[(KEY, "partners", Stance.STRENGTH)])
+    first, second = make_user(Role.QUALITY_LEAD), make_user(Role.QUALITY_LEAD)
+    browsers = [signed_in_with_csrf(portal, u) for u in (first, second)]  # each request in its own app context
+    forms = [REMOVE_FORM.search(b.get(f"/statements/{KEY}").get_data(as_text=True)).groups() for b in browsers]
+    assert any(key.startswith("statement.evidence.html:") for key in portal.extensions[EXTENSION]._cache)
+    assert forms[0][1] != forms[1][1]  # the second page came from the kept section, with its own token
+    action, token = forms[1]
+    assert browsers[1].post(action, data={"csrf_token": token}).status_code == 302
+    with portal.app_context():
+        db.engine.dispose()
+    db.session.expire_all()
+    assert db.session.query(Mapping).filter_by(item_id=item.id).count() == 0
