@@ -146,6 +146,19 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _metric_views(item_id: int):
+    """A metric's chart (rendered) and its table of values: the same for everyone until the portfolio changes."""
+    item = db.session.get(EvidenceItem, item_id)
+    chart = line_chart(
+        item.points,
+        target=item.target,
+        comparators=item.comparators,
+        unit=item.unit or "",
+        title=f"{item.title}: values over time",
+    )
+    return chart, metrics.side_by_side(item.points, item.comparators, drawable=False)
+
+
 def _render_item(
     item: EvidenceItem,
     *,
@@ -164,16 +177,7 @@ def _render_item(
         point_form = PointForm(formdata=None)
     if adds_points and comparator_form is None:
         comparator_form = ComparatorPointForm(formdata=None, prefix="comparator")
-    chart = table = None
-    if item.kind == Kind.METRIC:
-        chart = line_chart(
-            item.points,
-            target=item.target,
-            comparators=item.comparators,
-            unit=item.unit or "",
-            title=f"{item.title}: values over time",
-        )
-        table = metrics.side_by_side(item.points, item.comparators, drawable=False)
+    chart, table = kept("item.metric.html", _metric_views, item.id) if item.kind == Kind.METRIC else (None, None)
     return (
         render_template(
             "library/item.html",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -274,3 +274,13 @@ def test_a_kept_evidence_section_carries_each_readers_own_csrf_token(app, make_u
         db.engine.dispose()
     db.session.expire_all()
     assert db.session.query(Mapping).filter_by(item_id=item.id).count() == 0
+
+
+def test_a_metric_point_shows_on_the_items_chart_and_table_at_once(client, lead):
+    metric = make_item("Reablement at 91 days", kind=Kind.METRIC, unit="%", points=[(date(2026, 8, 1), "Aug 2026", 80)])
+    assert "Aug 2026" in text(client, f"/evidence/{metric.id}")
+    assert "Sep 2026" not in text(client, f"/evidence/{metric.id}")
+    add_point(metric, "2026-09", 83, lead)
+    db.session.commit()
+    page = client.get(f"/evidence/{metric.id}").get_data(as_text=True)
+    assert "Sep 2026" in page and "83%" in page
