@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := portal
 
-.PHONY: run reset-demo test lint format install install-test system-libraries browser office openid-provider migration clean
+.PHONY: run reset-demo test lint format install install-test system-libraries browser office openid-provider haproxy bench-tools migration clean
 
 # Installs Debian packages that are missing, when apt-get is here (as root, or through sudo that asks
 # nothing); else says what goes without. $(call debian,<packages>,<what for>,<what happens without them>,<apt options>)
@@ -60,6 +60,15 @@ OFFICE_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui fonts-crosext
 office:
 	@$(call debian,$(OFFICE_PACKAGES),LibreOffice for the print and Word tests,LibreOffice could not be installed: the print and Word tests will be skipped,--no-install-recommends)
 
+# Debian's haproxy, for the test that serves one portal from two app servers behind a proxy (tests/scale/).
+haproxy:
+	@$(call debian,haproxy,haproxy for the two-server test,haproxy could not be installed: the two-server test will be skipped,--no-install-recommends)
+
+# Debian's wrk, the HTTP load generator the benchmark's throughput table uses (without it the benchmark
+# falls back to its own Python client, and says so in the table).
+bench-tools:
+	@$(call debian,wrk,wrk for the benchmark's throughput table,wrk could not be installed: the benchmark will use its Python client,--no-install-recommends)
+
 # The OpenID provider the single sign-on tests run (oidc-provider on Node.js, tests/oidc/): installed once
 # from its lock file, again only when the lock file changes.
 OIDC_DIR := tests/oidc
@@ -78,12 +87,13 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set, spread over every core
-# (pytest-xdist: each worker has its own database).
-test: install-test browser office openid-provider lint
-	env -u TEST_DATABASE_URL $(BIN)/pytest -n auto
+# (pytest-xdist: each worker has its own database). The two-server test (tests/scale/) needs PostgreSQL and
+# Redis whatever the suite's database, so it runs once, in the first pass (TEST_SCALE_DATABASE_URL says where).
+test: install-test browser office openid-provider haproxy bench-tools lint
+	TEST_SCALE_DATABASE_URL="$${TEST_DATABASE_URL:-}" env -u TEST_DATABASE_URL $(BIN)/pytest -n auto --dist loadgroup
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "Running the suite again on PostgreSQL"; \
-		$(BIN)/pytest -n auto -m "not browser"; \
+		$(BIN)/pytest -n auto -m "not browser and not scale"; \
 	fi
 
 format: install-test

@@ -274,9 +274,14 @@ def run_database(kind: str, args: argparse.Namespace) -> DatabaseResult:
 
 def make_app(url: str, folder: Path):
     import evidence.models
+    from portal.jobs import runners as job_runners
 
     evidence.models.PASSWORD_METHOD = "pbkdf2:sha256:1000"  # throwaway accounts: sign in quickly
-    return databases.portal_app(url, folder, "assure-hostile-input-secret")
+    app = databases.portal_app(url, folder, "assure-hostile-input-secret")
+    # Exports run as jobs: here within the request, so that each request's changes are all seen before the next.
+    app.config["JOBS_RUNNER"] = "inline"
+    job_runners.init_app(app)
+    return app
 
 
 # --- The table --------------------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ MAY_CHANGE: dict[str, frozenset[str]] = {
     "actions.change_status": frozenset({"action"}),
     "rounds.create": frozenset({"round", "assessment", "action"}),
     "rounds.sign": frozenset({"round"}),
-    "exports.download": frozenset(),
+    "exports.download": frozenset({"jobs"}),  # the export runs as a job
     "admin.users": frozenset({"app_user"}),
     "admin.change_role": frozenset({"app_user"}),
     "admin.toggle_active": frozenset({"app_user"}),
@@ -153,7 +153,9 @@ MAY_CHANGE: dict[str, frozenset[str]] = {
     "sso_settings.edit": frozenset({"setting"}),
     "imports.upload": frozenset(),
     "imports.preview": frozenset(),
-    "imports.confirm": frozenset({"evidence_item", "mapping", "metric_point", "comparator_series", "comparator_point"}),
+    "imports.confirm": frozenset(
+        {"evidence_item", "mapping", "metric_point", "comparator_series", "comparator_point", "jobs"}
+    ),
 }
 
 

@@ -2,7 +2,7 @@
 
 Builds a synthetic portfolio of N accepted evidence items (and one of the comparison
 size, to compare SQL statement counts) in fresh databases, measures pages, exports and
-throughput under gunicorn, and prints a markdown table with each target and whether it
+throughput under gunicorn (wrk, with and without Redis), and prints a markdown table with each target and whether it
 is met. The table is also written to bench/results/latest.md (quick runs: quick.md).
 """
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 from bench import databases, machine, report
 from bench.exports_bench import measure_exports
-from bench.load import run_load
 from bench.pages import measure_pages, profile_page
 from bench.portfolio import build_portfolio
+from bench.throughput import run_throughput
 from evidence.assessment import round_view as round_view_module
 from evidence.db import db
 
@@ -42,10 +42,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--repeats", type=int, help="timed requests per page (default 30; quick: 5)")
     parser.add_argument("--export-repeats", type=int, help="timed runs per export (default 3; quick: 1)")
-    parser.add_argument("--load-seconds", type=float, help="length of the load test (default 20; quick: 3)")
-    parser.add_argument("--clients", type=int, help="concurrent clients under load (default 20; quick: 4)")
+    parser.add_argument("--load-seconds", type=float, help="throughput run per page, seconds (default 15; quick: 1)")
+    parser.add_argument("--connections", type=int, help="open connections per throughput run (default 100; quick: 10)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default 4; quick: 2)")
-    parser.add_argument("--no-load", action="store_true", help="skip the load test")
+    parser.add_argument("--no-load", action="store_true", help="skip the throughput table")
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="build the portfolio and measure throughput alone (no pages, exports)",
+    )
     parser.add_argument("--no-profile", action="store_true", help="do not profile what misses its target")
     parser.add_argument("--output", type=Path, help="where to write the table (default bench/results/latest.md)")
     args = parser.parse_args(argv)
@@ -56,8 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "database": "sqlite" if quick else "all",
         "repeats": 5 if quick else 30,
         "export_repeats": 1 if quick else 3,
-        "load_seconds": 3.0 if quick else 20.0,
-        "clients": 4 if quick else 20,
+        "load_seconds": 1.0 if quick else 15.0,
+        "connections": 10 if quick else 100,
         "workers": 2 if quick else 4,
         "output": RESULTS / ("quick.md" if quick else "latest.md"),
     }
@@ -70,9 +75,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--n and --compare-n must be at least 10")
     if args.repeats < 1 or args.export_repeats < 1:
         parser.error("repeats must be at least 1")
-    # Bounded: at most 10 minutes of load, 200 clients, 32 workers.
+    # Bounded: at most 10 minutes per page, 1,000 connections, 32 workers.
     args.load_seconds = min(max(args.load_seconds, 1.0), 600.0)
-    args.clients = min(max(args.clients, 1), 200)
+    args.connections = min(max(args.connections, 1), 1000)
     args.workers = min(max(args.workers, 1), 32)
     return args
 
@@ -123,6 +128,28 @@ def _portfolio(fresh: databases.Fresh, n: int, label: str) -> Iterator[tuple]:
         close(app)
 
 
+def measure_in_process(app, kind: str, args: argparse.Namespace, results_dir: Path, run: report.DatabaseRun) -> None:
+    """Pages (time and SQL statements) and exports, through Flask's test client and in-process calls."""
+    say(f"{run.label}: timing pages ({args.repeats} requests each)")
+    run.pages = measure_pages(app, run.large, repeats=args.repeats)
+    write_sql_log(results_dir / f"sql-{kind}.txt", run)
+    if not args.no_profile:
+        for page in run.pages:
+            if page.ok and page.p95_ms > report.PAGE_P95_MS:
+                say(f"{run.label}: profiling {page.name} ({page.p95_ms:.0f} ms at p95)")
+                (results_dir / f"profile-{kind}-{slug(page.name)}.txt").write_text(
+                    profile_page(app, run.large, page.path)
+                )
+    say(f"{run.label}: exports")
+    run.exports = measure_exports(
+        app, run.large, args.export_repeats, profile_over=None if args.no_profile else report.EXPORT_RATIO
+    )
+    for export in run.exports:
+        if export.profile:
+            name = f"profile-{kind}-{slug(export.name)}-{slug(export.round_label)}.txt"
+            (results_dir / name).write_text(export.profile)
+
+
 def run_database(kind: str, args: argparse.Namespace, results_dir: Path) -> report.DatabaseRun:
     run = report.DatabaseRun(kind=kind, label=databases.describe(kind))
     if kind == "postgres":
@@ -131,44 +158,30 @@ def run_database(kind: str, args: argparse.Namespace, results_dir: Path) -> repo
             run.skipped = why
             return run
 
-    with (
-        databases.fresh_database(kind, "small") as fresh,
-        _portfolio(fresh, args.compare_n, run.label) as (app, run.small),
-    ):
-        say(f"{run.label}: counting SQL statements per page at N = {args.compare_n:,}")
-        run.small_pages = measure_pages(app, run.small, repeats=0, timed=False)
+    if not args.throughput_only:
+        with (
+            databases.fresh_database(kind, "small") as fresh,
+            _portfolio(fresh, args.compare_n, run.label) as (app, run.small),
+        ):
+            say(f"{run.label}: counting SQL statements per page at N = {args.compare_n:,}")
+            run.small_pages = measure_pages(app, run.small, repeats=0, timed=False)
 
     with databases.fresh_database(kind, "large") as fresh:
         with _portfolio(fresh, args.n, run.label) as (app, run.large):
-            say(f"{run.label}: built in {run.large.seconds:.1f} s; timing pages ({args.repeats} requests each)")
-            run.pages = measure_pages(app, run.large, repeats=args.repeats)
-            write_sql_log(results_dir / f"sql-{kind}.txt", run)
-            if not args.no_profile:
-                for page in run.pages:
-                    if page.ok and page.p95_ms > report.PAGE_P95_MS:
-                        say(f"{run.label}: profiling {page.name} ({page.p95_ms:.0f} ms at p95)")
-                        (results_dir / f"profile-{kind}-{slug(page.name)}.txt").write_text(
-                            profile_page(app, run.large, page.path)
-                        )
-            say(f"{run.label}: exports")
-            run.exports = measure_exports(
-                app, run.large, args.export_repeats, profile_over=None if args.no_profile else report.EXPORT_RATIO
-            )
-            for export in run.exports:
-                if export.profile:
-                    name = f"profile-{kind}-{slug(export.name)}-{slug(export.round_label)}.txt"
-                    (results_dir / name).write_text(export.profile)
+            say(f"{run.label}: built in {run.large.seconds:.1f} s")
+            if not args.throughput_only:
+                measure_in_process(app, kind, args, results_dir, run)
         if args.no_load:
             run.load_note = "skipped (--no-load)"
         else:
-            say(f"{run.label}: {args.clients} clients for {args.load_seconds:.0f} s against gunicorn")
-            run.load = run_load(
+            say(f"{run.label}: throughput, {args.connections} connections for {args.load_seconds:.0f} s per page")
+            run.load = run_throughput(
                 fresh.env_url,
                 fresh.folder,
                 run.large.lead_email,
                 run.large.password,
                 workers=args.workers,
-                clients=args.clients,
+                connections=args.connections,
                 seconds=args.load_seconds,
             )
     return run
@@ -199,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         export_repeats=args.export_repeats,
         quick=args.quick,
         load_seconds=args.load_seconds,
-        clients=args.clients,
+        connections=args.connections,
         workers=args.workers,
+        throughput_only=args.throughput_only,
         started=datetime.now().strftime("%Y-%m-%d %H:%M"),
         code=code_version(),
     )

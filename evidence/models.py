@@ -732,3 +732,36 @@ class AuditEvent(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()
+
+
+class Job(db.Model):
+    """Work that runs outside a web request (an export, a large import), with its progress and result.
+
+    The id is random and unguessable; only the owner and administrators may open it all the same.
+    Progress and the heartbeat are written by whichever process runs the job, in transactions of their
+    own, so that every server shows the same bar.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    title: Mapped[str] = mapped_column(String(300), default="")  # what the job page calls it
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int | None] = mapped_column(Integer)  # none while the amount of work is unknown
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    result_path: Mapped[str | None] = mapped_column(String(300))  # relative to UPLOAD_DIR
+    result_name: Mapped[str | None] = mapped_column(String(255))
+    result_type: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str | None] = mapped_column(Text)  # what a finished job did, for the person
+    error: Mapped[str | None] = mapped_column(Text)  # why it failed, for the person
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    user: Mapped[User] = relationship()

@@ -39,6 +39,7 @@ NOT_PORTFOLIO = frozenset(
         "notification_preference",
         "mail_outbox",
         "audit_event",  # written beside a portfolio change, which counts by itself
+        "jobs",  # a background job's progress and heartbeat; what an import job writes counts by itself
         "alembic_version",
     }
 )

@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "portal.actions.routes",
     "portal.rounds.routes",
     "portal.exports.routes",
+    "portal.jobs.routes",
     "portal.admin.routes",
     "portal.admin.sign_in",
     "portal.account.routes",
@@ -51,9 +52,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     mail.init_app(app)
 
-    from portal import api, auth, caching, cli, errors, ids, permissions, security, templating
+    from portal import api, auth, caching, cli, errors, ids, permissions, proxy, security, templating
+    from portal.jobs import runners as job_runners
 
     caching.init_app(app)  # before anything reads or writes the database
+    proxy.init_app(app)
     ids.init_app(app)  # before any route is added: every <int:…> is then a bounded id
     auth.init_app(app)
     permissions.enforce_rules(app)
@@ -64,4 +67,5 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    job_runners.init_app(app)
     return app

@@ -95,7 +95,17 @@ def permissions() -> None:
 
 def init_app(app: Flask) -> None:
     from portal.backup import backup_command, restore_command
+    from portal.deployment import check_command
     from portal.notifications.cli import notify_command
 
-    for command in (users, framework, demo, permissions, backup_command, restore_command, notify_command):
+    for command in (
+        users,
+        framework,
+        demo,
+        permissions,
+        backup_command,
+        restore_command,
+        notify_command,
+        check_command,
+    ):
         app.cli.add_command(command)

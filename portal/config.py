@@ -7,6 +7,10 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+# How background jobs run: RQ workers on Redis, a thread pool in each portal process, or at once in the
+# request (for tests that are not about jobs).
+RUNNERS = ("rq", "threads", "inline")
+
 
 class ConfigError(RuntimeError):
     """The portal cannot start with this configuration."""
@@ -48,6 +52,13 @@ def _port(name: str, default: int) -> int:
     return int(raw)
 
 
+def _count(name: str, default: int, *, maximum: int) -> int:
+    raw = (os.environ.get(name) or str(default)).strip()
+    if not raw.isdigit() or int(raw) > maximum:
+        raise ConfigError(f"{name} must be a whole number from 0 to {maximum}, not {raw!r}")
+    return int(raw)
+
+
 def _portal_url() -> str:
     url = (os.environ.get("PORTAL_URL") or "http://127.0.0.1:5000").strip().rstrip("/")
     if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
@@ -83,6 +94,16 @@ def from_environment(instance_path: str) -> dict:
         # Sign-in attempt counters: in Redis when set (shared by every worker and server), else per process.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "assure",
+        # Proxies in front of the portal whose X-Forwarded-For/-Proto/-Host are believed (portal.proxy).
+        "PROXY_COUNT": _count("PROXY_COUNT", 0, maximum=5),
+        # Background jobs (exports, large imports): RQ on Redis when REDIS_URL is set, else threads in each process.
+        "JOBS_RUNNER": (os.environ.get("JOBS_RUNNER") or ("rq" if os.environ.get("REDIS_URL") else "threads")).lower(),
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE") or "assure-jobs",
+        "JOBS_THREADS": int(_number("JOBS_THREADS", "2", "threads", maximum=32)),
+        # An import of more rows than this is written by a job; smaller ones while the page waits, as ever.
+        "JOBS_IMPORT_ROWS": int(_number("JOBS_IMPORT_ROWS", "2000", "rows")),
+        # A job whose heartbeat is older than this has lost its process, and is shown as failed.
+        "JOBS_STALE_SECONDS": _number("JOBS_STALE_SECONDS", "60", "seconds"),
         # Email (Flask-Mailman, with the names Flask users know); no mail is sent unless MAIL_SERVER is set.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": _port("MAIL_PORT", 25),
@@ -116,6 +137,10 @@ def check(config: dict, *, debug: bool) -> None:
         raise ConfigError("OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set too.")
     if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
         raise ConfigError("Set MAIL_USE_TLS (STARTTLS, usually port 587) or MAIL_USE_SSL (port 465), not both.")
+    if config.get("JOBS_RUNNER") not in RUNNERS:
+        raise ConfigError(f"JOBS_RUNNER must be one of {', '.join(RUNNERS)}, not {config.get('JOBS_RUNNER')!r}")
+    if config["JOBS_RUNNER"] == "rq" and not config.get("REDIS_URL"):
+        raise ConfigError("JOBS_RUNNER is rq, so REDIS_URL must be set too.")
     if not config.get("SECRET_KEY"):
         if debug or config.get("TESTING"):
             config["SECRET_KEY"] = "development-only-key"

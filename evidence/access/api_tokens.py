@@ -7,7 +7,6 @@ lookup). A token stops working when it is revoked or its user is disabled.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from evidence import audit
+from evidence.access.tokens import digest, live
 from evidence.db import db
 from evidence.models import ApiToken, User, utcnow
 
@@ -43,10 +43,6 @@ class NewToken:
     secret: str  # the whole token, shown to its owner once and never again
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def create(user: User, name: str, scope: str, *, by: User | None = None) -> NewToken:
     """A new token for ``user``; ``by`` is who made it (the user, or an administrator's command)."""
     name = " ".join((name or "").split())
@@ -59,7 +55,7 @@ def create(user: User, name: str, scope: str, *, by: User | None = None) -> NewT
     if not user.active:
         raise TokenError(f"{user.email} is disabled, so it cannot have API tokens")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, scope=scope, token_hash=_digest(secret), hint=secret[:12])
+    token = ApiToken(user_id=user.id, name=name, scope=scope, token_hash=digest(secret), hint=secret[:12])
     db.session.add(token)
     audit.record(
         "create",
@@ -97,9 +93,7 @@ def authenticate(secret: str | None) -> ApiToken | None:
     if not secret or len(secret) > MAX_TOKEN_LENGTH or not secret.startswith(PREFIX):
         return None
     token = db.session.scalar(
-        select(ApiToken)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None), User.active.is_(True))
+        select(ApiToken).join(User, User.id == ApiToken.user_id).where(*live(ApiToken, secret, ApiToken.revoked_at))
     )
     if token is not None:
         now = utcnow()

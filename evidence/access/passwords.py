@@ -7,7 +7,6 @@ sign-in must replace. Every change ends the person's other signed-in sessions an
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +15,7 @@ from sqlalchemy import select, update
 
 from evidence import audit
 from evidence.access import user_sessions
+from evidence.access.tokens import digest, live
 from evidence.db import db
 from evidence.models import PasswordReset, User, utcnow
 
@@ -91,17 +91,13 @@ class IssuedLink:
     reset: PasswordReset
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def issue_link(user: User, *, by: User, lifetime: timedelta = RESET_LINK_LIFETIME) -> IssuedLink:
     """A one-time link for ``user`` to choose a new password; any earlier unused link stops working."""
     _forget_links(user)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     reset = PasswordReset(
-        token_hash=_digest(token), user_id=user.id, created_by_id=by.id, created_at=now, expires_at=now + lifetime
+        token_hash=digest(token), user_id=user.id, created_by_id=by.id, created_at=now, expires_at=now + lifetime
     )
     db.session.add(reset)
     _record(
@@ -120,12 +116,7 @@ def link_for(token: str | None) -> PasswordReset | None:
     return db.session.scalar(
         select(PasswordReset)
         .join(User, User.id == PasswordReset.user_id)
-        .where(
-            PasswordReset.token_hash == _digest(token),
-            PasswordReset.used_at.is_(None),
-            PasswordReset.expires_at > utcnow(),
-            User.active.is_(True),
-        )
+        .where(*live(PasswordReset, token, PasswordReset.used_at))
     )
 
 

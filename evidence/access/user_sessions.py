@@ -8,18 +8,14 @@ ended (at sign-out, or when the account was disabled) or expired, and never for 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
 
+from evidence.access.tokens import digest, live
 from evidence.db import db
 from evidence.models import User, UserSession, utcnow
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def start(user: User, lifetime: timedelta) -> str:
@@ -32,7 +28,7 @@ def start(user: User, lifetime: timedelta) -> str:
         )
     )
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=_digest(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
+    db.session.add(UserSession(token_hash=digest(token), user_id=user.id, created_at=now, expires_at=now + lifetime))
     db.session.commit()
     user.session_token = token
     return token
@@ -45,12 +41,7 @@ def user_for(token: str | None) -> User | None:
     user = db.session.scalar(
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.token_hash == _digest(token),
-            UserSession.ended_at.is_(None),
-            UserSession.expires_at > utcnow(),
-            User.active.is_(True),
-        )
+        .where(*live(UserSession, token, UserSession.ended_at))
     )
     if user is not None:
         user.session_token = token
@@ -60,7 +51,7 @@ def user_for(token: str | None) -> User | None:
 def end(token: str | None) -> None:
     """Sign-out: the session with this token ends."""
     if token:
-        _end(UserSession.token_hash == _digest(token))
+        _end(UserSession.token_hash == digest(token))
         db.session.commit()
 
 
@@ -74,7 +65,7 @@ def end_others(user: User, keep: str | None) -> None:
     commits."""
     condition = UserSession.user_id == user.id
     if keep:
-        condition = condition & (UserSession.token_hash != _digest(keep))
+        condition = condition & (UserSession.token_hash != digest(keep))
     _end(condition)
 
 

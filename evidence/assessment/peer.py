@@ -218,6 +218,7 @@ def _save(
     round_,
     statement,
     changes: dict,
+    errors: dict[str, str],
     user,
     expected_version,
     action: str,
@@ -228,7 +229,10 @@ def _save(
     body: str,
     target: str,
 ) -> PeerReview:
-    """Set `changes` on the statement's peer review, record it, then tell those `tell()` returns about it."""
+    """Set `changes` on the statement's peer review, record it, then tell those `tell()` returns about it; refuse
+    them all, before anything is locked, when `errors` names any field."""
+    if errors:
+        raise PeerError(errors)
     lock_round(round_)
     review = review_for(round_, statement)
     current = review.version if review else 0
@@ -271,12 +275,11 @@ def save_rating(
     if rating is not None and not scoring.is_score(rating):
         errors["rating"] = "Rating: choose 1, 2, 3 or 4."
     challenge = _text("challenge", "Challenge", challenge, errors)
-    if errors:
-        raise PeerError(errors)
     return _save(
         round_,
         statement,
         {"rating": rating, "challenge": challenge, "reviewed_by_id": user.id, "reviewed_at": utcnow()},
+        errors,
         user,
         expected_version,
         "peer_rate",
@@ -297,12 +300,11 @@ def save_response(
         raise PeerError("Only a quality lead can write the council's response.")
     errors: dict[str, str] = {}
     response = _text("response", "Response", response, errors)
-    if errors:
-        raise PeerError(errors)
     return _save(
         round_,
         statement,
         {"response": response, "responded_by_id": user.id, "responded_at": utcnow()},
+        errors,
         user,
         expected_version,
         "peer_respond",

@@ -119,20 +119,39 @@ class Readiness:
         return iter(self.concerns)
 
 
-def _concern(kind: str, title: str, advice: str, places: list[Place]) -> Concern | None:
-    return Concern(kind, title, advice, places[:LISTED], len(places)) if places else None
+# Each kind's title, from how many places it has, and what to do about it.
+TITLES = {
+    NOT_SCORED: lambda n: f"{count(n, 'statement')} {plural(n, 'is', 'are')} not scored",
+    AWAITING_REVIEW: lambda n: f"{count(n, 'submission')} {plural(n, 'is', 'are')} still waiting for review",
+    PERSONAL_DATA: lambda n: f"{count(n, 'piece')} of text {plural(n, 'looks', 'look')} like personal data",
+    GAPS: lambda n: f"{count(n, 'open gap')} in the evidence or the scoring",
+    STALE_CITED: lambda n: f"{count(n, 'citation')} of stale evidence",
+    NO_OWNER: lambda n: f"{count(n, 'action')} {plural(n, 'has', 'have')} no owner",
+}
+ADVICE = {
+    NOT_SCORED: "The round's overall rating stays incomplete until every statement has a score.",
+    AWAITING_REVIEW: (
+        "Evidence counts only once it is accepted: what is waiting now is left out of the signed-off record."
+    ),
+    PERSONAL_DATA: "The signed-off record keeps this text for good: remove it first, or be sure it may stay.",
+    GAPS: "Statements without current evidence, scores that cite none, or scores at odds with their evidence.",
+    STALE_CITED: (
+        "Evidence past its review date weakens the judgement that cites it: review it, or cite something current."
+    ),
+    NO_OWNER: "An action nobody owns is unlikely to happen: name a person, role or team.",
+}
+
+
+def _concern(kind: str, places: list[Place], total: int | None = None) -> Concern | None:
+    """A concern of ``kind`` found at ``places`` (the first few of ``total``, when there are more), or None."""
+    total = len(places) if total is None else total
+    return Concern(kind, TITLES[kind](total), ADVICE[kind], places[:LISTED], total) if total else None
 
 
 def _not_scored(view: RoundView) -> Concern | None:
     scores = view.scores()
     places = [Place(s.name, statement_key=s.key) for s in view.statements if scores.get(s.key) is None]
-    n = len(places)
-    return _concern(
-        NOT_SCORED,
-        f"{count(n, 'statement')} {plural(n, 'is', 'are')} not scored",
-        "The round's overall rating stays incomplete until every statement has a score.",
-        places,
-    )
+    return _concern(NOT_SCORED, places)
 
 
 def _awaiting_review() -> Concern | None:
@@ -141,36 +160,19 @@ def _awaiting_review() -> Concern | None:
         return None
     oldest = db.session.scalars(review_queue(Status.SUBMITTED).limit(LISTED)).all()
     places = [Place(f"{item.reference} {item.title}", item_id=item.id) for item in oldest]
-    return Concern(
-        AWAITING_REVIEW,
-        f"{count(waiting, 'submission')} {plural(waiting, 'is', 'are')} still waiting for review",
-        "Evidence counts only once it is accepted: what is waiting now is left out of the signed-off record.",
-        places,
-        waiting,
-    )
+    return _concern(AWAITING_REVIEW, places, waiting)
 
 
 def _personal_data(view: RoundView) -> Concern | None:
     hits = personal_data_hits(view)
     places = [Place(hit.describe(), item_id=hit.item_id) for hit in hits]
-    n = len(places)
-    return _concern(
-        PERSONAL_DATA,
-        f"{count(n, 'piece')} of text {plural(n, 'looks', 'look')} like personal data",
-        "The signed-off record keeps this text for good: remove it first, or be sure it may stay.",
-        places,
-    )
+    return _concern(PERSONAL_DATA, places)
 
 
 def _gaps(view: RoundView) -> Concern | None:
     gaps = [g for g in view.gaps() if g.kind != UNSCORED]  # the unscored are listed on their own
     places = [Place(f"{g.statement_name}: {g.message}", statement_key=g.statement_key) for g in gaps]
-    return _concern(
-        GAPS,
-        f"{count(len(places), 'open gap')} in the evidence or the scoring",
-        "Statements without current evidence, scores that cite none, or scores at odds with their evidence.",
-        places,
-    )
+    return _concern(GAPS, places)
 
 
 def _stale_cited(view: RoundView) -> Concern | None:
@@ -183,12 +185,7 @@ def _stale_cited(view: RoundView) -> Concern | None:
                 due = f"review was due {item.review_by:%-d %b %Y}"
                 text = f"{item.reference} {item.title}, cited for {statement.name}: {due}"
                 places.append(Place(text, statement_key=statement.key, item_id=item.id))
-    return _concern(
-        STALE_CITED,
-        f"{count(len(places), 'citation')} of stale evidence",
-        "Evidence past its review date weakens the judgement that cites it: review it, or cite something current.",
-        places,
-    )
+    return _concern(STALE_CITED, places)
 
 
 def _no_owner(round_: Round) -> Concern | None:
@@ -198,13 +195,7 @@ def _no_owner(round_: Round) -> Concern | None:
     places = [
         Place(f"{a.description} ({a.statement_name})", statement_key=a.statement_key, action_id=a.id) for a in unowned
     ]
-    n = len(places)
-    return _concern(
-        NO_OWNER,
-        f"{count(n, 'action')} {plural(n, 'has', 'have')} no owner",
-        "An action nobody owns is unlikely to happen: name a person, role or team.",
-        places,
-    )
+    return _concern(NO_OWNER, places)
 
 
 def readiness(round_: Round) -> Readiness:

@@ -32,6 +32,7 @@ from quality_statements import load_default_framework
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 CHUNK = 500
+SUMMARY_MAX = 10_000  # a new item's summary, read from one cell
 ACTION_LABELS = {CREATE: "Create", UPDATE: "Update", UNCHANGED: "Unchanged"}
 
 
@@ -45,37 +46,39 @@ def normalise_heading(text: str) -> str:
 # --- Looking up the framework --------------------------------------------------------------------------------------
 
 
+class _Named:
+    """One table of the framework's rows by key, name or a variant the framework file knows."""
+
+    def __init__(self, model: type[QualityStatement] | type[EvidenceCategory], find_spec: Callable[[str], Any]):
+        self._find_spec = find_spec
+        self._by_key: dict[str, Any] = {}
+        self._loose: dict[str, Any] = {}
+        for row in db.session.scalars(select(model)):
+            self._by_key[row.key] = row
+            self._loose[cells.normalise(row.key)] = row
+            self._loose[cells.normalise(row.name)] = row
+
+    def find(self, name_or_key: str) -> Any:
+        found = self._loose.get(cells.normalise(name_or_key))
+        if found is None:
+            spec = self._find_spec(name_or_key)
+            found = self._by_key.get(spec.key) if spec else None
+        return found
+
+
 class Lookups:
     """Quality statements and evidence categories by key, name or known variant (loaded once per import)."""
 
     def __init__(self) -> None:
         self.framework = load_default_framework()
-        self._statements: dict[str, QualityStatement] = {}
-        self._statements_by_key: dict[str, QualityStatement] = {}
-        for statement in db.session.scalars(select(QualityStatement)):
-            self._statements_by_key[statement.key] = statement
-            self._statements[cells.normalise(statement.key)] = statement
-            self._statements[cells.normalise(statement.name)] = statement
-        self._categories: dict[str, EvidenceCategory] = {}
-        self._categories_by_key: dict[str, EvidenceCategory] = {}
-        for category in db.session.scalars(select(EvidenceCategory)):
-            self._categories_by_key[category.key] = category
-            self._categories[cells.normalise(category.key)] = category
-            self._categories[cells.normalise(category.name)] = category
+        self._statements = _Named(QualityStatement, self.framework.find_statement)
+        self._categories = _Named(EvidenceCategory, self.framework.find_category)
 
     def statement(self, name_or_key: str) -> QualityStatement | None:
-        found = self._statements.get(cells.normalise(name_or_key))
-        if found is None:
-            spec = self.framework.find_statement(name_or_key)
-            found = self._statements_by_key.get(spec.key) if spec else None
-        return found
+        return self._statements.find(name_or_key)
 
     def category(self, name_or_key: str) -> EvidenceCategory | None:
-        found = self._categories.get(cells.normalise(name_or_key))
-        if found is None:
-            spec = self.framework.find_category(name_or_key)
-            found = self._categories_by_key.get(spec.key) if spec else None
-        return found
+        return self._categories.find(name_or_key)
 
 
 # --- Columns -------------------------------------------------------------------------------------------------------
@@ -124,6 +127,11 @@ class Column:
 def text_column(name: str, help: str, example: Any = None, *, max_length: int, multiline=False, **kw) -> Column:
     parse = (lambda raw, _: cells.text(raw, max_length, multiline=True)) if multiline else None
     return Column(name, "Text", help, example, parse=parse, max_length=max_length, **kw)
+
+
+def summary_column(help: str, example: str, **kw) -> Column:
+    """A new item's summary: several lines of markdown."""
+    return text_column("Summary", help, example, max_length=SUMMARY_MAX, multiline=True, **kw)
 
 
 def number_column(name: str, help: str, example: Any = None, **kw) -> Column:

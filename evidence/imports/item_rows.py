@@ -38,6 +38,8 @@ class ItemImporter(Importer):
     kind: str = ""
     # item attribute -> its label in the preview's list of changes
     field_labels: dict[str, str] = {}
+    # the attributes the personal data guard reads, each shown under its label
+    scanned_fields: tuple[str, ...] = ()
     # the column blamed when two rows describe the same item
     identity_column: str = ""
     identity_description: str = ""
@@ -60,7 +62,7 @@ class ItemImporter(Importer):
         raise NotImplementedError
 
     def scanned_text(self, fields: dict[str, Any]) -> dict[str, str | None]:
-        raise NotImplementedError
+        return {self.field_labels[name]: fields.get(name) for name in self.scanned_fields}
 
     # -- planning
 

@@ -40,6 +40,7 @@ from evidence.imports.base import (
     number_column,
     record_mappings,
     scan,
+    summary_column,
     text_column,
 )
 from evidence.library import citations
@@ -157,14 +158,7 @@ class MetricImporter(Importer):
         text_column(
             "Source", "For a new metric: where the figures come from.", "ASCOF 2D, SALT return", max_length=300
         ),
-        text_column(
-            "Summary",
-            "For a new metric: what it measures (markdown allowed).",
-            "",
-            max_length=10000,
-            multiline=True,
-            width=30,
-        ),
+        summary_column("For a new metric: what it measures (markdown allowed).", "", width=30),
         *mapping_columns("Safe pathways, systems and transitions", "Processes", "Context"),
     )
     preview_headings = ("Evidence", "Metric", "Period", "Value", "Comparators")

@@ -100,6 +100,7 @@ class QuoteImporter(ItemImporter):
         "period_start": "Period start",
         "period_end": "Period end",
     }
+    scanned_fields = ("quote_text", "speaker_role", "source")
 
     def identity(self, values: dict[str, Any]) -> str:
         period = values["Period"]
@@ -132,10 +133,3 @@ class QuoteImporter(ItemImporter):
             QuoteTone(fields["quote_tone"]).label if fields.get("quote_tone") else "",
             cells.period_text(fields.get("period_start"), fields.get("period_end")),
         ]
-
-    def scanned_text(self, fields: dict[str, Any]) -> dict[str, str | None]:
-        return {
-            "Quote": fields.get("quote_text"),
-            "Speaker role": fields.get("speaker_role"),
-            "Source": fields.get("source"),
-        }

@@ -20,6 +20,7 @@ from typing import Any
 from openpyxl.utils import column_index_from_string
 
 from evidence.imports.cells import NoSavedValue, PercentValue, is_blank
+from evidence.jobs.progress import report as report_progress
 from evidence.library import office_files
 from evidence.library.office_files import PACKAGE_LIMITS, PackageLimits
 
@@ -455,6 +456,7 @@ def _collect(
 ) -> Table:
     collector = _Collector(limits, header_test, keep, sample)
     for number, values in rows:
+        report_progress(number)  # the rows read so far, when the import runs as a job
         if not collector.take(number, values):
             break
     else:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +95,8 @@ def accept_upload(upload_dir: str | os.PathLike, importer: Importer, filename: s
     _sweep(folder)
     target = folder / digest
     if not target.exists():
-        partial = folder / f".{digest}.{os.getpid()}.part"
+        # A name of its own: process ids repeat between servers that share the folder.
+        partial = folder / f".{digest}.{uuid.uuid4().hex}.part"
         partial.write_bytes(data)
         os.replace(partial, target)
     stored = StoredUpload(digest, _clean_name(filename), fmt, data, needs_layout)

@@ -14,6 +14,7 @@ from evidence.imports.base import (
     mapping_columns,
     natural_key,
     shorten,
+    summary_column,
     text_column,
 )
 from evidence.imports.item_rows import ItemImporter
@@ -113,12 +114,9 @@ class SurveyImporter(ItemImporter):
             max_length=300,
             width=30,
         ),
-        text_column(
-            "Summary",
+        summary_column(
             "What the result shows, in a sentence or two (markdown allowed).",
             "61% said services help them have control, up from 57% last year; England average 77%.",
-            max_length=10000,
-            multiline=True,
             width=44,
         ),
         *mapping_columns("Assessing needs", "People's experience", "Strength"),
@@ -136,6 +134,7 @@ class SurveyImporter(ItemImporter):
         "source": "Source",
         "summary": "Summary",
     }
+    scanned_fields = ("title", "question", "population", "source", "summary")
 
     def identity(self, values: dict[str, Any]) -> str:
         return natural_key(
@@ -179,12 +178,3 @@ class SurveyImporter(ItemImporter):
             "" if respondents is None else f"{respondents:,}",
             cells.period_text(fields.get("period_start"), fields.get("period_end")),
         ]
-
-    def scanned_text(self, fields: dict[str, Any]) -> dict[str, str | None]:
-        return {
-            "Title": fields.get("title"),
-            "Question": fields.get("question"),
-            "Population": fields.get("population"),
-            "Source": fields.get("source"),
-            "Summary": fields.get("summary"),
-        }

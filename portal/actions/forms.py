@@ -3,17 +3,14 @@ from wtforms import HiddenField, SelectField
 from evidence.assessment.actions import DUE_CHOICES, SOONEST, SORTS, STATUS_CHOICES
 from evidence.vocab import ActionStatus
 from portal.forms import BaseForm
-from portal.library.forms import FilterSelect
+from portal.library.forms import FilterSelect, QueryForm, statement_choices
 
 # The filters a status change carries back to the list it came from.
 FILTERS = ("owner", "status", "statement", "due", "round", "sort")
 
 
-class TrackerFilterForm(BaseForm):
-    """The tracker's filters, read from the query string (no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
+class TrackerFilterForm(QueryForm):
+    """The tracker's filters."""
 
     owner = FilterSelect("Owner", choices=[], default="")
     status = FilterSelect("Status", choices=[("", "Any status"), *STATUS_CHOICES.items()], default="")
@@ -25,13 +22,8 @@ class TrackerFilterForm(BaseForm):
     def __init__(self, formdata, *, owners, statements, rounds):
         super().__init__(formdata)
         self.owner.choices = [("", "Anyone"), *((o, o) for o in owners)]
-        self.statement.choices = [("", "Any quality statement"), *((s.key, s.name) for s in statements)]
+        self.statement.choices = statement_choices(statements)
         self.round.choices = [("", "Any round"), *((str(r.id), r.name) for r in rounds)]
-
-    def value(self, name: str):
-        """A filter's value, or None when it is empty or was not valid."""
-        field = self[name]
-        return None if field.errors or field.data in ("", None) else field.data
 
 
 class StatusForm(BaseForm):

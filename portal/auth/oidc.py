@@ -89,11 +89,16 @@ def _refuse(message: str, email: str = ""):
     return render_sign_in(status=401)
 
 
+@bp.before_request
+def _only_when_configured():
+    """Without a directory configured, its pages are not there."""
+    if not configured():
+        abort(404)
+
+
 @bp.route("/sign-in/directory")
 @allow(ANONYMOUS)
 def start():
-    if not configured():
-        abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     from portal.auth.routes import safe_next
@@ -112,8 +117,6 @@ def start():
 @bp.route("/sign-in/directory/callback")
 @allow(ANONYMOUS)
 def callback():
-    if not configured():
-        abort(404)
     client = _client()
     try:
         token = client.authorize_access_token()
@@ -153,7 +156,7 @@ def end_session_available() -> bool:
 @allow(ANONYMOUS)
 def end_session():
     """After signing out of the portal: sign out of the directory too, and come back to the sign-in page."""
-    if not configured() or not end_session_available():
+    if not end_session_available():
         abort(404)
     session.pop(SIGNED_OUT_OF_PORTAL, None)
     client = _client()

@@ -1,18 +1,17 @@
-"""The Exports page: choose a round and a format, see the checks, then download (or stop)."""
+"""The Exports page: choose a round and a format, see the checks, then make the file as a job (or stop)."""
 
-from io import BytesIO
-
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from evidence.assessment.rounds import all_rounds, current_round
 from evidence.db import db
+from evidence.jobs import export_job
 from evidence.models import Round
-from exports import ExportUnavailable
-from exports.packs import FORMATS, export_round, prepare_export, preview_markdown
+from exports.packs import FORMATS, prepare_export, preview_markdown
 from portal.exports import bp
 from portal.exports import cli as _cli  # noqa: F401  (attaches `flask export` to the blueprint)
 from portal.exports.forms import ChooseForm, DownloadForm
+from portal.jobs.runners import start
 from portal.permissions import READERS, allow
 
 # How many findings of each check the page lists before summing up the rest.
@@ -54,6 +53,7 @@ def index():
 @bp.route("/exports/download", methods=["POST"])
 @allow(*READERS)
 def download():
+    """Start making the file, as a job: the answer is the job's page, which offers the file when it is ready."""
     form = DownloadForm()
     round_ = db.session.get(Round, form.round.data) if form.validate() else None
     if round_ is None:
@@ -61,13 +61,8 @@ def download():
             "Nothing was exported: choose a round and a format, then look at the checks before you download.", "error"
         )
         return redirect(url_for("exports.index"))
-    try:
-        export = export_round(round_, form.format.data, user=current_user)
-    except ExportUnavailable as error:
-        flash(f"Nothing was exported: {error}", "error")
-        return redirect(url_for("exports.index", round=round_.id, format=form.format.data))
-    flash(f"Exported “{round_.name}” as {export.name}.", "success")
-    return send_file(BytesIO(export.data), mimetype=export.mimetype, as_attachment=True, download_name=export.name)
+    fmt = form.format.data
+    return start(export_job.KIND, current_user, export_job.params(round_, fmt), export_job.title(round_, fmt))
 
 
 @bp.route("/exports/preview/<int:round_id>/<key>")

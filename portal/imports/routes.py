@@ -7,7 +7,9 @@ from openpyxl.utils import get_column_letter
 from evidence import imports
 from evidence.imports import ImportConflict, ImportNotReady, ImportRefused, UploadMissing, layouts
 from evidence.imports.reading import LayoutKeepsNothing, NeedsLayout
+from evidence.jobs import import_job
 from portal.imports.forms import ConfirmForm, LayoutForm, UploadForm
+from portal.jobs.runners import start
 from portal.permissions import CURATORS, allow
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -157,6 +159,16 @@ def confirm(kind: str):
         flash("That import could not be found. Upload the file again.", "error")
         return redirect(url_for("imports.upload", kind=kind))
     digest = form.digest.data
+    try:
+        stored = imports.load_upload(_upload_dir(), digest)
+    except UploadMissing:
+        flash("That upload is no longer waiting to be imported. Upload the file again.", "error")
+        return redirect(url_for("imports.upload", kind=kind))
+    if import_job.rows_in(stored.data, stored.format) > current_app.config["JOBS_IMPORT_ROWS"]:
+        # A large file is read, checked and written by a job (still in one transaction); the answer is its page.
+        confirmed = bool(form.confirm_personal_data.data)
+        params = import_job.params(importer, stored, confirmed)
+        return start(import_job.KIND, current_user, params, import_job.title(importer, stored))
     try:
         result = imports.confirm_upload(
             _upload_dir(), importer, digest, current_user, confirm_personal_data=form.confirm_personal_data.data

@@ -17,11 +17,25 @@ class FilterSelect(SelectField):
             raise ValidationError(f"{self.label.text}: “{self.data}” is not one of the choices, so it was not used.")
 
 
-class FilterForm(BaseForm):
-    """The library's search and filters, read from the query string (no CSRF: it changes nothing)."""
+class QueryForm(BaseForm):
+    """Filters read from the query string (no CSRF: they change nothing)."""
 
     class Meta:
         csrf = False
+
+    def value(self, name: str):
+        """A filter's value, or None when it is empty or was not valid."""
+        field = self[name]
+        return None if field.errors or field.data in ("", None) else field.data
+
+
+def statement_choices(statements) -> list[tuple[str, str]]:
+    """A filter's quality statements, after the choice of any."""
+    return [("", "Any quality statement"), *((s.key, s.name) for s in statements)]
+
+
+class FilterForm(QueryForm):
+    """The library's search and filters."""
 
     q = SearchField("Search", validators=[Optional(), Length(max=200, message="Search: at most 200 characters.")])
     kind = FilterSelect("Kind", choices=[("", "Any kind"), *Kind.choices()], default="")
@@ -37,14 +51,9 @@ class FilterForm(BaseForm):
 
     def __init__(self, formdata, *, statements, categories, owners):
         super().__init__(formdata)
-        self.statement.choices = [("", "Any quality statement"), *((s.key, s.name) for s in statements)]
+        self.statement.choices = statement_choices(statements)
         self.category.choices = [("", "Any category"), *((c.key, c.name) for c in categories)]
         self.owner.choices = [("", "Anyone"), *((str(u.id), u.name) for u in owners)]
-
-    def value(self, name: str):
-        """A filter's value, or None when it is empty or was not valid."""
-        field = self[name]
-        return None if field.errors or field.data in ("", None) else field.data
 
 
 class MappingForm(BaseForm):

@@ -112,26 +112,30 @@ def statement(round_id: int, key: str):
     if request.method == "GET":
         return _statement_page(round_, statement)
     form = RatingForm()
-    if not form.validate():
+    if form.validate():
+        here = url_for("peer.statement", round_id=round_.id, key=statement.key)
+        try:
+            peer.save_rating(
+                round_, statement, current_user, form.rating_value(), form.challenge.data, version_of(form)
+            )
+        except peer.PeerConflict as error:
+            flash(str(error), "error")
+            form.version.data = str(error.theirs.version if error.theirs else 0)
+            return _statement_page(round_, statement, form, conflict=error.theirs, status=409)
+        except peer.RoundFrozenError as error:
+            flash(str(error), "error")
+            return redirect(here)
+        except peer.PeerError as error:
+            if "" in error.errors:
+                flash(sentence(error), "error")
+                return redirect(here)
+            form.add_errors(error.errors)
+        else:
+            flash(f"Your rating of {statement.name} is saved.", "success")
+            return redirect(url_for("peer.round_page", round_id=round_.id))
+    else:
         flash("Not saved: check the fields marked below.", "error")
-        return _statement_page(round_, statement, form, status=422)
-    try:
-        peer.save_rating(round_, statement, current_user, form.rating_value(), form.challenge.data, version_of(form))
-    except peer.PeerConflict as error:
-        flash(str(error), "error")
-        form.version.data = str(error.theirs.version if error.theirs else 0)
-        return _statement_page(round_, statement, form, conflict=error.theirs, status=409)
-    except peer.RoundFrozenError as error:
-        flash(str(error), "error")
-        return redirect(url_for("peer.statement", round_id=round_.id, key=statement.key))
-    except peer.PeerError as error:
-        if "" in error.errors:
-            flash(sentence(error), "error")
-            return redirect(url_for("peer.statement", round_id=round_.id, key=statement.key))
-        form.add_errors(error.errors)
-        return _statement_page(round_, statement, form, status=422)
-    flash(f"Your rating of {statement.name} is saved.", "success")
-    return redirect(url_for("peer.round_page", round_id=round_.id))
+    return _statement_page(round_, statement, form, status=422)
 
 
 @bp.route("/rounds/<int:round_id>/evidence/<int:item_id>")
@@ -153,38 +157,41 @@ def _round_or_404(round_id: int) -> Round:
     return db.get_or_404(Round, round_id)
 
 
-def _back(round_: Round):
-    return redirect(url_for("rounds.show", round_id=round_.id, _anchor="peer"))
+def _back(round_: Round) -> str:
+    return url_for("rounds.show", round_id=round_.id, _anchor="peer")
+
+
+def _change(round_: Round, done: str, change, *args, back: str | None = None):
+    """Make one change to the round's challenge, say it is done or why it could not be, and go back."""
+    try:
+        change(round_, *args)
+    except (peer.PeerError, peer.RoundFrozenError) as error:
+        flash(sentence(error), "error")
+    else:
+        flash(done, "success")
+    return redirect(back or _back(round_))
+
+
+def _switch(round_id: int, done: str, change):
+    """Open or close a round's challenge: a manager's confirmed post."""
+    round_ = _round_or_404(round_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    return _change(round_, done, change, current_user)
 
 
 @bp.route("/rounds/<int:round_id>/open", methods=["POST"])
 @allow(*SIGNERS)
 def open_challenge(round_id: int):
-    round_ = _round_or_404(round_id)
-    if not ConfirmForm().validate():
-        abort(400)
-    try:
-        peer.open_challenge(round_, current_user)
-    except (peer.PeerError, peer.RoundFrozenError) as error:
-        flash(sentence(error), "error")
-    else:
-        flash("The peer challenge is open: invited reviewers can rate each statement.", "success")
-    return _back(round_)
+    return _switch(
+        round_id, "The peer challenge is open: invited reviewers can rate each statement.", peer.open_challenge
+    )
 
 
 @bp.route("/rounds/<int:round_id>/close", methods=["POST"])
 @allow(*SIGNERS)
 def close_challenge(round_id: int):
-    round_ = _round_or_404(round_id)
-    if not ConfirmForm().validate():
-        abort(400)
-    try:
-        peer.close_challenge(round_, current_user)
-    except (peer.PeerError, peer.RoundFrozenError) as error:
-        flash(sentence(error), "error")
-    else:
-        flash("The peer challenge is closed: the ratings stay as they are.", "success")
-    return _back(round_)
+    return _switch(round_id, "The peer challenge is closed: the ratings stay as they are.", peer.close_challenge)
 
 
 @bp.route("/rounds/<int:round_id>/reviewers", methods=["POST"])
@@ -194,15 +201,9 @@ def invite(round_id: int):
     form = InviteForm()
     if not form.validate() or form.reviewer.data is None:
         flash("Nobody was invited: choose a peer reviewer from the list.", "error")
-        return _back(round_)
+        return redirect(_back(round_))
     reviewer = db.session.get(User, form.reviewer.data)
-    try:
-        peer.invite(round_, reviewer, current_user)
-    except (peer.PeerError, peer.RoundFrozenError) as error:
-        flash(sentence(error), "error")
-    else:
-        flash(f"{reviewer.name} is invited and has been told.", "success")
-    return _back(round_)
+    return _change(round_, f"{reviewer.name} is invited and has been told.", peer.invite, reviewer, current_user)
 
 
 @bp.route("/rounds/<int:round_id>/reviewers/<int:user_id>/remove", methods=["POST"])
@@ -212,13 +213,7 @@ def uninvite(round_id: int, user_id: int):
     reviewer = db.session.get(User, user_id) or abort(404)
     if not ConfirmForm().validate():
         abort(400)
-    try:
-        peer.uninvite(round_, reviewer, current_user)
-    except (peer.PeerError, peer.RoundFrozenError) as error:
-        flash(sentence(error), "error")
-    else:
-        flash(f"{reviewer.name} is no longer invited.", "success")
-    return _back(round_)
+    return _change(round_, f"{reviewer.name} is no longer invited.", peer.uninvite, reviewer, current_user)
 
 
 @bp.route("/rounds/<int:round_id>/statements/<key>/response", methods=["POST"])
@@ -231,10 +226,7 @@ def respond(round_id: int, key: str):
     if not form.validate():
         flash("Not saved: " + " ".join(form.response.errors), "error")
         return redirect(back)
-    try:
-        peer.save_response(round_, statement, current_user, form.response.data, version_of(form))
-    except (peer.PeerError, peer.RoundFrozenError) as error:
-        flash(sentence(error), "error")
-    else:
-        flash("The council's response is saved.", "success")
-    return redirect(back)
+    done = "The council's response is saved."
+    return _change(
+        round_, done, peer.save_response, statement, current_user, form.response.data, version_of(form), back=back
+    )

@@ -67,7 +67,7 @@ class NumberField(Field):
     """A number typed as text: "1,250", "12.5", "-3"; with ``percent`` also "61%".
 
     ``minimum`` and ``maximum`` are what the field asks for; ``bound`` (from ``evidence.bounds``) is
-    what the portal stores at all, the same range the domain checks.
+    what the portal stores at all, the same range the domain checks, and says whether it is whole.
     """
 
     widget = TextInput()
@@ -76,7 +76,6 @@ class NumberField(Field):
         self,
         label=None,
         validators=None,
-        whole=False,
         percent=False,
         minimum=None,
         maximum=None,
@@ -84,8 +83,7 @@ class NumberField(Field):
         **kw,
     ):
         super().__init__(label, validators, **kw)
-        self.whole, self.percent, self.minimum, self.maximum = whole, percent, minimum, maximum
-        self.bound = bound
+        self.percent, self.minimum, self.maximum, self.bound = percent, minimum, maximum, bound
 
     def _value(self):
         if self.raw_data:
@@ -95,7 +93,7 @@ class NumberField(Field):
         return f"{self.data:g}" if isinstance(self.data, float) else str(self.data)
 
     def _what(self) -> str:
-        if self.whole:
+        if self.bound.whole:
             what = "a whole number"
         elif self.percent:
             what = "a percentage like 61 or 61%"
@@ -121,7 +119,7 @@ class NumberField(Field):
                 raise ValueError
         except ValueError:
             raise ValueError(f"{self.label.text}: “{text}” is not {self._what()}.") from None
-        if self.whole:
+        if self.bound.whole:
             if not value.is_integer():
                 raise ValueError(f"{self.label.text}: “{text}” is not {self._what()}.")
             # Digits are read exactly: 2,147,483,648 must not round to a neighbour on its way through a float.
@@ -311,7 +309,7 @@ class SurveyFields:
         validators=[required(L["survey_name"], "name the survey."), most(L["survey_name"], 200)],
     )
     question = TextAreaField(L["question"], validators=[Optional(), most(L["question"], 5000)])
-    respondents = NumberField(L["respondents"], whole=True, minimum=0, bound=bounds.COUNT)
+    respondents = NumberField(L["respondents"], minimum=0, bound=bounds.COUNT)
     result_percent = NumberField(L["result_percent"], percent=True, minimum=0, maximum=100, bound=bounds.PERCENT)
     population = StringField(L["population"], validators=[Optional(), most(L["population"], 200)])
 
@@ -378,7 +376,7 @@ class PartnerFeedbackFields:
 
 
 class CaseAuditFields:
-    cases_reviewed = NumberField(L["cases_reviewed"], whole=True, minimum=1, bound=bounds.COUNT)
+    cases_reviewed = NumberField(L["cases_reviewed"], minimum=1, bound=bounds.COUNT)
     audit_outcome = TextAreaField(
         L["audit_outcome"],
         validators=[required(L["audit_outcome"], "say what the audit found."), most(L["audit_outcome"], 5000)],

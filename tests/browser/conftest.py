@@ -102,11 +102,12 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30) -> 
     raise RuntimeError(f"the portal did not answer within {timeout:g} seconds")
 
 
-def _serve(demo_database: Path, folder: Path):
-    """Serve the portal on a fresh copy of the demo database; yields its base URL."""
+def _serve(demo_database: Path, folder: Path, **settings: str):
+    """Serve the portal on a fresh copy of the demo database, with any more environment ``settings``; yields
+    its base URL."""
     database = folder / "browser.sqlite"
     shutil.copyfile(demo_database, database)
-    env = _environment(database, folder / "uploads")
+    env = {**_environment(database, folder / "uploads"), **settings}
     port = _free_port()
     process = subprocess.Popen(
         [*FLASK, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],

@@ -92,3 +92,14 @@ def small_pdf(text: str) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return out
+
+
+def download_from_job(page: Page, timeout: float = 60_000):
+    """On a job's page (where starting an export leads): wait for its Download button, which the page shows
+    once the job is done, and download the file; the Playwright download."""
+    expect(page.get_by_test_id("job").locator("progress")).to_be_visible()
+    button = page.get_by_test_id("job-download")
+    expect(button).to_be_visible(timeout=timeout)
+    with page.expect_download(timeout=timeout) as started:
+        button.click()
+    return started.value

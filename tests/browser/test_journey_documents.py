@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.browser.helpers import MANAGER, flash, nav, screenshot, sign_in
+from tests.browser.helpers import MANAGER, download_from_job, nav, screenshot, sign_in
 
 ROUND = "Winter 2026 self-assessment"
 FORMATS = {
@@ -31,14 +31,12 @@ def download(page: Page, label: str, tmp_path) -> tuple[str, bytes]:
     expect(checks.get_by_role("heading", name=f"Before you export “{ROUND}”")).to_be_visible()
     expect(checks.get_by_role("heading", name="Personal data guard")).to_be_visible()
     expect(checks.get_by_role("heading", name="Gaps")).to_be_visible()
-    with page.expect_download(timeout=60_000) as started:
-        checks.get_by_role("button", name=re.compile(rf"download the {re.escape(label)}$")).click(timeout=60_000)
-    file = started.value
+    checks.get_by_role("button", name=re.compile(rf"download the {re.escape(label)}$")).click(timeout=60_000)
+    file = download_from_job(page)
     assert file.failure() is None
     target = tmp_path / file.suggested_filename
     file.save_as(target)
-    nav(page, "Exports")
-    expect(flash(page, f"Exported “{ROUND}” as {file.suggested_filename}.")).to_be_visible()
+    expect(page.get_by_test_id("job")).to_contain_text(f"Exported “{ROUND}” as {file.suggested_filename}.")
     return file.suggested_filename, target.read_bytes()
 
 

@@ -96,6 +96,7 @@ def test_which_statements_write_the_portfolio():
         "INSERT INTO user_session (token_hash) VALUES (?)",
         "UPDATE notification SET read_at = ?",
         "UPDATE api_token SET last_used_at = ?",
+        "UPDATE jobs SET progress = ?",
         "INSERT INTO audit_event (action) VALUES (?)",
         "DELETE FROM mail_outbox",
         "SAVEPOINT sa_savepoint_1",

@@ -47,6 +47,8 @@ def test_bad_upload_limit_is_named(monkeypatch):
         ("RESTORE_MAX_GB", "1e400"),
         ("RESTORE_MAX_GB", "0"),
         ("REDIS_URL", "ftp://cache"),
+        ("PROXY_COUNT", "-1"),
+        ("PROXY_COUNT", "one"),
     ],
 )
 def test_bad_settings_are_named(monkeypatch, name, value):

@@ -31,7 +31,7 @@ from evidence.library import storage
 from evidence.models import EvidenceItem
 from portal import MIGRATIONS_DIR, create_app
 from tests.backup_tools import database_state, upload_state
-from tests.conftest import _postgres_database, stamp_head
+from tests.conftest import stamp_head
 from tests.factories import make_item, make_round
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,19 +39,10 @@ TRIALS = 8
 
 
 @pytest.fixture
-def own_database(tmp_path):
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        yield from _postgres_database(base)
-    else:
-        yield f"sqlite:///{tmp_path / 'portal.sqlite'}"
-
-
-@pytest.fixture
-def portal(own_database, tmp_path):
+def portal(empty_database_url, tmp_path):
     """An app on the test's own database, with the schema at the newest revision and the framework loaded."""
     app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": own_database, "UPLOAD_DIR": str(tmp_path / "uploads")}
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url, "UPLOAD_DIR": str(tmp_path / "uploads")}
     )
     with app.app_context():
         db.create_all()

@@ -1,5 +1,7 @@
 """The administrator's commands: users and the framework file."""
 
+import re
+
 import yaml
 from sqlalchemy import select
 
@@ -74,3 +76,16 @@ def test_a_framework_that_drops_a_statement_in_use_is_refused(runner, tmp_path):
     result = runner.invoke(args=["framework", "load", str(path)])
     assert result.exit_code != 0 and "drops keys in use: equity" in result.output
     assert db.session.scalar(select(QualityStatement).where(QualityStatement.key == "equity")) is not None
+
+
+def test_check_names_each_problem_of_the_set_up_and_fails(app, runner, tmp_path):
+    app.config["UPLOAD_DIR"] = str(tmp_path / "shared" / "uploads")
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1
+    assert "PROBLEM  SECRET_KEY: shorter than 32 characters" in result.output  # the tests' key is short
+    assert re.search(r"ok       DATABASE_URL: .*(SQLite: one server only|at the newest migration)", result.output)
+    assert f"ok       UPLOAD_DIR: {tmp_path / 'shared' / 'uploads'} can be written" in result.output
+    assert "1 problem: this server should not serve the portal as it is." in result.output
+
+    app.config["SECRET_KEY"] = "k" * 40
+    assert runner.invoke(args=["check"]).exit_code == 0

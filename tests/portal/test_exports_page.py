@@ -17,6 +17,7 @@ from sqlalchemy import select
 from evidence.db import db
 from evidence.models import AuditEvent
 from evidence.vocab import Kind, Role
+from tests import jobs
 from tests.exports.test_workbook import build_round, sign_off
 from tests.factories import make_item, make_round
 
@@ -66,7 +67,7 @@ def test_choosing_shows_the_personal_data_and_gaps_checks_before_anything_is_mad
 
 def test_download_gives_the_workbook_with_a_sensible_name_and_logs_it(client, login, built):
     manager = login(Role.MANAGER)
-    response = client.post("/exports/download", data={"round": built["round"].id, "format": "xlsx"})
+    response = jobs.export(client, built["round"].id, "xlsx")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     disposition = response.headers["Content-Disposition"]
@@ -82,7 +83,7 @@ def test_download_gives_the_workbook_with_a_sensible_name_and_logs_it(client, lo
 
 def test_download_gives_the_markdown_pack(client, login, built):
     login(Role.QUALITY_LEAD)
-    response = client.post("/exports/download", data={"round": built["round"].id, "format": "markdown"})
+    response = jobs.export(client, built["round"].id, "markdown")
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert "assure-winter-2026-self-assessment.zip" in response.headers["Content-Disposition"]
     with zipfile.ZipFile(BytesIO(response.data)) as archive:
@@ -92,8 +93,8 @@ def test_download_gives_the_markdown_pack(client, login, built):
 def test_a_signed_off_round_downloads_the_same_bytes_twice(client, login, built):
     sign_off(built["round"])
     login(Role.MANAGER)
-    first = client.post("/exports/download", data={"round": built["round"].id, "format": "xlsx"}).data
-    second = client.post("/exports/download", data={"round": built["round"].id, "format": "xlsx"}).data
+    first = jobs.export(client, built["round"].id, "xlsx").data
+    second = jobs.export(client, built["round"].id, "xlsx").data
     assert first == second
     page = client.get(f"/exports?round={built['round'].id}&format=markdown").get_data(as_text=True)
     assert "made from the record kept at sign-off" in page
@@ -170,7 +171,7 @@ def test_the_page_offers_the_word_document_and_the_pdf(client, login, built):
 )
 def test_download_gives_the_word_document_and_the_pdf(client, login, built, fmt, mimetype, extension):
     manager = login(Role.MANAGER)
-    response = client.post("/exports/download", data={"round": built["round"].id, "format": fmt})
+    response = jobs.export(client, built["round"].id, fmt)
     assert response.status_code == 200 and response.mimetype == mimetype
     assert f"assure-winter-2026-self-assessment{extension}" in response.headers["Content-Disposition"]
     if fmt == "docx":
@@ -187,9 +188,10 @@ def test_download_gives_the_word_document_and_the_pdf(client, login, built, fmt,
 def test_a_pdf_without_pango_says_what_is_missing_and_exports_nothing(client, login, built, monkeypatch):
     login(Role.MANAGER)
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if WeasyPrint or Pango were missing
-    response = client.post("/exports/download", data={"round": built["round"].id, "format": "pdf"})
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/exports?round={built['round'].id}&format=pdf")
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    job_id = jobs.job_id_of(client.post("/exports/download", data={"round": built["round"].id, "format": "pdf"}))
+    state = jobs.wait_for(client, job_id)
+    assert state["state"] == "failed" and state["download"] is None
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Nothing was exported: the PDF needs WeasyPrint and the Pango library" in page
+    assert "Retry" in page
     assert exports_logged() == []

@@ -1,9 +1,6 @@
 """The migrations build the same schema as the models, so no model change ships without one,
 and they carry stored evidence over: an upgrade loses nothing and search still finds it."""
 
-import os
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -13,17 +10,6 @@ from evidence.db import db
 from evidence.library.search import Filters, search
 from evidence.models import SEARCH_INDEX, EvidenceItem, include_object_for
 from portal import create_app
-from tests.conftest import _postgres_database
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A database with no tables: of its own on PostgreSQL when the run uses it, else a SQLite file."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if base:
-        yield from _postgres_database(base)
-    else:
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
 
 
 def _app(url):

@@ -156,6 +156,21 @@ def test_a_bad_rating_is_refused_and_changes_nothing(client, reviewer, challenge
     assert db.session.scalars(select(PeerReview)).all() == []
 
 
+def test_a_rating_or_response_refused_by_the_domain_names_each_field_and_saves_nothing(reviewer, challenged, make_user):
+    round_, _ = challenged
+    too_long = "x" * (peer.TEXT_MAX + 1)
+    with pytest.raises(peer.PeerError) as refused:
+        peer.save_rating(round_, statement("safeguarding"), reviewer, 7, too_long)
+    assert refused.value.errors == {
+        "rating": "Rating: choose 1, 2, 3 or 4.",
+        "challenge": f"Challenge: at most {peer.TEXT_MAX:,} characters.",
+    }
+    with pytest.raises(peer.PeerError) as refused:
+        peer.save_response(round_, statement("safeguarding"), make_user(Role.QUALITY_LEAD), too_long)
+    assert refused.value.errors == {"response": f"Response: at most {peer.TEXT_MAX:,} characters."}
+    assert db.session.scalars(select(PeerReview)).all() == []
+
+
 def test_two_reviewers_saving_at_once_never_overwrite_each_other(app, client, reviewer, challenged, make_user, manager):
     round_, _ = challenged
     second = make_user(Role.PEER_REVIEWER, name="Sol Second")

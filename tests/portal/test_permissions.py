@@ -9,6 +9,7 @@ from flask import url_for
 
 from evidence.access import api_tokens
 from evidence.db import db
+from evidence.jobs import store as jobs_store
 from evidence.models import PeerInvite
 from evidence.vocab import Role
 from portal.permissions import ANONYMOUS, is_allowed, permission_matrix
@@ -25,7 +26,7 @@ def test_every_endpoint_has_a_rule(app):
     assert missing == [], f"views without an @allow rule: {missing}"
 
 
-def _urls(app, item_id: int, round_id: int):
+def _urls(app, item_id: int, round_id: int, job_id: str = "no-such-job"):
     """One concrete URL per (rule, method), with sample arguments."""
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -35,6 +36,8 @@ def _urls(app, item_id: int, round_id: int):
             for name in rule.arguments:
                 if name in SAMPLE_ARGS:
                     args[name] = SAMPLE_ARGS[name]
+                elif name == "job_id":
+                    args[name] = job_id
                 elif "round" in name:
                     args[name] = round_id
                 else:
@@ -99,8 +102,15 @@ def test_each_role_gets_what_the_matrix_allows(app, make_user, role):
             db.session.commit()
         secret = api_tokens.create(user, "Permission probe", api_tokens.Scope.WRITE).secret
         api_headers = {"Authorization": f"Bearer {secret}"}
+        # A finished job of this user's own, so that the job pages open for the roles allowed them.
+        job = jobs_store.create("import", user, {"kind": "survey", "digest": "0" * 64}, "Probe import")
+        job.state, job.message = jobs_store.DONE, "Imported nothing."
+        db.session.commit()
+        job_id = job.id
+    else:
+        job_id = "no-such-job"
     problems = []
-    for endpoint, method, url in _urls(app, item.id, round_.id):
+    for endpoint, method, url in _urls(app, item.id, round_.id, job_id):
         if endpoint in ("auth.sign_out", "account.revoke_token"):
             continue  # would end this client's session (or token) part-way through the walk
         allowed = is_allowed(matrix[endpoint], role)

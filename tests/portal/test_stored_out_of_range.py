@@ -23,6 +23,7 @@ from evidence.db import db
 from evidence.library.items import FIELD_LABELS
 from evidence.models import Action, Assessment, AuditEvent, ComparatorPoint, EvidenceItem, MetricPoint, Round
 from evidence.vocab import Kind, Role
+from tests import jobs
 from tests.factories import make_action, make_item, make_round, statement
 from tests.portal.test_out_of_range_forms import form_data
 
@@ -124,7 +125,7 @@ def open_ok(client, address: str) -> str:
 
 
 def download(client, round_: Round, fmt: str) -> bytes:
-    response = client.post("/exports/download", data={"round": round_.id, "format": fmt})
+    response = jobs.export(client, round_.id, fmt)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     data = response.get_data()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -1,7 +1,7 @@
 """the portfolio's version, which keys the figures kept between writes
 
 Revision ID: 3f2a9c41d7e0
-Revises: cd7f6f265b41
+Revises: 3f6c2a9b1d47
 Create Date: 2026-12-01 14:35:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "3f2a9c41d7e0"
-down_revision = "cd7f6f265b41"
+down_revision = "3f6c2a9b1d47"
 branch_labels = None
 depends_on = None
 

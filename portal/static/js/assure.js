@@ -16,6 +16,33 @@ document.addEventListener("DOMContentLoaded", () => {
       el.open = false;
     });
   }
+  // A job's page follows its progress; once the job has finished, the page is loaded again to show the outcome
+  // (without this file the page reloads itself every few seconds).
+  const job = document.querySelector("[data-job-poll]");
+  if (job) {
+    const bar = job.querySelector("progress");
+    const stage = job.querySelector("[data-job-stage]");
+    const percent = job.querySelector("[data-job-percent]");
+    const poll = () => {
+      fetch(job.dataset.jobPoll, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+        .then((state) => {
+          if (state.state === "done" || state.state === "failed") {
+            window.location.reload();
+            return;
+          }
+          if (state.total) {
+            bar.max = state.total;
+            bar.value = state.done;
+          }
+          stage.textContent = state.stage;
+          if (state.percent !== null) percent.textContent = `${state.percent}% done`;
+          window.setTimeout(poll, 1000);
+        })
+        .catch(() => window.setTimeout(poll, 5000));
+    };
+    window.setTimeout(poll, 500);
+  }
   // Move focus to an error summary so keyboard and screen reader users hear it first.
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();

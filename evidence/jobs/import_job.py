@@ -1,0 +1,83 @@
+"""A large import's confirmation as a job: read and check the waiting upload again, then write every row in
+one transaction (or none), exactly as the synchronous confirmation does."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from io import BytesIO
+
+from evidence import imports
+from evidence.db import db
+from evidence.imports import ImportConflict, ImportNotReady, ImportRefused, StoredUpload, UploadMissing
+from evidence.jobs.progress import report
+from evidence.jobs.store import Outcome
+from evidence.jobs.work import JobFailed
+from evidence.models import Job, User
+
+KIND = "import"
+
+_DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
+_ROW = b"<row "
+
+
+def rows_in(data: bytes, fmt: str) -> int:
+    """About how many rows a file holds, without reading its cells: a CSV's lines, or the largest sheet's last
+    row as the sheet declares it (``<dimension ref="A1:K60001"/>``), else its ``<row>`` elements counted.
+    Reading time follows the rows in the file, kept or not, so this is what decides a job."""
+    if fmt != "xlsx":
+        return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    most = 0
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    most = max(most, _sheet_rows(archive, info))
+    except (zipfile.BadZipFile, OSError):
+        return 0
+    return most
+
+
+def _sheet_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    with archive.open(info) as handle:
+        head = handle.read(4096)
+        found = _DIMENSION.search(head)
+        if found:
+            return int(found.group(1) or 1)
+        count, tail = head.count(_ROW), head[-len(_ROW) :]
+        while chunk := handle.read(1 << 20):
+            count += (tail + chunk).count(_ROW) - tail.count(_ROW)
+            tail = chunk[-len(_ROW) :]
+        return count
+
+
+def params(importer: imports.Importer, stored: StoredUpload, confirm_personal_data: bool) -> dict:
+    return {"kind": importer.key, "digest": stored.digest, "confirm_personal_data": bool(confirm_personal_data)}
+
+
+def title(importer: imports.Importer, stored: StoredUpload) -> str:
+    return f"Import of {stored.filename} ({importer.label.lower()})"
+
+
+def run(job: Job, upload_dir: str) -> Outcome:
+    importer = imports.get_importer(job.params.get("kind") or "")
+    if importer is None:
+        raise JobFailed("Nothing was imported: this kind of import no longer exists.")
+    digest = job.params.get("digest") or ""
+    try:
+        stored = imports.load_upload(upload_dir, digest)
+        total = rows_in(stored.data, stored.format) + 1  # the last step is the write
+        report(0, total, f"Reading and checking the rows of {stored.filename}")
+        plan = imports.plan_file(importer, stored.filename, stored.data, stored.format)
+        report(total - 1, total, f"Writing {len(plan.rows):,} rows in one transaction")
+        result = imports.write_plan(
+            plan, db.session.get(User, job.user_id), bool(job.params.get("confirm_personal_data"))
+        )
+    except UploadMissing:
+        raise JobFailed("That upload is no longer waiting to be imported. Upload the file again.") from None
+    except (ImportNotReady, ImportConflict) as error:
+        raise JobFailed(str(error)) from error
+    except ImportRefused as error:
+        raise JobFailed(f"The file was not imported: {error}") from error
+    imports.discard_upload(upload_dir, digest)
+    return Outcome(result.message)

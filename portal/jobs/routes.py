@@ -1,0 +1,106 @@
+"""A job's page (a progress bar, then Download or Retry), its state as JSON for the page's poll, its file."""
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask_login import current_user
+
+from evidence.jobs import files, store
+from evidence.models import Job
+from evidence.vocab import Role
+from portal.forms import BaseForm
+from portal.jobs import bp
+from portal.jobs import cli as _cli  # noqa: F401  (attaches `flask jobs worker` to the blueprint)
+from portal.jobs.runners import check, retry
+from portal.permissions import READERS, allow, has_role
+
+# How often the page without JavaScript reloads itself while the job runs.
+REFRESH_SECONDS = 2
+
+
+def _job_or_404(job_id: str) -> Job:
+    """The job, if this person may see it: its owner, or an administrator. Anybody else is told it is not there."""
+    job = store.find(job_id)
+    if job is None or not (job.user_id == current_user.id or has_role(current_user, Role.ADMIN)):
+        abort(404)
+    return check(job)
+
+
+def _file(job: Job):
+    return files.path_of(current_app.config["UPLOAD_DIR"], job.result_path)
+
+
+def _state(job: Job) -> dict:
+    total = job.progress_total
+    percent = None
+    if job.state == store.DONE:
+        percent = 100
+    elif total:
+        percent = min(100, int(100 * job.progress_done / total))
+    return {
+        "id": job.id,
+        "state": job.state,
+        "done": job.progress_done,
+        "total": total,
+        "percent": percent,
+        "stage": job.stage,
+        "message": job.message,
+        "error": job.error,
+        "download": url_for("jobs.download", job_id=job.id) if job.state == store.DONE and _file(job) else None,
+        "can_retry": store.can_retry(job),
+    }
+
+
+@bp.route("/jobs/<job_id>")
+@allow(*READERS)
+def show(job_id: str):
+    job = _job_or_404(job_id)
+    state = _state(job)
+    return render_template(
+        "jobs/show.html",
+        job=job,
+        state=state,
+        active=job.state in store.ACTIVE,
+        retry_form=BaseForm(),
+        refresh=REFRESH_SECONDS,
+        back=_back(job),
+    )
+
+
+@bp.route("/jobs/<job_id>.json")
+@allow(*READERS)
+def status(job_id: str):
+    response = jsonify(_state(_job_or_404(job_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/jobs/<job_id>/download")
+@allow(*READERS)
+def download(job_id: str):
+    job = _job_or_404(job_id)
+    path = _file(job) if job.state == store.DONE else None
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=job.result_type, as_attachment=True, download_name=job.result_name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/jobs/<job_id>/retry", methods=["POST"])
+@allow(*READERS)
+def retry_job(job_id: str):
+    job = _job_or_404(job_id)
+    form = BaseForm()
+    if not form.validate_on_submit() or not retry(job):
+        flash("That job is not waiting to be retried.", "error")
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
+
+
+def _back(job: Job) -> tuple[str, str]:
+    """Where the person came from, to go back to."""
+    params = job.params or {}
+    if job.kind == "import":
+        kind = params.get("kind") or ""
+        if job.state == store.FAILED:
+            return "Back to the preview", url_for("imports.preview", kind=kind, digest=params.get("digest") or "-")
+        return "Back to the import", url_for("imports.upload", kind=kind)
+    return "Back to Exports", url_for("exports.index", round=params.get("round"), format=params.get("format"))
