@@ -6,13 +6,17 @@ keys and keeps plain data; the caller's ORM rows are put back around it.
 
 from __future__ import annotations
 
-from evidence.assessment.assessments import statements_overview
+from evidence.assessment.assessments import statement_by_key, statements_overview
 from evidence.assessment.gaps import Gap, live_gaps
+from evidence.assessment.peer import reviews_of
 from evidence.assessment.readiness import Concern, Readiness, readiness
 from evidence.assessment.rollup import ThemeResult
+from evidence.assessment.round_view import PeerReviewView
+from evidence.assessment.rounds import current_round
 from evidence.db import db
-from evidence.models import Round
+from evidence.models import QualityStatement, Round
 from evidence.portfolio_cache import figure
+from evidence.together.comments import Thread, statement_threads
 
 
 def _round(round_id: int | None) -> Round | None:
@@ -51,3 +55,33 @@ def _concerns(round_id: int) -> list[Concern]:
 def readiness_of(round_: Round) -> Readiness:
     """``readiness`` of an open round."""
     return Readiness(round_, _concerns(round_.id))
+
+
+@figure("rounds.current")
+def _current_round_id() -> int | None:
+    return _id(current_round())
+
+
+def current() -> Round | None:
+    """``current_round``, its id kept: a page asks for it more than once, and its row is then in the session."""
+    return _round(_current_round_id())
+
+
+@figure("peer.reviews")
+def _peer_reviews(round_id: int | None) -> dict[str, PeerReviewView]:
+    return reviews_of(_round(round_id))
+
+
+def peer_reviews(round_: Round | None) -> dict[str, PeerReviewView]:
+    """``peer.reviews_of`` the round."""
+    return _peer_reviews(_id(round_))
+
+
+@figure("statement.threads")
+def _threads(round_id: int | None, statement_key: str) -> list[Thread]:
+    return statement_threads(_round(round_id), statement_by_key(statement_key))
+
+
+def threads(round_: Round | None, statement: QualityStatement) -> list[Thread]:
+    """``comments.statement_threads`` of the statement in the round."""
+    return _threads(_id(round_), statement.key)

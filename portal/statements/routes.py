@@ -53,7 +53,7 @@ def _chosen_round() -> Round | None:
         if round_ is None:
             abort(404)
         return round_
-    return current_round()
+    return kept.current()
 
 
 def _chosen_page(key: str):
@@ -65,7 +65,7 @@ def _chosen_page(key: str):
 
 def _page_url(statement, round_, anchor=None) -> str:
     args = {"key": statement.key, "_anchor": anchor}
-    if round_ is not None and round_ != current_round():
+    if round_ is not None and round_ != kept.current():
         args["round"] = round_.id
     return url_for("statements.show", **args)
 
@@ -162,9 +162,9 @@ def _render(
             metrics_html=Markup("")
             if page.frozen
             else kept_html("statement.metrics.html", _metrics_html, page.statement.id),
-            is_current=page.round is not None and page.round == current_round(),
-            threads=comments.statement_threads(page.round, page.statement),
-            peer_review=peer.reviews_of(page.round).get(page.statement.key),
+            is_current=page.round is not None and page.round == kept.current(),
+            threads=kept.threads(page.round, page.statement),
+            peer_review=kept.peer_reviews(page.round).get(page.statement.key),
             peer_challenge=peer.challenge_of(page.round) if page.round else None,
             peer_difference=peer.difference_text,
             response_form=_response_form(page) if can_edit and page.editable else None,
