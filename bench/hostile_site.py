@@ -366,8 +366,10 @@ class Site:
         self.sample: dict[str, int] = {}
         self._counter = itertools.count(1)
         self._known: dict | None = None  # the snapshot taken after the last request, while still current
-        # What a change tells: its audit event, and the notifications it sends (``evidence.together``).
-        self._tables = [t for t in db.metadata.sorted_tables if t.name not in ("audit_event", "notification")]
+        # What a change tells: its audit event, the notifications it sends (``evidence.together``) and the
+        # portfolio's version (``evidence.portfolio_version``), which every write moves on.
+        told = ("audit_event", "notification", "portfolio_version")
+        self._tables = [t for t in db.metadata.sorted_tables if t.name not in told]
         self._endpoints = app.url_map.bind("localhost")
         _fresh_login_per_request(app)
 

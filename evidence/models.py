@@ -59,6 +59,21 @@ class Setting(db.Model):
     value: Mapped[str] = mapped_column(Text)
 
 
+class PortfolioVersion(db.Model):
+    """One row: which state of the portfolio this is, so figures computed from it can be kept until it changes.
+
+    ``version`` goes up in the transaction of every write to the portfolio (``evidence.portfolio_version``);
+    ``epoch`` is new whenever the row is made afresh (a new or emptied database, a restored backup), so a
+    version number never means two different portfolios.
+    """
+
+    __tablename__ = "portfolio_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epoch: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer)
+
+
 class Theme(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)

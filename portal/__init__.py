@@ -52,9 +52,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     mail.init_app(app)
 
-    from portal import api, auth, cli, errors, ids, permissions, proxy, security, templating
+    from portal import api, auth, caching, cli, errors, ids, permissions, proxy, security, templating
     from portal.jobs import runners as job_runners
 
+    caching.init_app(app)  # before anything reads or writes the database
     proxy.init_app(app)
     ids.init_app(app)  # before any route is added: every <int:…> is then a bounded id
     auth.init_app(app)

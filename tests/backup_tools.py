@@ -38,10 +38,14 @@ def _schema(connection) -> str:
 
 
 def database_state(engine: Engine) -> dict[str, str]:
-    """A checksum of every table's rows (their contents, not their count), of alembic_version and of the schema."""
+    """A checksum of every table's rows (their contents, not their count), of alembic_version and of the schema.
+
+    Not of the portfolio's version: a restore starts a new epoch of it on purpose (``evidence.portfolio_version``).
+    """
     state = {}
     with engine.connect() as connection:
-        for name in [table.name for table in db.metadata.sorted_tables] + ["alembic_version"]:
+        tables = [table.name for table in db.metadata.sorted_tables if table.name != "portfolio_version"]
+        for name in [*tables, "alembic_version"]:
             state[name] = _digest(tuple(row) for row in connection.execute(text(f'SELECT * FROM "{name}"')))
         state["(schema)"] = _schema(connection)
     return state

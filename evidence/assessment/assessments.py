@@ -44,6 +44,7 @@ from evidence.models import (
     User,
     today,
 )
+from evidence.portfolio_cache import figure
 from evidence.vocab import Stance, Status
 from quality_statements import scoring
 
@@ -491,6 +492,19 @@ def live_evidence_groups(
     return groups
 
 
+@figure("statement.evidence")
+def _kept_evidence_groups(statement_id: int, categories: tuple[tuple[str, str], ...]) -> list[CategoryGroup]:
+    """``live_evidence_groups``, kept per portfolio version: the statement page's costliest read."""
+    return live_evidence_groups(db.session.get(QualityStatement, statement_id), categories)
+
+
+@figure("statement.frozen_evidence")
+def _kept_frozen_groups(round_id: int, statement_key: str) -> list[CategoryGroup]:
+    """A signed-off round's evidence for the statement, grouped: reading it from the snapshot is the costly part."""
+    view = round_view(db.session.get(Round, round_id))
+    return group_evidence(frozen_evidence_rows(view, statement_key), view.categories)
+
+
 def frozen_evidence_rows(view: RoundView, statement_key: str) -> list[EvidenceRow]:
     """The statement's evidence as it stood when the round was signed off."""
     rows = []
@@ -634,7 +648,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
             as_of=view.as_of,
             categories=list(view.categories),
             assessment=SavedAssessment.of(row, view.assessments.get(statement.key)),
-            evidence=group_evidence(frozen_evidence_rows(view, statement.key), view.categories),
+            evidence=_kept_frozen_groups(round_.id, statement.key),
             actions=view.actions_for(statement.key),
             history=trail,
         )
@@ -646,7 +660,7 @@ def statement_page(statement: QualityStatement, round_: Round | None) -> Stateme
         as_of=today(),
         categories=cats,
         assessment=SavedAssessment.of(row),
-        evidence=live_evidence_groups(statement, cats),
+        evidence=_kept_evidence_groups(statement.id, tuple(cats)),
         actions=db_actions,
         history=trail,
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from evidence import portfolio_version
 from evidence.backups.archive import ASSURE_TABLES, CHUNK, check_database
 from evidence.backups.errors import BackupError, RestoreRefused, one_line, shown
 
@@ -252,6 +253,12 @@ class Loader:
         if script.wait() != 0 and self.psql.poll() is None:
             with open(self.work / "pg_restore.log", "rb") as log:
                 raise RestoreRefused(f"pg_restore failed ({_last_error(log)})")
+        # A new portfolio epoch, so figures kept for the database before the restore never match it
+        # (a backup older than the version table has none to reset; the dump leaves search_path empty).
+        self._send(
+            f"\nDO $assure$ BEGIN IF to_regclass('public.{portfolio_version.TABLE}') IS NOT NULL THEN "
+            f"DELETE FROM public.{portfolio_version.TABLE}; END IF; END $assure$;\n".encode()
+        )
         wanted = ",".join(f"'{table}'" for table in sorted(ASSURE_TABLES))
         self._send(
             b"\nSELECT 'assure-ready|' || txid_current() || '|' || "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from evidence import portfolio_version
 from evidence.backups.archive import check_database
 from evidence.backups.errors import BackupError, RestoreRefused
 
@@ -67,7 +68,14 @@ class Loader:
         self.path = path
 
     def prepare(self) -> None:
-        """Nothing to do before the commit: the copy is already checked."""
+        """The copy is already checked; it starts a new portfolio epoch, so figures kept for the live
+        database before the restore never match it (``evidence.portfolio_version``)."""
+        try:
+            with _connect(self.path) as copy, copy:
+                if copy.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (portfolio_version.TABLE,)).fetchone():
+                    copy.execute(portfolio_version.RESET_SQL)
+        except sqlite3.Error as exc:
+            raise RestoreRefused(f"the backup's database could not be prepared ({exc})") from exc
 
     def commit(self) -> None:
         try:

@@ -1,17 +1,12 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from evidence.assessment import dashboard
-from evidence.assessment.actions import overdue_by_statement
-from evidence.assessment.rollup import round_result, scores_for
-from evidence.assessment.rounds import current_round, previous_round
-from evidence.assessment.summary import live_summary
-from evidence.framework_sync import categories
-from evidence.models import today
+from evidence.portfolio_cache import kept
 from evidence.vocab import Role
 from portal.dashboard.charts import score_sparkline
 from portal.permissions import READERS, SIGNED_IN, allow, has_role
-from quality_statements import scoring
 
 bp = Blueprint("dashboard", __name__)
 
@@ -28,23 +23,26 @@ def home():
     return redirect(url_for("dashboard.index"))
 
 
+def _figures_html() -> Markup:
+    figures = dashboard.figures()
+    return Markup(
+        render_template(
+            "dashboard/_figures.html",
+            result=figures.result,
+            previous=figures.previous,
+            movement=figures.movement,
+            summary=figures.summary,
+            categories=figures.categories,
+            waiting=figures.waiting,
+            overdue=figures.overdue,
+            history=figures.history,
+            score_sparkline=score_sparkline,
+        )
+    )
+
+
 @bp.route("/dashboard")
 @allow(*READERS)
 def index():
-    round_ = current_round()
-    result = round_result(round_)
-    previous = previous_round(round_)
-    previous_scores = scores_for(previous) if previous else {}
-    overdue = overdue_by_statement(round_, on=today())
-    return render_template(
-        "dashboard/index.html",
-        result=result,
-        previous=previous,
-        movement={key: scoring.movement(previous_scores.get(key), score) for key, score in result.scores.items()},
-        summary=live_summary(),
-        categories=categories(),
-        waiting=dashboard.waiting(unscored=len(result.overall.missing), overdue_actions=overdue.total(), on=today()),
-        overdue=overdue,
-        history=dashboard.score_history(),
-        score_sparkline=score_sparkline,
-    )
+    # Rendering the heat map and history costs more than computing them: the page keeps the HTML too.
+    return render_template("dashboard/index.html", figures_html=kept("dashboard.html", _figures_html))

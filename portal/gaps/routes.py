@@ -5,8 +5,9 @@ from collections import Counter
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from evidence.assessment import kept
 from evidence.assessment.assessments import statement_by_key
-from evidence.assessment.gaps import GAP_LABELS, candidates, live_gaps
+from evidence.assessment.gaps import GAP_LABELS, candidates
 from evidence.assessment.rounds import current_round
 from evidence.framework_sync import category_by_key
 from evidence.vocab import Stance
@@ -26,7 +27,7 @@ def index():
     if kind is not None and kind not in GAP_LABELS:
         abort(404)
     round_ = current_round()
-    gaps = live_gaps(round_)
+    gaps = kept.gaps(round_)
     counts = Counter(g.kind for g in gaps)
     kinds = [k for k in KIND_ORDER if k in GAP_LABELS] + [k for k in GAP_LABELS if k not in KIND_ORDER]
     shown = [k for k in kinds if kind in (None, k)]

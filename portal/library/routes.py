@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from evidence import history
 from evidence.assessment.assessments import citing_assessments, statement_by_key
@@ -13,6 +16,7 @@ from evidence.framework_sync import categories, category_by_key, statements_in_o
 from evidence.library import items, mappings, metrics, search, storage
 from evidence.library.metrics import format_value
 from evidence.models import Attachment, Comment, EvidenceItem, Mapping
+from evidence.portfolio_cache import figure, kept
 from evidence.together import comments
 from evidence.vocab import Kind, Status
 from portal.charts import comparator_style, line_chart
@@ -44,7 +48,7 @@ def _viewable_item_or_404(item_id: int) -> EvidenceItem:
 @allow(*READERS)
 def index():
     curator = has_role(current_user, *CURATORS)
-    form = FilterForm(request.args, statements=statements_in_order(), categories=categories(), owners=search.owners())
+    form = FilterForm(request.args, statements=statements_in_order(), categories=categories(), owners=_owners())
     form.validate()
     stale = form.value("stale")
     owner = form.value("owner")
@@ -62,17 +66,39 @@ def index():
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
         form.add_error(form.date_to, "Period to: must be on or after “Period from”.")
         filters.date_to = None
-    page = search.search(
-        filters, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50)
-    )
+    filtered_by = _filtered_by(form, filters)
+
+    def results(*_key) -> Markup:
+        page = search.search(
+            filters, page=page_arg(request.args.get("page")), per_page=current_app.config.get("PAGE_SIZE", 50)
+        )
+        return Markup(
+            render_template(
+                "library/_results.html", page=page, filters=filters, curator=curator, filtered_by=filtered_by
+            )
+        )
+
+    # The query string decides the filters, the page and its links; the role decides what is listed.
+    asked = tuple(sorted(request.args.items(multi=True)))
     return render_template(
         "library/index.html",
         form=form,
-        page=page,
         filters=filters,
         curator=curator,
-        filtered_by=_filtered_by(form, filters),
+        results_html=kept("library.results.html", results, asked, curator),
     )
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: int
+    name: str
+
+
+@figure("library.owners")
+def _owners() -> list[Owner]:
+    """The owner filter's choices, kept as plain values per portfolio version."""
+    return [Owner(u.id, u.name) for u in search.owners()]
 
 
 # The filters named in the count above the results, in the order the form shows them.
@@ -120,6 +146,19 @@ def _details(item: EvidenceItem) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _metric_views(item_id: int):
+    """A metric's chart (rendered) and its table of values: the same for everyone until the portfolio changes."""
+    item = db.session.get(EvidenceItem, item_id)
+    chart = line_chart(
+        item.points,
+        target=item.target,
+        comparators=item.comparators,
+        unit=item.unit or "",
+        title=f"{item.title}: values over time",
+    )
+    return chart, metrics.side_by_side(item.points, item.comparators, drawable=False)
+
+
 def _render_item(
     item: EvidenceItem,
     *,
@@ -138,16 +177,7 @@ def _render_item(
         point_form = PointForm(formdata=None)
     if adds_points and comparator_form is None:
         comparator_form = ComparatorPointForm(formdata=None, prefix="comparator")
-    chart = table = None
-    if item.kind == Kind.METRIC:
-        chart = line_chart(
-            item.points,
-            target=item.target,
-            comparators=item.comparators,
-            unit=item.unit or "",
-            title=f"{item.title}: values over time",
-        )
-        table = metrics.side_by_side(item.points, item.comparators, drawable=False)
+    chart, table = kept("item.metric.html", _metric_views, item.id) if item.kind == Kind.METRIC else (None, None)
     return (
         render_template(
             "library/item.html",

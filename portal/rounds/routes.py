@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from evidence.assessment import peer
+from evidence.assessment import kept, peer
 from evidence.assessment.readiness import (
     AWAITING_REVIEW,
     GAPS,
@@ -11,7 +11,6 @@ from evidence.assessment.readiness import (
     NOT_SCORED,
     PERSONAL_DATA,
     STALE_CITED,
-    readiness,
 )
 from evidence.assessment.rounds import (
     RoundError,
@@ -94,7 +93,7 @@ def _show(round_: Round, form: SignOffForm | None = None, status: int = 200):
             form=form or SignOffForm(formdata=None),
             can_sign=has_role(current_user, *SIGNERS),
             is_current=round_ == current_round(),
-            readiness=None if round_.signed_off else readiness(round_),
+            readiness=None if round_.signed_off else kept.readiness_of(round_),
             see_all=_see_all(round_),
             next_form=next_form,
             history=history("round", round_.id),

@@ -2,8 +2,10 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf as csrf_token
+from markupsafe import Markup
 
-from evidence.assessment import peer
+from evidence.assessment import kept, peer
 from evidence.assessment.actions import ActionConflict, ActionError, create_action, update_action
 from evidence.assessment.assessments import (
     ConflictError,
@@ -13,7 +15,6 @@ from evidence.assessment.assessments import (
     save_assessment,
     statement_by_key,
     statement_page,
-    statements_overview,
 )
 from evidence.assessment.rounds import RoundFrozenError, current_round
 from evidence.db import db
@@ -21,7 +22,8 @@ from evidence.fields import ASSESSMENT_TEXTS
 from evidence.history import history
 from evidence.library.mappings import MappingError, remove_mapping
 from evidence.library.trends import metrics_for_statement
-from evidence.models import Action, Comment, Mapping, Round
+from evidence.models import Action, Comment, Mapping, QualityStatement, Round
+from evidence.portfolio_cache import kept as kept_html
 from evidence.together import comments
 from evidence.wording import count
 from portal.comments import CommentForm, ResolveForm, said
@@ -51,7 +53,7 @@ def _chosen_round() -> Round | None:
         if round_ is None:
             abort(404)
         return round_
-    return current_round()
+    return kept.current()
 
 
 def _chosen_page(key: str):
@@ -63,7 +65,7 @@ def _chosen_page(key: str):
 
 def _page_url(statement, round_, anchor=None) -> str:
     args = {"key": statement.key, "_anchor": anchor}
-    if round_ is not None and round_ != current_round():
+    if round_ is not None and round_ != kept.current():
         args["round"] = round_.id
     return url_for("statements.show", **args)
 
@@ -96,6 +98,38 @@ def _response_form(page):
     )
 
 
+def _metrics_html(statement_id: int) -> Markup:
+    """The statement's metric trends, rendered: the same for everyone, so kept until the portfolio changes."""
+    statement = db.session.get(QualityStatement, statement_id)
+    return Markup(render_template("statements/_metrics.html", metrics=metrics_for_statement(statement)))
+
+
+# Where the reader's CSRF token goes in a kept fragment: no text a person wrote can render as this
+# (their "<" is escaped), so only the template's own slot is filled.
+CSRF_SLOT = Markup("<csrf-token>")
+
+
+def _evidence_html(page, *, removable: bool) -> Markup:
+    """The evidence section, rendered once per portfolio version for curators and once for readers."""
+    round_arg = request.args.get("round")
+
+    def render(*_key) -> Markup:
+        return Markup(
+            render_template(
+                "statements/_evidence.html",
+                page=page,
+                statement=page.statement,
+                removable=removable,
+                round_arg=round_arg,
+                csrf_slot=CSRF_SLOT,
+            )
+        )
+
+    frozen = page.round.id if page.frozen else None  # a signed-off round shows its own evidence
+    html = kept_html("statement.evidence.html", render, page.statement.id, frozen, removable, round_arg)
+    return Markup(html.replace(CSRF_SLOT, csrf_token())) if removable else html
+
+
 def _render(
     page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, comment_form=None, status=200
 ):
@@ -124,10 +158,13 @@ def _render(
             conflict=conflict,
             suggestion=suggestion,
             texts=ASSESSMENT_TEXTS,
-            metrics=[] if page.frozen else metrics_for_statement(page.statement),
-            is_current=page.round is not None and page.round == current_round(),
-            threads=comments.statement_threads(page.round, page.statement),
-            peer_review=peer.reviews_of(page.round).get(page.statement.key),
+            evidence_html=_evidence_html(page, removable=map_form is not None),
+            metrics_html=Markup("")
+            if page.frozen
+            else kept_html("statement.metrics.html", _metrics_html, page.statement.id),
+            is_current=page.round is not None and page.round == kept.current(),
+            threads=kept.threads(page.round, page.statement),
+            peer_review=kept.peer_reviews(page.round).get(page.statement.key),
             peer_challenge=peer.challenge_of(page.round) if page.round else None,
             peer_difference=peer.difference_text,
             response_form=_response_form(page) if can_edit and page.editable else None,
@@ -141,7 +178,7 @@ def _render(
 @allow(*READERS)
 def index():
     round_ = current_round()
-    return render_template("statements/index.html", themes=statements_overview(round_), round=round_)
+    return render_template("statements/index.html", themes=kept.overview(round_), round=round_)
 
 
 @bp.route("/statements/<key>")
