@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,6 +19,7 @@ from evidence.models import Attachment, Comment, EvidenceItem, Mapping
 from evidence.portfolio_cache import figure, kept
 from evidence.together import comments
 from evidence.vocab import Kind, Status
+from portal import downloads
 from portal.charts import comparator_style, line_chart
 from portal.comments import CommentForm, ResolveForm, said
 from portal.forms import BaseForm, sentence
@@ -252,15 +253,7 @@ def download(item_id: int, attachment_id: int):
     if not path.is_file():
         current_app.logger.error("file %s of %s is missing from the upload folder", attachment.sha256, item.reference)
         abort(404)
-    response = send_file(
-        path,
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.original_name,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.attachment(path, mimetype=attachment.content_type, name=attachment.original_name)
 
 
 @bp.route("/evidence/<int:item_id>/mappings", methods=["POST"])
