@@ -79,9 +79,7 @@ def status(job_id: str):
 def download(job_id: str):
     job = _job_or_404(job_id)
     path = _file(job) if job.state == store.DONE else None
-    if path is None:
-        abort(404)
-    return downloads.attachment(path, mimetype=job.result_type, name=job.result_name)
+    return downloads.stored_file(path, mimetype=job.result_type, name=job.result_name)
 
 
 @bp.route("/jobs/<job_id>/retry", methods=["POST"])

@@ -249,11 +249,12 @@ def edit(item_id: int):
 def download(item_id: int, attachment_id: int):
     item = _viewable_item_or_404(item_id)
     attachment = part_or_404(Attachment, attachment_id, item_id=item.id)
-    path = storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
-    if not path.is_file():
-        current_app.logger.error("file %s of %s is missing from the upload folder", attachment.sha256, item.reference)
-        abort(404)
-    return downloads.attachment(path, mimetype=attachment.content_type, name=attachment.original_name)
+    return downloads.stored_file(
+        storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256),
+        mimetype=attachment.content_type,
+        name=attachment.original_name,
+        missing=f"file {attachment.sha256} of {item.reference} is missing from the upload folder",
+    )
 
 
 @bp.route("/evidence/<int:item_id>/mappings", methods=["POST"])
