@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 
@@ -205,19 +206,9 @@ def code_version() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    settings = report.Settings(
-        n=args.n,
-        compare_n=args.compare_n,
-        repeats=args.repeats,
-        export_repeats=args.export_repeats,
-        quick=args.quick,
-        load_seconds=args.load_seconds,
-        connections=args.connections,
-        workers=args.workers,
-        throughput_only=args.throughput_only,
-        started=datetime.now().strftime("%Y-%m-%d %H:%M"),
-        code=code_version(),
-    )
+    # The settings the table states are the options of the same names, and when and what was measured.
+    chosen = {f.name: getattr(args, f.name) for f in fields(report.Settings) if hasattr(args, f.name)}
+    settings = report.Settings(**chosen, started=datetime.now().strftime("%Y-%m-%d %H:%M"), code=code_version())
     about = machine.describe()
     kinds = ["sqlite", "postgres"] if args.database == "all" else [args.database]
     if args.database == "postgres":

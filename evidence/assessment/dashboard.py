@@ -22,6 +22,7 @@ from evidence.models import Assessment, EvidenceItem, QualityStatement, Round, t
 from evidence.portfolio_cache import figure
 from evidence.vocab import RoundStatus, Status
 from quality_statements import scoring
+from quality_statements.loader import EvidenceCategory
 
 
 @dataclass(frozen=True)
@@ -87,18 +88,12 @@ class RoundRef:
 
 
 @dataclass(frozen=True)
-class Named:
-    key: str
-    name: str
-
-
-@dataclass(frozen=True)
 class DashboardFigures:
     result: RoundResult  # of the current round, its ``round`` a RoundRef
     previous: RoundRef | None
     movement: dict[str, str | None]
     summary: dict[tuple[str, str], Cell]
-    categories: list[Named]
+    categories: list[EvidenceCategory]  # the framework's plain record of each, not the stored row
     waiting: Waiting
     overdue: Counter
     history: ScoreHistory  # its rounds RoundRefs
@@ -119,7 +114,7 @@ def figures() -> DashboardFigures:
         previous=RoundRef.of(previous),
         movement={key: scoring.movement(previous_scores.get(key), score) for key, score in result.scores.items()},
         summary=dict(live_summary(on)),
-        categories=[Named(c.key, c.name) for c in categories()],
+        categories=[EvidenceCategory(c.key, c.name) for c in categories()],
         waiting=waiting(unscored=len(result.overall.missing), overdue_actions=overdue.total(), on=on),
         overdue=overdue,
         history=ScoreHistory([RoundRef.of(r) for r in history.rounds], history.scores),

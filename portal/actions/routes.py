@@ -6,7 +6,7 @@ from __future__ import annotations
 from io import BytesIO
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -17,6 +17,7 @@ from evidence.framework_sync import statements_in_order
 from evidence.models import Action, Round, utcnow
 from evidence.wording import count
 from exports import action_list
+from portal import downloads
 from portal.actions.forms import FILTERS, StatusForm, TrackerFilterForm
 from portal.ids import id_arg
 from portal.permissions import CURATORS, READERS, allow, has_role
@@ -99,9 +100,7 @@ def download(fmt: str):
     else:
         data = action_list.csv_file(rows)
     name = f"improvement-actions-{now:%Y-%m-%d}.{fmt}"
-    response = send_file(BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.attachment(BytesIO(data), mimetype=MIMETYPES[fmt], name=name)
 
 
 @bp.route("/actions/<int:action_id>/status", methods=["POST"])

@@ -25,20 +25,7 @@ def home():
 
 def _figures_html() -> Markup:
     figures = dashboard.figures()
-    return Markup(
-        render_template(
-            "dashboard/_figures.html",
-            result=figures.result,
-            previous=figures.previous,
-            movement=figures.movement,
-            summary=figures.summary,
-            categories=figures.categories,
-            waiting=figures.waiting,
-            overdue=figures.overdue,
-            history=figures.history,
-            score_sparkline=score_sparkline,
-        )
-    )
+    return Markup(render_template("dashboard/_figures.html", **vars(figures), score_sparkline=score_sparkline))
 
 
 @bp.route("/dashboard")

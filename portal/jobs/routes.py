@@ -1,11 +1,12 @@
 """A job's page (a progress bar, then Download or Retry), its state as JSON for the page's poll, its file."""
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from evidence.jobs import files, store
 from evidence.models import Job
 from evidence.vocab import Role
+from portal import downloads
 from portal.forms import BaseForm
 from portal.jobs import bp
 from portal.jobs import cli as _cli  # noqa: F401  (attaches `flask jobs worker` to the blueprint)
@@ -78,11 +79,7 @@ def status(job_id: str):
 def download(job_id: str):
     job = _job_or_404(job_id)
     path = _file(job) if job.state == store.DONE else None
-    if path is None:
-        abort(404)
-    response = send_file(path, mimetype=job.result_type, as_attachment=True, download_name=job.result_name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.stored_file(path, mimetype=job.result_type, name=job.result_name)
 
 
 @bp.route("/jobs/<job_id>/retry", methods=["POST"])

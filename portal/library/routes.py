@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,6 +19,7 @@ from evidence.models import Attachment, Comment, EvidenceItem, Mapping
 from evidence.portfolio_cache import figure, kept
 from evidence.together import comments
 from evidence.vocab import Kind, Status
+from portal import downloads
 from portal.charts import comparator_style, line_chart
 from portal.comments import CommentForm, ResolveForm, said
 from portal.forms import BaseForm, sentence
@@ -248,19 +249,12 @@ def edit(item_id: int):
 def download(item_id: int, attachment_id: int):
     item = _viewable_item_or_404(item_id)
     attachment = part_or_404(Attachment, attachment_id, item_id=item.id)
-    path = storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256)
-    if not path.is_file():
-        current_app.logger.error("file %s of %s is missing from the upload folder", attachment.sha256, item.reference)
-        abort(404)
-    response = send_file(
-        path,
+    return downloads.stored_file(
+        storage.path_for(current_app.config["UPLOAD_DIR"], attachment.sha256),
         mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.original_name,
-        max_age=0,
+        name=attachment.original_name,
+        missing=f"file {attachment.sha256} of {item.reference} is missing from the upload folder",
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.route("/evidence/<int:item_id>/mappings", methods=["POST"])
