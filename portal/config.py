@@ -139,6 +139,10 @@ def check(config: dict, *, debug: bool) -> None:
         raise ConfigError("Set MAIL_USE_TLS (STARTTLS, usually port 587) or MAIL_USE_SSL (port 465), not both.")
     if config.get("JOBS_RUNNER") not in RUNNERS:
         raise ConfigError(f"JOBS_RUNNER must be one of {', '.join(RUNNERS)}, not {config.get('JOBS_RUNNER')!r}")
+    redis_url = config.get("REDIS_URL")
+    if redis_url and not redis_url.lower().startswith(("redis://", "rediss://", "unix://")):
+        # Checked once here: the sign-in counters, the kept figures and the job queue all use it.
+        raise ConfigError(f"REDIS_URL must be a redis://, rediss:// or unix:// address, not {redis_url!r}")
     if config["JOBS_RUNNER"] == "rq" and not config.get("REDIS_URL"):
         raise ConfigError("JOBS_RUNNER is rq, so REDIS_URL must be set too.")
     if not config.get("SECRET_KEY"):
