@@ -144,6 +144,36 @@ def date_column(name: str, help: str, example: date, parse: Parser, **kw) -> Col
     return Column(name, "Date", help, example, parse=parse, number_format="dd/mm/yyyy", width=13, **kw)
 
 
+def period_columns(
+    start_help: str,
+    end_help: str,
+    *,
+    whole: bool = False,
+    start_required: bool = False,
+    aliases: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+) -> tuple[Column, Column]:
+    """The "Period start" and "Period end" columns: a date each, or a month (its first day for the start,
+    its last for the end). ``whole`` keeps the whole period each cell names rather than its one end."""
+
+    def end(which: str) -> Parser:
+        if whole:
+            return lambda raw, _: cells.date_or_period(raw)
+        return lambda raw, _: getattr(cells.date_or_period(raw), which)
+
+    start_aliases, end_aliases = aliases
+    return (
+        date_column(
+            "Period start",
+            start_help,
+            date(2026, 1, 5),
+            end("start"),
+            required=start_required,
+            aliases=(*start_aliases, "Start date", "From"),
+        ),
+        date_column("Period end", end_help, date(2026, 3, 31), end("end"), aliases=(*end_aliases, "End date", "To")),
+    )
+
+
 def choice_column(name: str, help: str, example: str, vocabulary, spellings: dict[str, str], what: str, **kw) -> Column:
     """One of a vocabulary's values, in any of its ``spellings``; a drop-down of the values in the template."""
 

@@ -43,6 +43,7 @@ from evidence.imports.base import (
     date_column,
     in_chunks,
     normalise_heading,
+    period_columns,
     personal_note,
     scan,
     show,
@@ -210,20 +211,10 @@ class RegisterImporter(Importer):
             max_length=300,
             width=24,
         ),
-        date_column(
-            "Period start",
+        *period_columns(
             "The first day the evidence covers: a date, or a month such as 2026-01 (its first day). "
             "Blank clears the period, with Period end.",
-            date(2026, 1, 5),
-            lambda raw, _: cells.date_or_period(raw).start,
-            aliases=("Start date", "From"),
-        ),
-        date_column(
-            "Period end",
             "The last day it covers: a date, or a month (its last day).",
-            date(2026, 3, 31),
-            lambda raw, _: cells.date_or_period(raw).end,
-            aliases=("End date", "To"),
         ),
         date_column(
             "Review by",

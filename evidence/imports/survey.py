@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from evidence.imports import cells
@@ -10,9 +9,9 @@ from evidence.imports.base import (
     Column,
     ParsedRow,
     RowError,
-    date_column,
     mapping_columns,
     natural_key,
+    period_columns,
     shorten,
     summary_column,
     text_column,
@@ -92,20 +91,12 @@ class SurveyImporter(ItemImporter):
             max_length=200,
             width=30,
         ),
-        date_column(
-            "Period start",
+        *period_columns(
             "When fieldwork began: a date, or a month such as 2026-01 (its first day).",
-            date(2026, 1, 5),
-            lambda raw, _: cells.date_or_period(raw),
-            required=True,
-            aliases=("Fieldwork start", "Start date", "From"),
-        ),
-        date_column(
-            "Period end",
             "When fieldwork ended: a date, or a month (its last day). When blank: the period start.",
-            date(2026, 3, 31),
-            lambda raw, _: cells.date_or_period(raw),
-            aliases=("Fieldwork end", "End date", "To"),
+            whole=True,
+            start_required=True,
+            aliases=(("Fieldwork start",), ("Fieldwork end",)),
         ),
         text_column(
             "Source",

@@ -293,9 +293,16 @@ def remove_mapping(item_id: int, mapping_id: int):
     return redirect(url_for("library.item", item_id=item.id, _anchor="mappings"))
 
 
-def _save_point(item_id: int, new_form, add, said, anchor: str, refused: str, form_name: str):
+def _saved(item, point) -> str:
+    """ "2026 Q1: 84.2% saved for E-12.", the comparator's name first when the point is one of its series."""
+    series = getattr(point, "series", None)
+    what = f"{series.name}, {point.label}" if series is not None else point.label
+    return f"{what}: {format_value(point.value, item.unit or '')} saved for {item.reference}."
+
+
+def _save_point(item_id: int, new_form, add, anchor: str, refused: str, form_name: str):
     """Save a metric's or a comparator's point from ``new_form()`` with ``add(item, form)``: back to the item,
-    where ``said(item, point)``; else the item's page again, the domain's problem beside the field it names."""
+    saying what was saved; else the item's page again, the domain's problem beside the field it names."""
     item = _viewable_item_or_404(item_id)
     if not items.can_add_points(item, current_user):
         abort(404)
@@ -308,7 +315,7 @@ def _save_point(item_id: int, new_form, add, said, anchor: str, refused: str, fo
             target = form[exc.field] if exc.field in ("value", "name") and exc.field in form else form.period
             form.add_error(target, f"{target.label.text}: {exc}.")
         else:
-            flash(said(item, point), "success")
+            flash(_saved(item, point), "success")
             return redirect(url_for("library.item", item_id=item.id, _anchor=anchor))
     flash(refused, "error")
     return _render_item(item, **{form_name: form}, status=422)
@@ -323,7 +330,6 @@ def add_point(item_id: int):
         lambda item, form: metrics.add_point(
             item, form.period.data, form.value.data, current_user, replace=form.replace.data
         ),
-        lambda item, point: f"{point.label}: {format_value(point.value, item.unit or '')} saved for {item.reference}.",
         "values",
         "The value was not saved. See the problem below.",
         "point_form",
@@ -338,10 +344,6 @@ def add_comparator_point(item_id: int):
         lambda: ComparatorPointForm(prefix="comparator"),
         lambda item, form: metrics.add_comparator_point(
             item, form.name.data, form.period.data, form.value.data, current_user, replace=form.replace.data
-        ),
-        lambda item, point: (
-            f"{point.series.name}, {point.label}: {format_value(point.value, item.unit or '')} saved for "
-            f"{item.reference}."
         ),
         "comparators",
         "The comparator's value was not saved. See the problem below.",
