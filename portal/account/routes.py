@@ -20,12 +20,11 @@ OPEN_BEFORE_CHANGE = {"account.change_password", "auth.sign_out", "static", "hea
 def _ask_for_a_new_password():
     """Someone signed in with a temporary password chooses their own before anything else."""
     blueprint = request.blueprint or ""
-    if (
-        current_user.is_authenticated
-        and current_user.must_change_password
-        and request.endpoint not in OPEN_BEFORE_CHANGE
-        and not blueprint.startswith("api")  # a script's token is not asked to type a password
-    ):
+    if request.endpoint in OPEN_BEFORE_CHANGE or blueprint.startswith("api"):
+        # Looked at first: the style sheet and the health check need not find who is signed in (a query),
+        # and a script's token is not asked to type a password.
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
         return redirect(url_for("account.change_password"))
     return None
 
