@@ -46,6 +46,7 @@ NOT_PORTFOLIO = frozenset(
 
 # The first words of a statement that writes rows, and the table it writes.
 _ROW_WRITE = re.compile(r"\s*(?:insert\s+(?:or\s+\w+\s+)?into|replace\s+into|update|delete\s+from)\s+[\"`]?(\w+)", re.I)
+_WRITE_AFTER_WITH = re.compile(r"\)\s*(?:insert|update|delete|merge)\b", re.I)
 _SCHEMA_WRITE = ("truncate", "create", "drop", "alter")
 _DIRTY = "assure_portfolio_written"  # on the DBAPI connection's info: this transaction wrote the portfolio
 _SAVEPOINT = "assure_portfolio_version"
@@ -67,7 +68,11 @@ RESET_SQL = f"DELETE FROM {TABLE}"
 def writes_portfolio(statement: str) -> bool:
     """Does this SQL change the portfolio? (Reads, savepoints and writes to ``NOT_PORTFOLIO`` do not.)"""
     head = statement[:40].lstrip().lower()
-    if head.startswith(("select", "savepoint", "release", "rollback", "pragma", "set ", "show", "begin", "with")):
+    if head.startswith("with"):
+        # A common table expression may end in a write, to a table the regex below cannot pick out: it
+        # counts then, so that a figure is recomputed rather than left stale.
+        return _WRITE_AFTER_WITH.search(statement) is not None
+    if head.startswith(("select", "savepoint", "release", "rollback", "pragma", "set ", "show", "begin")):
         return False
     match = _ROW_WRITE.match(statement)
     if match:

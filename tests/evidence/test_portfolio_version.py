@@ -91,6 +91,7 @@ def test_which_statements_write_the_portfolio():
     assert writes("DELETE FROM assessment WHERE id = 1")
     assert writes("INSERT INTO some_table_added_later (x) VALUES (1)")  # unknown tables count
     assert writes("TRUNCATE evidence_item, mapping")
+    assert writes("WITH old AS (SELECT id FROM mapping) DELETE FROM mapping WHERE id IN (SELECT id FROM old)")
     for statement in (
         "SELECT * FROM evidence_item",
         "INSERT INTO user_session (token_hash) VALUES (?)",
