@@ -6,12 +6,16 @@ copy is keyed by the database's portfolio version); Redis shares one copy betwee
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cachelib import RedisCache, SimpleCache
 from flask import Flask
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from evidence import portfolio_version
 from evidence.db import db
-from evidence.portfolio_cache import EXTENSION
+from evidence.portfolio_cache import EXTENSION, kept
 
 # A day at most: keys carry the date, so yesterday's figures are never read again.
 TIMEOUT_SECONDS = 24 * 60 * 60
@@ -40,3 +44,20 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _read_version_afresh():
         portfolio_version.forget(db.session)
+
+
+# Where the reader's CSRF token goes in a kept rendering: no text a person wrote can render as this
+# (their "<" is escaped, and the sanitiser drops unknown tags), so only a token is ever put back here.
+CSRF_SLOT = "<csrf-token>"
+
+
+def kept_html(name: str, render: Callable[..., tuple], *args) -> tuple[Markup, ...]:
+    """``kept`` for rendered parts of a page (a tuple of HTML), which may hold forms: the reader's CSRF
+    token is taken out before the parts are kept and their own put back, so that one rendering serves
+    everyone it is the same for and no one's token is kept."""
+    token = generate_csrf()
+
+    def without_token(*key):
+        return tuple(str(part).replace(token, CSRF_SLOT) for part in render(*key))
+
+    return tuple(Markup(part.replace(CSRF_SLOT, token)) for part in kept(name, without_token, *args))

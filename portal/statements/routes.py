@@ -2,8 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf as csrf_token
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from evidence.assessment import kept, peer
 from evidence.assessment.actions import ActionConflict, ActionError, create_action, update_action
@@ -22,10 +21,10 @@ from evidence.fields import ASSESSMENT_TEXTS
 from evidence.history import history
 from evidence.library.mappings import MappingError, remove_mapping
 from evidence.library.trends import metrics_for_statement
-from evidence.models import Action, Comment, Mapping, QualityStatement, Round
-from evidence.portfolio_cache import kept as kept_html
+from evidence.models import Action, Comment, Mapping, Round
 from evidence.together import comments
 from evidence.wording import count
+from portal.caching import kept_html
 from portal.comments import CommentForm, ResolveForm, said
 from portal.forms import sentence
 from portal.ids import id_arg, part_or_404
@@ -44,22 +43,29 @@ def _statement_or_404(key: str):
     return statement
 
 
-def _chosen_round() -> Round | None:
-    """The round named by ?round=<id>, or the current round."""
+def _round_arg() -> int | None:
+    """The round id of ?round=<id>, None without one; an address naming no round is not found."""
     raw = request.args.get("round")
-    if raw:
-        round_id = id_arg(raw)
-        round_ = db.session.get(Round, round_id) if round_id else None
-        if round_ is None:
-            abort(404)
-        return round_
-    return kept.current()
+    if not raw:
+        return None
+    round_id = id_arg(raw)
+    if round_id is None:
+        abort(404)
+    return round_id
 
 
-def _chosen_page(key: str):
+def _chosen_round(round_id: int | None = None) -> Round | None:
+    """The round named by ?round=<id> (or ``round_id``), or the current round."""
+    round_id = round_id if round_id is not None else _round_arg()
+    if round_id is None:
+        return kept.current()
+    return db.get_or_404(Round, round_id)
+
+
+def _chosen_page(key: str, round_id: int | None = None):
     """The statement the address names, the round it asks for, and the statement's page in that round."""
     statement = _statement_or_404(key)
-    round_ = _chosen_round()
+    round_ = _chosen_round(round_id)
     return statement, round_, statement_page(statement, round_)
 
 
@@ -98,42 +104,18 @@ def _response_form(page):
     )
 
 
-def _metrics_html(statement_id: int) -> Markup:
-    """The statement's metric trends, rendered: the same for everyone, so kept until the portfolio changes."""
-    statement = db.session.get(QualityStatement, statement_id)
-    return Markup(render_template("statements/_metrics.html", metrics=metrics_for_statement(statement)))
-
-
-# Where the reader's CSRF token goes in a kept fragment: no text a person wrote can render as this
-# (their "<" is escaped), so only the template's own slot is filled.
-CSRF_SLOT = Markup("<csrf-token>")
-
-
-def _evidence_html(page, *, removable: bool) -> Markup:
-    """The evidence section, rendered once per portfolio version for curators and once for readers."""
-    round_arg = request.args.get("round")
-
-    def render(*_key) -> Markup:
-        return Markup(
-            render_template(
-                "statements/_evidence.html",
-                page=page,
-                statement=page.statement,
-                removable=removable,
-                round_arg=round_arg,
-                csrf_slot=CSRF_SLOT,
-            )
-        )
-
-    frozen = page.round.id if page.frozen else None  # a signed-off round shows its own evidence
-    html = kept_html("statement.evidence.html", render, page.statement.id, frozen, removable, round_arg)
-    return Markup(html.replace(CSRF_SLOT, csrf_token())) if removable else html
-
-
-def _render(
-    page, *, form=None, map_form=None, action_form=None, preview=None, conflict=None, comment_form=None, status=200
-):
-    can_edit = has_role(current_user, *CURATORS)
+def _content(
+    page,
+    *,
+    can_edit: bool,
+    form=None,
+    map_form=None,
+    action_form=None,
+    preview=None,
+    conflict=None,
+    comment_form=None,
+) -> Markup:
+    """The page below the site's header: everything but who is reading and their messages."""
     if can_edit and page.editable and form is None:
         form = _assessment_form(page)
     if can_edit and not page.frozen and map_form is None:
@@ -145,11 +127,13 @@ def _render(
         suggestion = scoring.suggested_score(form.category_scores())
     elif page.assessment is not None:
         suggestion = page.assessment.suggested
-    return (
+    round_id = _round_arg()
+    return Markup(
         render_template(
-            "statements/show.html",
+            "statements/_page.html",
             page=page,
             statement=page.statement,
+            round_arg=round_id,
             form=form if page.editable else None,
             map_form=map_form,
             action_form=action_form,
@@ -158,10 +142,8 @@ def _render(
             conflict=conflict,
             suggestion=suggestion,
             texts=ASSESSMENT_TEXTS,
-            evidence_html=_evidence_html(page, removable=map_form is not None),
-            metrics_html=Markup("")
-            if page.frozen
-            else kept_html("statement.metrics.html", _metrics_html, page.statement.id),
+            removable=map_form is not None,
+            metrics=None if page.frozen else metrics_for_statement(page.statement),
             is_current=page.round is not None and page.round == kept.current(),
             threads=kept.threads(page.round, page.statement),
             peer_review=kept.peer_reviews(page.round).get(page.statement.key),
@@ -169,9 +151,19 @@ def _render(
             peer_difference=peer.difference_text,
             response_form=_response_form(page) if can_edit and page.editable else None,
             comment_form=(comment_form or CommentForm(formdata=None)) if page.editable else None,
-        ),
-        status,
+        )
     )
+
+
+def _render(page, *, status=200, **forms):
+    """The page as it stands with the forms given (ones that failed, say), rendered for this request."""
+    content = _content(page, can_edit=has_role(current_user, *CURATORS), **forms)
+    return render_template("statements/show.html", title=page.statement.name, content=content), status
+
+
+def _kept_content(key: str, round_id: int | None, can_edit: bool) -> tuple[str, Markup]:
+    statement, _round, page = _chosen_page(key, round_id)
+    return escape(statement.name), _content(page, can_edit=can_edit)
 
 
 @bp.route("/statements")
@@ -184,7 +176,11 @@ def index():
 @bp.route("/statements/<key>")
 @allow(*READERS)
 def show(key):
-    return _render(_chosen_page(key)[2])
+    # A plain visit shows the same page to every reader, or every curator, until someone writes: it is
+    # kept rendered per portfolio version.
+    can_edit = has_role(current_user, *CURATORS)
+    title, content = kept_html("statement.page", _kept_content, key, _round_arg(), can_edit)
+    return render_template("statements/show.html", title=title, content=content)
 
 
 @bp.route("/statements/<key>/assessment/<int:round_id>", methods=["POST"])

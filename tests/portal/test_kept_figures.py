@@ -260,14 +260,18 @@ def signed_in_with_csrf(portal, user):
     return browser
 
 
-def test_a_kept_evidence_section_carries_each_readers_own_csrf_token(app, make_user, round_):
+def test_a_kept_statement_page_carries_each_readers_own_csrf_token(app, make_user, round_):
     portal = create_app({**app.config, "WTF_CSRF_ENABLED": True})
     item = make_item("Partner forum notes", mappings=[(KEY, "partners", Stance.STRENGTH)])
     first, second = make_user(Role.QUALITY_LEAD), make_user(Role.QUALITY_LEAD)
     browsers = [signed_in_with_csrf(portal, u) for u in (first, second)]  # each request in its own app context
-    forms = [REMOVE_FORM.search(b.get(f"/statements/{KEY}").get_data(as_text=True)).groups() for b in browsers]
-    assert any(key.startswith("statement.evidence.html:") for key in portal.extensions[EXTENSION]._cache)
-    assert forms[0][1] != forms[1][1]  # the second page came from the kept section, with its own token
+    pages = [b.get(f"/statements/{KEY}").get_data(as_text=True) for b in browsers]
+    assert any(key.startswith("statement.page:") for key in portal.extensions[EXTENSION]._cache)
+    forms = [REMOVE_FORM.search(page).groups() for page in pages]
+    assert forms[0][1] != forms[1][1]  # the second page came from the kept page, with its own token
+    # Every form on it (assessment, mapping, action, comment, sign-out) carries the second reader's token.
+    fields = [re.findall(r'name="(?:\w+-)?csrf_token"[^>]*value="([^"]+)"', page) for page in pages]
+    assert len(fields[1]) >= 6 and set(fields[1]) == {forms[1][1]} and not set(fields[0]) & set(fields[1])
     action, token = forms[1]
     assert browsers[1].post(action, data={"csrf_token": token}).status_code == 302
     with portal.app_context():
@@ -287,3 +291,18 @@ def test_a_metric_point_shows_on_the_items_chart_and_table_at_once(client, lead)
     add_point(metric, "2026-09", 83.7, lead)
     db.session.commit()
     assert "Sep 2026" in chart_and_table() and "83.7" in chart_and_table()
+
+
+def test_a_kept_statement_page_is_kept_apart_for_readers_and_curators(app, client, make_user, round_):
+    lead, manager = make_user(Role.QUALITY_LEAD), make_user(Role.MANAGER)
+    assert sign_in(client, lead).status_code == 302
+    assert "Write the assessment" in text(client, f"/statements/{KEY}")
+    client.post("/sign-out")
+    assert sign_in(client, manager).status_code == 302
+    page = text(client, f"/statements/{KEY}")
+    assert "Self-assessment" in page and "Write the assessment" not in page and "Map evidence" not in page
+    # An address naming no round is not found, though the page for the current round is kept.
+    for bad in ("abc", "0", "99999", "1e3", "-1"):
+        assert client.get(f"/statements/{KEY}?round={bad}").status_code == 404, bad
+    assert client.get(f"/statements/{KEY}?round={round_.id:03d}").status_code == 200
+    assert client.get("/statements/no-such-statement").status_code == 404
