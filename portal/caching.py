@@ -1,14 +1,15 @@
-"""Where the portfolio's figures are kept between writes: this process's memory, or Redis when set.
+"""Where the portfolio's figures are kept between writes: this process's memory, and Redis when set.
 
 With several worker processes each keeps its own copy in memory, which is still never stale (every
-copy is keyed by the database's portfolio version); Redis shares one copy between them all.
+copy is keyed by the database's portfolio version); Redis shares one copy between them all, so a
+figure one server or process has computed is not computed again by the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from cachelib import RedisCache, SimpleCache
+from cachelib import BaseCache, RedisCache, SimpleCache
 from flask import Flask
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -23,17 +24,40 @@ TIMEOUT_SECONDS = 24 * 60 * 60
 MEMORY_ENTRIES = 500
 
 
-def store_for(config) -> SimpleCache | RedisCache:
-    url = config.get("REDIS_URL")
-    if url:
-        import redis
+class NearAndShared(BaseCache):
+    """Redis with this process's memory in front of it.
 
-        # A Redis that does not answer costs a page at most a second before the figures are computed.
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        return RedisCache(
-            host=client, key_prefix=f"{config['REDIS_KEY_PREFIX']}:figures:", default_timeout=TIMEOUT_SECONDS
-        )
-    return SimpleCache(threshold=MEMORY_ENTRIES, default_timeout=TIMEOUT_SECONDS)
+    A kept figure never changes under its key (the key names the portfolio version), so a copy read once
+    from Redis serves from memory after that: a warm page costs no round trip to Redis."""
+
+    def __init__(self, near: SimpleCache, shared: RedisCache):
+        super().__init__(default_timeout=TIMEOUT_SECONDS)
+        self.near, self.shared = near, shared
+
+    def get(self, key: str):
+        value = self.near.get(key)
+        if value is None:
+            value = self.shared.get(key)
+            if value is not None:
+                self.near.set(key, value)
+        return value
+
+    def set(self, key: str, value, timeout: int | None = None) -> bool:
+        self.near.set(key, value, timeout)
+        return self.shared.set(key, value, timeout)
+
+
+def store_for(config) -> SimpleCache | NearAndShared:
+    near = SimpleCache(threshold=MEMORY_ENTRIES, default_timeout=TIMEOUT_SECONDS)
+    url = config.get("REDIS_URL")
+    if not url:
+        return near
+    import redis
+
+    # A Redis that does not answer costs a page at most a second before the figures are computed.
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    prefix = f"{config['REDIS_KEY_PREFIX']}:figures:"
+    return NearAndShared(near, RedisCache(host=client, key_prefix=prefix, default_timeout=TIMEOUT_SECONDS))
 
 
 def init_app(app: Flask) -> None:

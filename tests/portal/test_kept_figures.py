@@ -189,7 +189,9 @@ def redis_or_skip(url: str):
         pytest.skip(f"Redis does not answer at {url}: {exc}")
 
 
-def test_figures_kept_in_redis_are_shared_and_never_stale(app, make_user):
+@pytest.fixture
+def redis_config(app):
+    """The app's settings with figures kept in Redis under a prefix of this test's own."""
     import redis
 
     url = "redis://127.0.0.1:6379/11"
@@ -198,9 +200,15 @@ def test_figures_kept_in_redis_are_shared_and_never_stale(app, make_user):
     except redis.RedisError as exc:
         pytest.skip(f"Redis does not answer at {url}: {exc}")
     prefix = f"assure-test-{uuid.uuid4().hex[:8]}"
-    config = {**app.config, "REDIS_URL": url, "REDIS_KEY_PREFIX": prefix}
-    first, second = create_app(config), create_app(config)
     store = redis.Redis.from_url(url)
+    yield {**app.config, "REDIS_URL": url, "REDIS_KEY_PREFIX": prefix}, store, prefix
+    for key in store.scan_iter(f"{prefix}:*"):
+        store.delete(key)
+
+
+def test_figures_kept_in_redis_are_shared_and_never_stale(redis_config, make_user):
+    config, store, prefix = redis_config
+    first, second = create_app(config), create_app(config)
     lead = make_user(Role.QUALITY_LEAD)
     page_client = first.test_client()
     try:
@@ -216,9 +224,39 @@ def test_figures_kept_in_redis_are_shared_and_never_stale(app, make_user):
             assert tile(page_client, "waiting-submitted") == 1
             db.session.remove()
     finally:
-        for key in store.scan_iter(f"{prefix}:*"):
-            store.delete(key)
         for portal in (first, second):
+            with portal.app_context():
+                db.engine.dispose()
+
+
+def test_a_figure_read_from_redis_is_served_from_memory_after_that(redis_config, make_user, caplog, monkeypatch):
+    import redis
+
+    config, store, prefix = redis_config
+    lead = make_user(Role.QUALITY_LEAD)
+    make_item("Carers audit", status=Status.SUBMITTED)
+    first, second = create_app(config), create_app(config)
+    clients = {first: first.test_client(), second: second.test_client()}
+    try:
+        for portal, client in clients.items():
+            with portal.app_context():
+                assert sign_in(client, db.session.get(User, lead.id)).status_code == 302
+                assert tile(client, "waiting-submitted") == 1  # the second reads what the first computed
+                db.session.remove()
+        assert len(store.keys(f"{prefix}:figures:dashboard:*")) == 1
+
+        # Redis goes away: a page this process has served comes from its memory, without waiting on Redis.
+        def gone(*args, **kwargs):
+            raise redis.ConnectionError("Redis has gone away")
+
+        monkeypatch.setattr(redis.Redis, "execute_command", gone)
+        with second.app_context():
+            assert tile(clients[second], "waiting-submitted") == 1
+            db.session.remove()
+        assert "figure cache unavailable" not in caplog.text
+        monkeypatch.undo()
+    finally:
+        for portal in clients:
             with portal.app_context():
                 db.engine.dispose()
 
