@@ -344,3 +344,17 @@ def test_a_kept_statement_page_is_kept_apart_for_readers_and_curators(app, clien
         assert client.get(f"/statements/{KEY}?round={bad}").status_code == 404, bad
     assert client.get(f"/statements/{KEY}?round={round_.id:03d}").status_code == 200
     assert client.get("/statements/no-such-statement").status_code == 404
+
+
+def test_a_new_council_name_shows_in_every_pages_header_at_once(client, make_user):
+    assert sign_in(client, make_user(Role.ADMIN)).status_code == 302
+
+    def header(path: str) -> str:
+        html = client.get(path).get_data(as_text=True)
+        return re.search(r'class="brand__authority">([^<]*)<', html).group(1)
+
+    before = header("/dashboard")
+    assert header(f"/statements/{KEY}") == before != "Derbyshire County Council"
+    done = client.post("/admin/council", data={"name": "Derbyshire County Council", "code": "E10000007"})
+    assert done.status_code == 302
+    assert header("/dashboard") == header(f"/statements/{KEY}") == "Derbyshire County Council"
