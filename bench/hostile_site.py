@@ -35,18 +35,18 @@ from bench import hostile_inputs as hi
 from evidence.assessment import round_view
 from evidence.db import db
 from evidence.framework_sync import sync_framework
+from evidence.library.mappings import new_mapping
 from evidence.models import (
     Action,
     EvidenceCategory,
     EvidenceItem,
-    Mapping,
     MetricPoint,
     QualityStatement,
     Round,
     User,
     today,
 )
-from evidence.vocab import Kind, Role, Status
+from evidence.vocab import Kind, Role, Stance, Status
 
 PASSWORD = "hostile input password 42"
 ROLES = (Role.STAFF, Role.QUALITY_LEAD, Role.MANAGER, Role.ADMIN)
@@ -461,7 +461,7 @@ class Site:
             item.points.append(MetricPoint(period=date(2026, 1, 1), label="2026 Q1", value=11.0))
             item.points.append(MetricPoint(period=date(2026, 4, 1), label="2026 Q2", value=10.5))
         if mapped:
-            item.mappings.append(Mapping(statement=self.statement(), category=self.category(), stance="strength"))
+            new_mapping(item, self.statement(), self.category(), Stance.STRENGTH)
         return _saved(item)
 
     def _sample(self) -> None:

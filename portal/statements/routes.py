@@ -104,18 +104,9 @@ def _response_form(page):
     )
 
 
-def _content(
-    page,
-    *,
-    can_edit: bool,
-    form=None,
-    map_form=None,
-    action_form=None,
-    preview=None,
-    conflict=None,
-    comment_form=None,
-) -> Markup:
-    """The page below the site's header: everything but who is reading and their messages."""
+def _content(page, *, can_edit, form=None, map_form=None, action_form=None, comment_form=None, **shown) -> Markup:
+    """The page below the site's header: everything but who is reading and their messages. ``shown`` is
+    what else a request shows: a ``preview`` of a text, a ``conflict`` with someone's saved version."""
     if can_edit and page.editable and form is None:
         form = _assessment_form(page)
     if can_edit and not page.frozen and map_form is None:
@@ -138,8 +129,6 @@ def _content(
             map_form=map_form,
             action_form=action_form,
             remove_form=ConfirmForm(formdata=None),
-            preview=preview,
-            conflict=conflict,
             suggestion=suggestion,
             texts=ASSESSMENT_TEXTS,
             removable=map_form is not None,
@@ -151,6 +140,7 @@ def _content(
             peer_difference=peer.difference_text,
             response_form=_response_form(page) if can_edit and page.editable else None,
             comment_form=(comment_form or CommentForm(formdata=None)) if page.editable else None,
+            **shown,
         )
     )
 
