@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
@@ -151,7 +152,7 @@ MAY_CHANGE: dict[str, frozenset[str]] = {
     "auth.sign_in": frozenset(),
     "account.create_token": frozenset({"api_token"}),
     "sso_settings.edit": frozenset({"setting"}),
-    "imports.upload": frozenset(),
+    "imports.upload": frozenset({"jobs"}),  # a large file's rows are checked by a job
     "imports.preview": frozenset(),
     "imports.confirm": frozenset(
         {"evidence_item", "mapping", "metric_point", "comparator_series", "comparator_point", "jobs"}
@@ -975,7 +976,7 @@ def odd_imports(site: Site, spec: ImportSpec) -> list[hi.ImportFile]:
     return hi.odd_files(spec.header, good_row(site, spec.kind), spec.sheet)
 
 
-STEPS = ("upload", "preview", "confirm")
+STEPS = ("upload", "check", "preview", "confirm")
 
 
 def send_import(site: Site, kind: str, upload: hi.ImportFile) -> dict[str, Outcome]:
@@ -990,7 +991,16 @@ def send_import(site: Site, kind: str, upload: hi.ImportFile) -> dict[str, Outco
 
     outcomes["upload"] = site.request(send_upload, client, MAY_CHANGE["imports.upload"])
     location = holder.get("response").headers.get("Location", "") if holder.get("response") is not None else ""
-    match = re.search(r"/preview/([0-9a-f]{64})$", location)
+    if "/jobs/" in location and not outcomes["upload"].error:  # a large file: its check, then its preview
+        holder.pop("response")
+
+        def send_check():
+            holder["response"] = _finished_job_page(client, location)
+            return holder["response"]
+
+        outcomes["check"] = site.request(send_check, client, frozenset({"jobs"}))
+        location = holder["response"].headers.get("Location", "") if holder.get("response") is not None else ""
+    match = re.search(r"/preview/([0-9a-f]{64})(?:\?check=[\w-]+)?$", location)
     if outcomes["upload"].error or not match:
         return outcomes
     digest = match.group(1)
@@ -1007,6 +1017,14 @@ def send_import(site: Site, kind: str, upload: hi.ImportFile) -> dict[str, Outco
         MAY_CHANGE["imports.confirm"],
     )
     return outcomes
+
+
+def _finished_job_page(client, location: str, timeout: float = 120):
+    """The job's page once it has finished: a check that passed sends on to its preview."""
+    deadline = time.monotonic() + timeout
+    while client.get(f"{location}.json").get_json()["state"] not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return client.get(location)
 
 
 # --- After a form: what every person opens, and the round's sign-off and exports ----------------------------------

@@ -143,8 +143,14 @@ class RegisterImporter(Importer):
         "Only accepted evidence can be updated here, and it stays accepted. Each change is kept in the item's "
         "history with the values before and after."
     )
-    # An exported register has a row per item and mapping: a large portfolio's runs to tens of thousands.
-    limits = Limits(max_data_rows=60_000, max_sheet_rows=120_000, max_uncompressed_bytes=200 * 1024 * 1024)
+    # An exported register has a row per item and mapping: a large portfolio's runs to tens of thousands. The
+    # workbook around it has a chart per metric, so thousands of parts.
+    limits = Limits(
+        max_data_rows=60_000,
+        max_sheet_rows=120_000,
+        max_uncompressed_bytes=200 * 1024 * 1024,
+        max_zip_members=20_000,
+    )
     intro = (
         "Edit the evidence register of an Excel export and bring the changes back: rows are matched to evidence by "
         "reference (E-12), so the same items are updated and nothing is duplicated. Change titles, summaries, "

@@ -80,13 +80,21 @@ def _clean_name(filename: str) -> str:
     return name[:200] or "upload"
 
 
-def accept_upload(upload_dir: str | os.PathLike, importer: Importer, filename: str, data: bytes) -> StoredUpload:
+def accept_upload(
+    upload_dir: str | os.PathLike, importer: Importer, filename: str, data: bytes, *, rows_later: bool = False
+) -> StoredUpload:
     """Check the file is what it claims and has a header the import can read (the template's, one a saved layout
-    is for, or one the quality lead is to map: ``needs_layout``), then keep it for the preview."""
+    is for, or one the quality lead is to map: ``needs_layout``), then keep it for the preview.
+
+    With ``rows_later`` (a large file, whose rows a job reads) only the header and the first rows are read
+    now: that the file has rows, and rows a saved layout keeps, is found when all of them are read."""
     fmt = check_file(filename, data, importer.limits)
     needs_layout = False
     try:
-        importer.check_header(_read(importer, data, fmt))
+        if rows_later:
+            importer.positions(_read(importer, data, fmt, sample=SAMPLE_ROWS))
+        else:
+            importer.check_header(_read(importer, data, fmt))
     except NeedsLayout:
         needs_layout = True
     digest = hashlib.sha256(data).hexdigest()

@@ -35,7 +35,7 @@ Work = Callable[[Job, str], store.Outcome]
 def kinds() -> dict[str, Work]:
     from evidence.jobs import export_job, import_job  # they import JobFailed from here
 
-    return {export_job.KIND: export_job.run, import_job.KIND: import_job.run}
+    return {export_job.KIND: export_job.run, import_job.KIND: import_job.run, import_job.CHECK: import_job.check}
 
 
 def run(job_id: str, upload_dir: str) -> str | None:

@@ -6,9 +6,11 @@ from openpyxl.utils import get_column_letter
 
 from evidence import imports
 from evidence.imports import ImportConflict, ImportNotReady, ImportRefused, UploadMissing, layouts
+from evidence.imports.preview import Preview
 from evidence.imports.reading import LayoutKeepsNothing, NeedsLayout
-from evidence.jobs import import_job
+from evidence.jobs import import_job, store
 from portal.imports.forms import ConfirmForm, LayoutForm, UploadForm
+from portal.jobs.routes import job_or_404
 from portal.jobs.runners import start
 from portal.permissions import CURATORS, allow
 
@@ -26,6 +28,21 @@ def _upload_dir() -> str:
     return current_app.config["UPLOAD_DIR"]
 
 
+def _large(data: bytes, fmt: str) -> bool:
+    """Is the file read and checked by a job? Reading takes a second or more per thousand rows."""
+    return import_job.rows_in(data, fmt) > current_app.config["JOBS_IMPORT_ROWS"]
+
+
+def _onward(importer: imports.Importer, stored: imports.StoredUpload):
+    """After the upload (or its layout): the columns page, the preview, or the job that checks a large file."""
+    if stored.needs_layout:
+        return redirect(url_for("imports.columns", kind=importer.key, digest=stored.digest))
+    if _large(stored.data, stored.format):
+        params = import_job.params(importer, stored)
+        return start(import_job.CHECK, current_user, params, import_job.check_title(importer, stored))
+    return redirect(url_for("imports.preview", kind=importer.key, digest=stored.digest))
+
+
 @bp.route("")
 @allow(*CURATORS)
 def index():
@@ -40,14 +57,15 @@ def upload(kind: str):
     status = 200
     if form.validate_on_submit():
         upload_file = form.file.data
+        name, data = upload_file.filename or "", upload_file.read()
         try:
-            stored = imports.accept_upload(_upload_dir(), importer, upload_file.filename or "", upload_file.read())
+            fmt = imports.check_file(name, data, importer.limits)
+            stored = imports.accept_upload(_upload_dir(), importer, name, data, rows_later=_large(data, fmt))
         except ImportRefused as exc:
             form.add_error(form.file, f"{upload_file.filename or 'The file'} was not imported. {exc}")
             status = 422
         else:
-            step = "imports.columns" if stored.needs_layout else "imports.preview"
-            return redirect(url_for(step, kind=kind, digest=stored.digest))
+            return _onward(importer, stored)
     elif request.method == "POST":
         status = 422
     saved = layouts.saved(kind) if importer.accepts_layouts else []
@@ -74,27 +92,48 @@ def template(kind: str, fmt: str):
 @bp.route("/<kind>/preview/<digest>")
 @allow(*CURATORS)
 def preview(kind: str, digest: str):
+    """What the import would do; a large file's as its check (``?check=<job>``) kept it, else checked now."""
     importer = _importer_or_404(kind)
     try:
-        plan = imports.preview_upload(_upload_dir(), importer, digest)
+        stored = imports.load_upload(_upload_dir(), digest)
     except UploadMissing:
         abort(404)
-    except NeedsLayout as exc:  # the columns page says why a file without a layout needs one
-        if isinstance(exc, LayoutKeepsNothing):
-            flash(str(exc), "error")
-        return redirect(url_for("imports.columns", kind=kind, digest=digest))
-    except ImportRefused as exc:
-        flash(f"The file was not imported: {exc}", "error")
-        return redirect(url_for("imports.upload", kind=kind))
-    form = ConfirmForm(digest=digest)
+    if request.args.get("check"):
+        shown = _checked(importer, stored, request.args["check"])
+        if not isinstance(shown, Preview):
+            return shown
+    elif _large(stored.data, stored.format):
+        return _onward(importer, stored)
+    else:
+        try:
+            shown = Preview.of(imports.plan_file(importer, stored.filename, stored.data, stored.format))
+        except NeedsLayout as exc:  # the columns page says why a file without a layout needs one
+            if isinstance(exc, LayoutKeepsNothing):
+                flash(str(exc), "error")
+            return redirect(url_for("imports.columns", kind=kind, digest=digest))
+        except ImportRefused as exc:
+            flash(f"The file was not imported: {exc}", "error")
+            return redirect(url_for("imports.upload", kind=kind))
     return render_template(
         "imports/preview.html",
         importer=importer,
-        plan=plan,
-        form=form,
+        plan=shown,
+        form=ConfirmForm(digest=digest),
         upload_form=UploadForm(),
         action_classes=ACTION_CLASSES,
     )
+
+
+def _checked(importer: imports.Importer, stored: imports.StoredUpload, job_id: str):
+    """The preview the named check kept for this upload, or where to go instead: the job while it runs, a new
+    check once its preview is gone."""
+    job = job_or_404(job_id)
+    params = job.params or {}
+    if job.kind != import_job.CHECK or params.get("kind") != importer.key or params.get("digest") != stored.digest:
+        abort(404)
+    if job.state != store.DONE:
+        return redirect(url_for("jobs.show", job_id=job.id))
+    return import_job.preview_of(job, _upload_dir()) or _onward(importer, stored)
 
 
 @bp.route("/<kind>/columns/<digest>", methods=["GET", "POST"])
@@ -123,7 +162,7 @@ def columns(kind: str, digest: str):
                 form.add_error(exc.field if exc.field in form else "name", f"{exc}.")
             else:
                 flash(f"Layout “{layout.name}” saved: files with this header will be read with it.", "success")
-                return redirect(url_for("imports.preview", kind=kind, digest=digest))
+                return _onward(importer, stored)
         status = 400
     try:
         importer.match_header(table.header, table.header_row)

@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import re
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -309,3 +310,18 @@ def test_personal_data_in_an_edited_note_needs_confirming(client, login, portfol
 
 def test_the_register_import_is_listed_among_the_importers():
     assert list(imports.IMPORTERS) == ["survey", "metric", "quote", "register"]
+
+
+def test_an_export_with_a_chart_for_each_of_thousands_of_metrics_comes_back(client, login, portfolio):
+    # A large portfolio's workbook has a chart part per metric: thousands of parts, which other imports refuse.
+    login()
+    source, bigger = zipfile.ZipFile(io.BytesIO(export(portfolio[3]))), io.BytesIO()
+    with zipfile.ZipFile(bigger, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        chart = b'<?xml version="1.0"?><c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart"/>'
+        for number in range(3_500):
+            target.writestr(f"xl/charts/chart{number + 1000}.xml", chart)
+    response = upload(client, "register.xlsx", bigger.getvalue())
+    assert response.status_code == 302, text(response)
+    assert text(client.get(response.headers["Location"])).count(">Unchanged<") == 3

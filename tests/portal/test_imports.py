@@ -19,6 +19,7 @@ from evidence import imports
 from evidence.db import db
 from evidence.models import AuditEvent, EvidenceItem, MetricPoint
 from evidence.vocab import Kind, Status
+from tests import jobs
 from tests.factories import make_item
 
 SURVEY_HEADER = ["Survey name", "Question", "Result", "Respondents", "Period start", "Quality statement", "Category"]
@@ -50,10 +51,24 @@ def upload(client, kind: str, name: str, data: bytes):
     return client.post(f"/import/{kind}", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
-def digest_of(response) -> str:
-    match = re.search(r"/preview/([0-9a-f]{64})", response.headers["Location"])
-    assert match, response.headers.get("Location")
+def digest_of(answer) -> str:
+    """The upload's digest in the address of its preview (an answer that redirects there, or the address)."""
+    location = answer if isinstance(answer, str) else answer.headers["Location"]
+    match = re.search(r"/preview/([0-9a-f]{64})", location)
+    assert match, location
     return match.group(1)
+
+
+def to_preview(client, answer) -> str:
+    """Follow an upload's answer to its preview, through the job that checks a large file: its address."""
+    location = answer.headers["Location"]
+    if "/jobs/" in location:
+        state = jobs.wait_for(client, jobs.job_id_of(answer))
+        assert state["state"] == "done", state
+        assert state["download"] is None  # a check's file is its preview, shown by the import's own page
+        location = client.get(location).headers["Location"]
+    assert "/preview/" in location, location
+    return location
 
 
 def item_count() -> int:

@@ -26,7 +26,7 @@ from portal.jobs.runners import RqRunner, ThreadRunner
 from tests import jobs
 from tests.conftest import sign_in
 from tests.exports.test_workbook import build_round, sign_off
-from tests.portal.test_imports import SURVEY_HEADER, csv_file, digest_of, upload
+from tests.portal.test_imports import SURVEY_HEADER, csv_file, digest_of, to_preview, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = "redis://127.0.0.1:6379/11"
@@ -49,6 +49,10 @@ def survey_rows(n: int) -> bytes:
     rows = [SURVEY_HEADER]
     rows += [["ASCS 2025-26", f"Question {i}", "61%", "412", "2026-01-05", "", ""] for i in range(n)]
     return csv_file(rows)
+
+
+def main(page: str) -> str:
+    return page[page.index("<main") : page.index("</main>")]
 
 
 def items() -> int:
@@ -122,7 +126,8 @@ def test_a_big_import_runs_as_a_job_with_progress(client, login, threads, monkey
     real = store.progress
     monkeypatch.setattr(store, "progress", lambda *a: (written.append(a[2:]), real(*a)))
     login(Role.QUALITY_LEAD)
-    digest = digest_of(upload(client, "survey", "big.csv", survey_rows(400)))
+    digest = digest_of(to_preview(client, upload(client, "survey", "big.csv", survey_rows(400))))
+    written.clear()  # the check's own bar went before
     state = jobs.wait_for(client, jobs.job_id_of(client.post("/import/survey/confirm", data={"digest": digest})))
     assert state["state"] == "done", state
     assert "400 created" in state["message"]
@@ -131,6 +136,53 @@ def test_a_big_import_runs_as_a_job_with_progress(client, login, threads, monkey
     assert stages[0].startswith("Reading and checking the rows of big.csv") and stages[-1].startswith("Writing 400")
     done = [d for d, _, _ in written]
     assert done == sorted(done) and len(set(done)) > 10  # the bar moved row by row while the file was read
+
+
+def test_a_large_file_is_checked_by_a_job_and_its_preview_shown_from_what_it_kept(
+    client, login, threads, make_user, app
+):
+    threads.config["JOBS_IMPORT_ROWS"] = 100
+    login(Role.QUALITY_LEAD)
+    rows = [SURVEY_HEADER] + [["ASCS 2025-26", f"Question {i}", "61%", "412", "2026-01-05", "", ""] for i in range(400)]
+    rows[350][2] = "lots"  # spreadsheet row 351, past the rows read while the upload waits
+    answer = upload(client, "survey", "big.csv", csv_file(rows))
+    assert answer.status_code == 303 and "/jobs/" in answer.headers["Location"]  # read and checked by a job
+    checked = to_preview(client, answer)
+    assert "check=" in checked
+    page = client.get(checked).get_data(as_text=True)
+    assert "1 problem in 1 row: nothing can be imported yet" in page and ">351<" in page and "lots" in page
+    assert "Upload the corrected file" in page and "/import/survey/confirm" not in page
+
+    # Only its owner sees what the check kept, and only for the upload it checked.
+    other = app.test_client()
+    assert sign_in(other, make_user(Role.QUALITY_LEAD)).status_code == 302
+    assert other.get(checked).status_code == 404
+    small = digest_of(upload(client, "survey", "small.csv", survey_rows(5)))
+    assert client.get(checked.replace(digest_of(checked), small)).status_code == 404
+
+    good = to_preview(client, upload(client, "survey", "big.csv", survey_rows(400)))
+    page = client.get(good).get_data(as_text=True)
+    assert "Import 400 rows" in page and "Question 399" in page
+    # The same file checked in the request reads the same, word for word.
+    threads.config["JOBS_IMPORT_ROWS"] = 10_000
+    at_once = client.get(good.split("?")[0]).get_data(as_text=True)
+    assert main(at_once) == main(page)
+    threads.config["JOBS_IMPORT_ROWS"] = 100
+    state = jobs.wait_for(
+        client, jobs.job_id_of(client.post("/import/survey/confirm", data={"digest": digest_of(good)}))
+    )
+    assert state["state"] == "done" and items() == 400
+
+
+def test_a_large_file_with_a_header_the_import_cannot_read_is_refused_at_once(client, login, threads):
+    threads.config["JOBS_IMPORT_ROWS"] = 100
+    login(Role.QUALITY_LEAD)
+    header = ["Survey name", "Question", "Question", "Respondents", "Period start", "Quality statement", "Category"]
+    answer = upload(
+        client, "survey", "big.csv", csv_file([header] + [["A", "B", "C", "1", "2026-01-05", "", ""]] * 400)
+    )
+    assert answer.status_code == 422 and "twice" in answer.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Job.id))) == 0
 
 
 def test_a_small_import_is_still_written_while_the_page_waits(client, login, threads):
@@ -155,7 +207,7 @@ def test_an_import_job_that_fails_half_way_writes_nothing_and_retry_completes_it
 
     monkeypatch.setattr(item_rows.audit, "record", failing)
     login(Role.QUALITY_LEAD)
-    digest = digest_of(upload(client, "survey", "big.csv", survey_rows(300)))
+    digest = digest_of(to_preview(client, upload(client, "survey", "big.csv", survey_rows(300))))
     job_id = jobs.job_id_of(client.post("/import/survey/confirm", data={"digest": digest}))
     state = jobs.wait_for(client, job_id)
     assert state["state"] == "failed" and "nothing was kept" in state["error"] and state["can_retry"]
@@ -260,7 +312,9 @@ def test_killing_an_rq_worker_mid_import_keeps_nothing_and_retry_completes_it(cl
     rq_app = client.application
     rq_app.config["JOBS_IMPORT_ROWS"] = 100
     login(Role.QUALITY_LEAD)
-    digest = digest_of(upload(client, "survey", "big.csv", survey_rows(300)))
+    checking = upload(client, "survey", "big.csv", survey_rows(300))
+    finish(worker(rq))  # the check, in a worker of its own
+    digest = digest_of(to_preview(client, checking))
     job_id = jobs.job_id_of(client.post("/import/survey/confirm", data={"digest": digest}))
     mark = tmp_path / "paused"
     process = worker(rq, burst=False, pause="import-write", mark=mark)
