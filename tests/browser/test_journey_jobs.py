@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import _serve
-from tests.browser.helpers import LAPTOP, MANAGER, download_from_job, nav, screenshot, sign_in
+from tests.browser.helpers import LAPTOP, MANAGER, QUALITY_LEAD, download_from_job, nav, screenshot, sign_in
+from tests.portal.test_imports import SURVEY_HEADER, csv_file
 
 ROUND = "Winter 2026 self-assessment"
 
@@ -60,3 +61,31 @@ def test_an_export_shows_its_progress_then_downloads(open_page, one_thread_serve
     page.goto(first)
     expect(page.get_by_test_id("job-download")).to_be_visible(timeout=60_000)
     assert second != first
+
+
+@pytest.fixture
+def small_jobs_server(demo_database, tmp_path):
+    yield from _serve(demo_database, tmp_path, JOBS_IMPORT_ROWS="100")
+
+
+def test_a_large_file_is_checked_with_a_progress_bar_then_previewed_and_imported(
+    open_page, small_jobs_server, tmp_path
+):
+    rows = [SURVEY_HEADER] + [["ASCS 2025-26", f"Question {i}", "61%", "412", "2026-01-05", "", ""] for i in range(300)]
+    path = tmp_path / "survey-large.csv"
+    path.write_bytes(csv_file(rows))
+    page = open_page(small_jobs_server)
+    sign_in(page, *QUALITY_LEAD)
+    nav(page, "Import")
+    page.get_by_role("link", name=re.compile("Survey findings")).first.click()
+    page.get_by_label("Spreadsheet to import").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and preview").click()
+    # The check's page, then (by itself, once every row is read) the preview it kept.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Checking survey-large.csv (survey findings)")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the import: survey findings", timeout=60_000)
+    expect(page).to_have_url(re.compile(r"/import/survey/preview/[0-9a-f]{64}\?check="))
+    expect(page.get_by_role("cell", name="ASCS 2025-26: Question 299", exact=True)).to_be_visible()
+    screenshot(page, "jobs-03-checked-preview")
+    page.get_by_role("button", name="Import 300 rows").click()
+    expect(page.get_by_test_id("job")).to_contain_text("300", timeout=60_000)
+    expect(page.get_by_test_id("job").get_by_text("Done", exact=True)).to_be_visible(timeout=60_000)
