@@ -26,7 +26,7 @@ from evidence.imports import layouts
 from evidence.imports.base import CREATE, UNCHANGED, UPDATE, Importer, ImportResult, Plan
 from evidence.imports.metric_points import MetricImporter
 from evidence.imports.quotes import QuoteImporter
-from evidence.imports.reading import NeedsLayout, Table, check_file, read_table
+from evidence.imports.reading import NeedsLayout, Table, check_file, read_table, rows_in
 from evidence.imports.register import RegisterImporter
 from evidence.imports.survey import SurveyImporter
 from evidence.models import User
@@ -81,17 +81,22 @@ def _clean_name(filename: str) -> str:
 
 
 def accept_upload(
-    upload_dir: str | os.PathLike, importer: Importer, filename: str, data: bytes, *, rows_later: bool = False
+    upload_dir: str | os.PathLike,
+    importer: Importer,
+    filename: str,
+    data: bytes,
+    *,
+    check_rows_up_to: int | None = None,
 ) -> StoredUpload:
     """Check the file is what it claims and has a header the import can read (the template's, one a saved layout
     is for, or one the quality lead is to map: ``needs_layout``), then keep it for the preview.
 
-    With ``rows_later`` (a large file, whose rows a job reads) only the header and the first rows are read
-    now: that the file has rows, and rows a saved layout keeps, is found when all of them are read."""
+    A file of more rows than ``check_rows_up_to`` (a large one, whose rows a job reads) has only its header and
+    first rows read now: that it has rows, and rows a saved layout keeps, is found when all of them are read."""
     fmt = check_file(filename, data, importer.limits)
     needs_layout = False
     try:
-        if rows_later:
+        if check_rows_up_to is not None and rows_in(data, fmt) > check_rows_up_to:
             importer.positions(_read(importer, data, fmt, sample=SAMPLE_ROWS))
         else:
             importer.check_header(_read(importer, data, fmt))

@@ -4,15 +4,11 @@ one transaction (or none), exactly as the synchronous confirmation does (``KIND`
 
 from __future__ import annotations
 
-import re
-import zipfile
-from io import BytesIO
-
 from evidence import imports
 from evidence.db import db
 from evidence.imports import ImportConflict, ImportNotReady, ImportRefused, StoredUpload, UploadMissing
 from evidence.imports.preview import Preview
-from evidence.imports.reading import LayoutKeepsNothing
+from evidence.imports.reading import LayoutKeepsNothing, rows_in
 from evidence.jobs import files
 from evidence.jobs.progress import report
 from evidence.jobs.store import Outcome
@@ -22,39 +18,6 @@ from evidence.models import Job, User
 KIND = "import"
 CHECK = "import-check"
 PREVIEW_EXTENSION = ".preview.json"
-
-_DIMENSION = re.compile(rb'<dimension\s+ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"')
-_ROW = b"<row "
-
-
-def rows_in(data: bytes, fmt: str) -> int:
-    """About how many rows a file holds, without reading its cells: a CSV's lines, or the largest sheet's last
-    row as the sheet declares it (``<dimension ref="A1:K60001"/>``), else its ``<row>`` elements counted.
-    Reading time follows the rows in the file, kept or not, so this is what decides a job."""
-    if fmt != "xlsx":
-        return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    most = 0
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            for info in archive.infolist():
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    most = max(most, _sheet_rows(archive, info))
-    except (zipfile.BadZipFile, OSError):
-        return 0
-    return most
-
-
-def _sheet_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    with archive.open(info) as handle:
-        head = handle.read(4096)
-        found = _DIMENSION.search(head)
-        if found:
-            return int(found.group(1) or 1)
-        count, tail = head.count(_ROW), head[-len(_ROW) :]
-        while chunk := handle.read(1 << 20):
-            count += (tail + chunk).count(_ROW) - tail.count(_ROW)
-            tail = chunk[-len(_ROW) :]
-        return count
 
 
 def params(importer: imports.Importer, stored: StoredUpload, confirm_personal_data: bool = False) -> dict:

@@ -7,7 +7,7 @@ from openpyxl.utils import get_column_letter
 from evidence import imports
 from evidence.imports import ImportConflict, ImportNotReady, ImportRefused, UploadMissing, layouts
 from evidence.imports.preview import Preview
-from evidence.imports.reading import LayoutKeepsNothing, NeedsLayout
+from evidence.imports.reading import LayoutKeepsNothing, NeedsLayout, rows_in
 from evidence.jobs import import_job, store
 from portal.imports.forms import ConfirmForm, LayoutForm, UploadForm
 from portal.jobs.routes import job_or_404
@@ -28,16 +28,16 @@ def _upload_dir() -> str:
     return current_app.config["UPLOAD_DIR"]
 
 
-def _large(data: bytes, fmt: str) -> bool:
-    """Is the file read and checked by a job? Reading takes a second or more per thousand rows."""
-    return import_job.rows_in(data, fmt) > current_app.config["JOBS_IMPORT_ROWS"]
+def _large(stored: imports.StoredUpload) -> bool:
+    """Is the file read, checked and written by jobs? Reading takes a second or more per thousand rows."""
+    return rows_in(stored.data, stored.format) > current_app.config["JOBS_IMPORT_ROWS"]
 
 
 def _onward(importer: imports.Importer, stored: imports.StoredUpload):
     """After the upload (or its layout): the columns page, the preview, or the job that checks a large file."""
     if stored.needs_layout:
         return redirect(url_for("imports.columns", kind=importer.key, digest=stored.digest))
-    if _large(stored.data, stored.format):
+    if _large(stored):
         params = import_job.params(importer, stored)
         return start(import_job.CHECK, current_user, params, import_job.check_title(importer, stored))
     return redirect(url_for("imports.preview", kind=importer.key, digest=stored.digest))
@@ -59,8 +59,8 @@ def upload(kind: str):
         upload_file = form.file.data
         name, data = upload_file.filename or "", upload_file.read()
         try:
-            fmt = imports.check_file(name, data, importer.limits)
-            stored = imports.accept_upload(_upload_dir(), importer, name, data, rows_later=_large(data, fmt))
+            largest = current_app.config["JOBS_IMPORT_ROWS"]
+            stored = imports.accept_upload(_upload_dir(), importer, name, data, check_rows_up_to=largest)
         except ImportRefused as exc:
             form.add_error(form.file, f"{upload_file.filename or 'The file'} was not imported. {exc}")
             status = 422
@@ -102,7 +102,7 @@ def preview(kind: str, digest: str):
         shown = _checked(importer, stored, request.args["check"])
         if not isinstance(shown, Preview):
             return shown
-    elif _large(stored.data, stored.format):
+    elif _large(stored):
         return _onward(importer, stored)
     else:
         try:
@@ -203,7 +203,7 @@ def confirm(kind: str):
     except UploadMissing:
         flash("That upload is no longer waiting to be imported. Upload the file again.", "error")
         return redirect(url_for("imports.upload", kind=kind))
-    if import_job.rows_in(stored.data, stored.format) > current_app.config["JOBS_IMPORT_ROWS"]:
+    if _large(stored):
         # A large file is read, checked and written by a job (still in one transaction); the answer is its page.
         confirmed = bool(form.confirm_personal_data.data)
         params = import_job.params(importer, stored, confirmed)

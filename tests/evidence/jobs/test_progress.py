@@ -9,8 +9,8 @@ import zipfile
 
 from openpyxl import Workbook
 
+from evidence.imports.reading import rows_in
 from evidence.jobs import progress
-from evidence.jobs.import_job import rows_in
 
 
 class Clock:
