@@ -6,8 +6,8 @@ A write anywhere moves the version on, so a kept figure is never older than the 
 plain data (dataclasses, dicts, tuples), never ORM objects, since they outlive the session and may be
 pickled to Redis; arguments are ids and keys, never ORM objects.
 
-The store is the application's (``portal.caching`` chooses memory or Redis): without one, or while
-this session holds writes not yet committed, figures are computed and not kept.
+The store is the database's, as the portal set it (``keep_in``; ``portal.caching`` chooses memory or
+Redis): without one, or while this session holds writes not yet committed, figures are computed and not kept.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, has_app_context
+from sqlalchemy.engine import Engine
 
 from evidence import portfolio_version
 from evidence.db import db
@@ -29,11 +30,21 @@ log = logging.getLogger(__name__)
 EXTENSION = "assure.portfolio_cache"
 T = TypeVar("T")
 
+# Each database's store (cachelib's interface), by the engine that reaches it: an app has an engine of its own.
+_STORES: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
+
+
+def keep_in(engine: Engine, store) -> None:
+    """Keep the figures of the database behind ``engine`` in ``store``."""
+    _STORES[engine] = store
+
 
 def _store():
-    if not has_app_context():
+    try:
+        engine = db.engine
+    except RuntimeError:  # outside an application: no database of its own, nowhere to keep figures
         return None
-    return current_app.extensions.get(EXTENSION)
+    return _STORES.get(engine)
 
 
 def key_for(name: str, version: portfolio_version.Version, args: tuple) -> str:

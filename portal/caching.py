@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from evidence import portfolio_version
 from evidence.db import db
-from evidence.portfolio_cache import EXTENSION, kept
+from evidence.portfolio_cache import EXTENSION, keep_in, kept
 
 # A day at most: keys carry the date, so yesterday's figures are never read again.
 TIMEOUT_SECONDS = 24 * 60 * 60
@@ -61,9 +61,10 @@ def store_for(config) -> SimpleCache | NearAndShared:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = store_for(app.config)
+    app.extensions[EXTENSION] = store = store_for(app.config)
     with app.app_context():
         portfolio_version.watch(db.engine)
+        keep_in(db.engine, store)
 
     @app.before_request
     def _read_version_afresh():

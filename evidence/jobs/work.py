@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-
-from flask import current_app
+from contextlib import AbstractContextManager, nullcontext
 
 from evidence.db import db
 from evidence.jobs import store
-from evidence.jobs.heartbeat import heart
 from evidence.jobs.progress import Reporter
 from evidence.models import Job
 
@@ -38,15 +36,17 @@ def kinds() -> dict[str, Work]:
     return {export_job.KIND: export_job.run, import_job.KIND: import_job.run, import_job.CHECK: import_job.check}
 
 
-def run(job_id: str, upload_dir: str) -> str | None:
-    """Run a queued job to its end; its final state, or None when it was not waiting to run."""
+def run(
+    job_id: str, upload_dir: str, alive: Callable[[str], AbstractContextManager] = lambda _job_id: nullcontext()
+) -> str | None:
+    """Run a queued job to its end; its final state, or None when it was not waiting to run. While it runs,
+    ``alive(job_id)`` is held: the runner's heartbeat, which shows that its process has not died."""
     attempt = store.claim(job_id)
     if attempt is None:
         return None
-    app = current_app._get_current_object()
     job = db.session.get(Job, job_id, populate_existing=True)
     reporter = Reporter(lambda done, total, stage: store.progress(job_id, attempt, done, total, stage))
-    with heart.holding(app, job_id), reporter.active():
+    with alive(job_id), reporter.active():
         try:
             work = kinds().get(job.kind)
             if work is None:

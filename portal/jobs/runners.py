@@ -6,6 +6,7 @@ so any server, and any worker process, shows the same bar.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from evidence.db import db
 from evidence.jobs import files, store, work
-from evidence.jobs.heartbeat import heart
 from evidence.models import Job, User
+from portal.jobs.heartbeat import heart
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class InlineRunner(Runner):
     """Runs the job at once, inside the request that started it (tests that are not about jobs)."""
 
     def submit(self, job: Job) -> None:
-        work.run(job.id, self.app.config["UPLOAD_DIR"])
+        run(self.app, job.id)
 
 
 class ThreadRunner(Runner):
@@ -74,7 +75,7 @@ class ThreadRunner(Runner):
     def _run(self, job_id: str) -> None:
         try:
             with self.app.app_context():
-                work.run(job_id, self.app.config["UPLOAD_DIR"])
+                run(self.app, job_id)
         except Exception:
             log.exception("job %s could not be run", job_id)
         finally:
@@ -134,10 +135,15 @@ class RqRunner(Runner):
         return status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
+def run(app: Flask, job_id: str) -> str | None:
+    """The job's work, with this process's heartbeat for it while it runs."""
+    return work.run(job_id, app.config["UPLOAD_DIR"], alive=functools.partial(heart.holding, app))
+
+
 def run_queued(job_id: str) -> None:
     """What an RQ worker runs (inside the app context ``flask jobs worker`` holds)."""
     try:
-        work.run(job_id, current_app.config["UPLOAD_DIR"])
+        run(current_app._get_current_object(), job_id)
     finally:
         db.session.remove()
 
