@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from evidence.assessment.rollup import assessment_texts
@@ -15,7 +15,8 @@ from evidence.assessment.summary import Summary, live_summary
 from evidence.db import db
 from evidence.framework_sync import categories, statements_in_order
 from evidence.library.citations import cited_references, findable, reference_id
-from evidence.library.search import like_pattern
+from evidence.library.search import text_search
+from evidence.library.search_query import Query, Term
 from evidence.models import EvidenceCategory, EvidenceItem, QualityStatement
 from evidence.models import Mapping as ItemMapping
 from evidence.vocab import Status
@@ -223,8 +224,9 @@ def candidates(
     if not words:
         return mapped, []
     shown = {c.item.id for c in mapped}
-    # Enough rows to rank: the newest items mentioning any of the words.
-    mentions = accepted.where(or_(*(EvidenceItem.search_text.like(like_pattern(w), escape="\\") for w in words)))
+    # Enough rows to rank: the newest items with a word that begins with any of the stems, found by the
+    # library's full-text index.
+    mentions, _ = text_search(accepted, Query(groups=(tuple(Term((w,), prefix=True) for w in words),)))
     if shown:
         mentions = mentions.where(EvidenceItem.id.not_in(shown))
     found = db.session.scalars(mentions.order_by(EvidenceItem.id.desc()).limit(limit * 10)).all()

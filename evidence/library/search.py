@@ -113,7 +113,7 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _text_search(stmt: Select, query: search_query.Query, *, ranked: bool):
+def text_search(stmt: Select, query: search_query.Query, *, ranked: bool = False):
     """The statement narrowed to what the words find, and (when ``ranked``) the order of relevance."""
     if db.engine.dialect.name == "postgresql":
         document = literal_column(f"{EvidenceItem.__tablename__}.{search_index.PG_COLUMN}")
@@ -154,7 +154,7 @@ def build_query(filters: Filters, on: date | None = None) -> Select:
     rank = []
     query = filters.query
     if not query.empty:
-        stmt, rank = _text_search(stmt, query, ranked=filters.ranked)
+        stmt, rank = text_search(stmt, query, ranked=filters.ranked)
     elif filters.q.strip():
         conditions.append(false())  # only punctuation: no word to find
     if filters.status and filters.status != ANY_STATUS:
