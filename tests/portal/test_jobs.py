@@ -353,3 +353,14 @@ def test_killing_an_rq_worker_while_it_writes_the_file_leaves_no_file_to_downloa
     state = client.get(f"/jobs/{job_id}.json").get_json()
     assert state["state"] == "done"
     assert client.get(state["download"]).data == build_export(round_view(signed_round), "xlsx").data
+
+
+@pytest.mark.parametrize(
+    "check", ["x" * 5000, "\x00", "\u202eabc", "' OR 1=1 --", "../../etc/passwd", "%00", "1e308", "🙂" * 40]
+)
+def test_a_preview_of_a_check_that_is_not_there_is_not_found(client, login, check):
+    login(Role.QUALITY_LEAD)
+    digest = digest_of(upload(client, "survey", "small.csv", survey_rows(5)))
+    answer = client.get(f"/import/survey/preview/{digest}", query_string={"check": check})
+    # A NUL no database can store is refused before any view; anything else names no check of this person's.
+    assert answer.status_code == (400 if "\x00" in check else 404)
