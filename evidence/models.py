@@ -11,7 +11,6 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    DDL,
     JSON,
     Date,
     DateTime,
@@ -34,7 +33,6 @@ from evidence.library import citations, search_index
 from evidence.vocab import ActionStatus, Channel, Kind, PeerStatus, Role, RoundStatus, Stance, Status
 from quality_statements import scoring
 
-SEARCH_INDEX = "ix_evidence_item_search_text_trgm"  # PostgreSQL only
 SEARCHED_FIELDS = ("title", "summary", "source", "quote_text")
 
 # werkzeug's scrypt by default; the test suite swaps in a cheap method to stay fast.
@@ -245,13 +243,6 @@ class EvidenceItem(ItemFacts, db.Model):
         # The library lists accepted items newest first, and the dashboard counts the stale ones.
         Index("ix_evidence_item_status_id", "status", "id"),
         Index("ix_evidence_item_status_review_by", "status", "review_by"),
-        # Search matches substrings; on PostgreSQL a trigram index answers them without a scan.
-        Index(
-            SEARCH_INDEX,
-            "search_text",
-            postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
-        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -346,23 +337,9 @@ def _keep_search_text(mapper, connection, item: EvidenceItem) -> None:
     item.search_text = search_text({name: getattr(item, name) for name in SEARCHED_FIELDS})
 
 
-def include_object_for(dialect_name: str):
-    """Alembic's ``include_object`` for one database: PostgreSQL-only indexes count only there."""
-
-    def include_object(obj, name, type_, reflected, compare_to) -> bool:
-        if reflected and compare_to is None and search_index.is_index_object(name, type_):
-            return False  # the full-text index is DDL of its own (evidence/library/search_index.py)
-        return not (type_ == "index" and name == SEARCH_INDEX and dialect_name != "postgresql")
-
-    return include_object
-
-
-# The trigram index needs the pg_trgm extension (trusted: a database owner may create it).
-event.listen(
-    EvidenceItem.__table__,
-    "before_create",
-    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
-)
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's ``include_object``: the full-text index is DDL of its own (evidence/library/search_index.py)."""
+    return not (reflected and compare_to is None and search_index.is_index_object(name, type_))
 
 
 # The library's full-text index, built with the table and kept by the database (see search_index).

@@ -4,7 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from evidence.models import include_object_for
+from evidence.models import include_object
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -93,7 +93,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            include_object=include_object_for(connection.dialect.name),
+            include_object=include_object,
             **conf_args,
         )
 
