@@ -77,6 +77,13 @@ def _current(job_id: str, attempt: int):
     return (_jobs.c.id == job_id) & (_jobs.c.attempts == attempt) & (_jobs.c.state == RUNNING)
 
 
+def _finishing(job_id: str, attempt: int):
+    # Running, or given up for dead though it was not and not queued again since: on SQLite a long write
+    # holds the lock its heartbeat needs. What it did is kept, so it is done.
+    given_up = (_jobs.c.state == FAILED) & (_jobs.c.error == LOST)
+    return (_jobs.c.id == job_id) & (_jobs.c.attempts == attempt) & ((_jobs.c.state == RUNNING) | given_up)
+
+
 def claim(job_id: str) -> int | None:
     """Start a queued job; the attempt number, or None when it is not waiting (another run took it, or it was
     given up). One statement, so two workers handed the same job cannot both run it."""
@@ -110,7 +117,7 @@ def progress(job_id: str, attempt: int, done: int, total: int | None, stage: str
 def finish(job_id: str, attempt: int, outcome: Outcome) -> bool:
     return bool(
         _write(
-            _current(job_id, attempt),
+            _finishing(job_id, attempt),
             state=DONE,
             finished_at=utcnow(),
             stage="Done",
