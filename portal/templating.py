@@ -41,6 +41,12 @@ def init_app(app: Flask) -> None:
         # On every page, and changed only by a write: kept, so a warm page asks one query fewer.
         return app.config.get("AUTHORITY_NAME") or kept("setting", get_setting, AUTHORITY_NAME, "Your council")
 
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        known = getattr(current_user, "unread_on_arrival", None)  # loaded with the user by their session
+        return known if known is not None else unread_count(current_user)
+
     @app.context_processor
     def _globals():
         return {
@@ -48,7 +54,7 @@ def init_app(app: Flask) -> None:
             "Role": Role,
             "navigation": navigation(app, current_user),
             "line_chart": line_chart,
-            "unread_notifications": lambda: unread_count(current_user) if current_user.is_authenticated else 0,
+            "unread_notifications": unread_notifications,
             "authority_name": authority_name(),
         }
 

@@ -16,6 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from evidence.access.tokens import digest, live
 from evidence.db import db
 from evidence.models import User, UserSession, utcnow
+from evidence.together.notifications import unread_of
 
 
 def start(user: User, lifetime: timedelta) -> str:
@@ -35,16 +36,21 @@ def start(user: User, lifetime: timedelta) -> str:
 
 
 def user_for(token: str | None) -> User | None:
-    """The active user whose live session has this token, or None."""
+    """The active user whose live session has this token, or None. The user carries ``unread_on_arrival``,
+    their unread notifications as the request found them, for the page's header: asked in the same query,
+    since every page shows it (views that mark notifications read answer with a redirect)."""
     if not token:
         return None
-    user = db.session.scalar(
-        select(User)
+    found = db.session.execute(
+        select(User, unread_of(User.id))
         .join(UserSession, UserSession.user_id == User.id)
         .where(*live(UserSession, token, UserSession.ended_at))
-    )
-    if user is not None:
-        user.session_token = token
+    ).first()
+    if found is None:
+        return None
+    user = found[0]
+    user.unread_on_arrival = found[1]
+    user.session_token = token
     return user
 
 

@@ -185,13 +185,17 @@ def curators_for_review() -> list[User]:
 # --- Reading and marking -----------------------------------------------------------------------
 
 
-def unread_count(user: User) -> int:
+def unread_of(user_id):
+    """How many notifications of ``user_id`` (an id, or a column of a query) are unread, as a SQL expression."""
     return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        )
-        or 0
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(unread_of(user.id))) or 0
 
 
 def listing(user: User):
