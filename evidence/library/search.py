@@ -107,12 +107,6 @@ def owners() -> list[User]:
     ).all()
 
 
-def like_pattern(term: str) -> str:
-    """A LIKE pattern matching ``term`` anywhere in lowercased text (with ``escape="\\"``)."""
-    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def text_search(stmt: Select, query: search_query.Query, *, ranked: bool = False):
     """The statement narrowed to what the words find, and (when ``ranked``) the order of relevance."""
     if db.engine.dialect.name == "postgresql":
